@@ -1,0 +1,149 @@
+//! The opened device: adapter facts, limits, error capture, submission and waiting.
+
+use std::sync::{Arc, Mutex};
+
+use crate::adapter::{AdapterSummary, choose_adapter, instance};
+use crate::error::GpuError;
+use crate::pipeline::PipelineCache;
+
+/// One adapter's device and queue, with the state every layer above shares:
+/// the pipeline cache and the record of errors wgpu reported asynchronously.
+pub struct Gpu {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    summary: AdapterSummary,
+    pub(crate) pipelines: PipelineCache,
+    /// Errors wgpu raised outside an error scope (e.g. at submit). Checked by `check`.
+    uncaptured: Arc<Mutex<Vec<String>>>,
+    lost: Arc<Mutex<Option<String>>>,
+}
+
+impl Gpu {
+    /// Open the adapter chosen from `requested` (see [`crate::list_adapters`]) or the environment.
+    pub fn new(requested: Option<&str>) -> Result<Self, GpuError> {
+        let instance = instance();
+        let adapter = choose_adapter(&instance, requested)?;
+        Self::open(adapter)
+    }
+
+    fn open(adapter: wgpu::Adapter) -> Result<Self, GpuError> {
+        let info = adapter.get_info();
+        let summary = AdapterSummary::from_info(&info);
+        // Ask for everything the adapter offers: the resident dataset wants the largest storage
+        // binding and buffer there are, and the batch kernel wants several storage buffers.
+        let limits = adapter.limits();
+        let descriptor = wgpu::DeviceDescriptor {
+            label: Some("shatter"),
+            required_features: wgpu::Features::empty(),
+            required_limits: limits,
+            experimental_features: wgpu::ExperimentalFeatures::disabled(),
+            memory_hints: wgpu::MemoryHints::Performance,
+            trace: wgpu::Trace::Off,
+        };
+        let (device, queue) =
+            pollster::block_on(adapter.request_device(&descriptor)).map_err(|e| {
+                GpuError::RequestDevice {
+                    adapter: summary.describe(),
+                    message: e.to_string(),
+                }
+            })?;
+        let uncaptured = Arc::new(Mutex::new(Vec::new()));
+        let sink = uncaptured.clone();
+        device.on_uncaptured_error(Arc::new(move |error: wgpu::Error| {
+            if let Ok(mut errors) = sink.lock() {
+                errors.push(one_line(&error.to_string()));
+            }
+        }));
+        let lost = Arc::new(Mutex::new(None));
+        let lost_sink = lost.clone();
+        device.set_device_lost_callback(move |reason, message| {
+            if reason != wgpu::DeviceLostReason::Destroyed
+                && let Ok(mut slot) = lost_sink.lock()
+            {
+                *slot = Some(format!("{reason:?}: {message}"));
+            }
+        });
+        Ok(Self {
+            device,
+            queue,
+            summary,
+            pipelines: PipelineCache::default(),
+            uncaptured,
+            lost,
+        })
+    }
+
+    /// The chosen adapter, as printed by commands and stored in run records.
+    pub fn adapter(&self) -> &AdapterSummary {
+        &self.summary
+    }
+
+    /// True for software adapters (llvmpipe, lavapipe, WARP): they favour register-blocked
+    /// kernels without workgroup-memory staging, because barriers are costly there.
+    pub fn is_cpu(&self) -> bool {
+        self.summary.device_type == "Cpu"
+    }
+
+    pub fn limits(&self) -> wgpu::Limits {
+        self.device.limits()
+    }
+
+    /// Run `build` inside validation and out-of-memory error scopes, turning what wgpu
+    /// reports into an error that says what shatter was doing.
+    pub fn scoped<T>(&self, context: &str, build: impl FnOnce() -> T) -> Result<T, GpuError> {
+        let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let validation = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let value = build();
+        let validation_error = pollster::block_on(validation.pop());
+        let oom_error = pollster::block_on(oom.pop());
+        match validation_error.or(oom_error) {
+            Some(error) => Err(GpuError::Validation {
+                context: context.to_owned(),
+                message: one_line(&error.to_string()),
+            }),
+            None => Ok(value),
+        }
+    }
+
+    /// Fail if wgpu reported an error asynchronously or the device was lost.
+    pub fn check(&self, context: &str) -> Result<(), GpuError> {
+        if let Some(reason) = self.lost.lock().ok().and_then(|slot| slot.clone()) {
+            return Err(GpuError::DeviceLost(reason));
+        }
+        let first = self
+            .uncaptured
+            .lock()
+            .ok()
+            .and_then(|mut errors| errors.drain(..).next());
+        match first {
+            Some(message) => Err(GpuError::Validation {
+                context: context.to_owned(),
+                message,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Submit one command buffer.
+    pub fn submit(&self, commands: wgpu::CommandBuffer) -> wgpu::SubmissionIndex {
+        self.queue.submit(std::iter::once(commands))
+    }
+
+    /// Block until all submitted work is done; report a lost device or a reported error.
+    pub fn wait(&self, context: &str) -> Result<(), GpuError> {
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| GpuError::DeviceLost(format!("while {context}: {e}")))?;
+        self.check(context)
+    }
+}
+
+/// wgpu's messages span several lines (error chains, labels); a user gets one.
+fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}

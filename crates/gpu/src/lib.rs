@@ -1,0 +1,27 @@
+//! shatter-gpu: the thin GPU runtime under shatter's training code.
+//!
+//! It chooses an adapter the way every shatter command does (environment variables
+//! and `--adapter`), opens a device with the limits training needs, and offers the
+//! few things the layers above build on: f32/u32 tensors, a pipeline cache keyed by
+//! shader, entry point, override constants and binding signature, prebuilt
+//! dispatches recorded into one compute pass, and readback. It knows nothing of
+//! layers or datasets.
+
+mod adapter;
+mod device;
+mod dispatch;
+mod error;
+mod pipeline;
+mod shaders;
+mod tensor;
+
+pub use adapter::{AdapterSummary, list_adapters};
+pub use device::Gpu;
+pub use dispatch::{Binding, BindingKind, Dispatch, workgroups_for};
+pub use error::GpuError;
+pub use pipeline::Kernel;
+pub use shaders::{SHADERS, Shader, shader};
+pub use tensor::{Tensor, U32Buffer};
+
+/// Re-exported so the layers above name wgpu types through one path and one version.
+pub use wgpu;

@@ -1,0 +1,205 @@
+//! A dense (fully connected) layer, optionally followed by ReLU:
+//!   y = relu(x W + b),  x [batch, inputs], W [inputs, outputs], b [outputs].
+//! Backward, given dy:  dz = dy * (y > 0);  dW = x^T dz;  db = sum over rows of dz;
+//! dx = dz W^T (skipped for the first layer, whose input needs no gradient).
+
+use shatter_gpu::{Binding, Dispatch, Gpu, GpuError, Kernel, Tensor};
+
+use crate::gemm::{GemmSpec, GemmVariant, gemm};
+use crate::optimizer::{SgdConfig, sgd_momentum};
+use crate::relu::relu_backward;
+
+pub struct Dense {
+    pub name: String,
+    pub inputs: usize,
+    pub outputs: usize,
+    pub relu: bool,
+    pub weight: Tensor,
+    pub bias: Tensor,
+    pub weight_grad: Tensor,
+    pub bias_grad: Tensor,
+    weight_velocity: Tensor,
+    bias_velocity: Tensor,
+    /// The layer's output y, [batch, outputs].
+    pub output: Tensor,
+    /// dL/dy, written by the layer above (or the loss).
+    pub output_grad: Tensor,
+    /// dL/dz before the ReLU; only for layers with ReLU.
+    pre_activation_grad: Option<Tensor>,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Matrix {
+    rows: u32,
+    cols: u32,
+    _pad: [u32; 2],
+}
+
+impl Dense {
+    /// Allocate the layer for `batch` rows with the given initial weights (biases start at 0).
+    pub fn new(
+        gpu: &Gpu,
+        name: &str,
+        inputs: usize,
+        outputs: usize,
+        relu: bool,
+        batch: usize,
+        weight: &[f32],
+    ) -> Result<Self, GpuError> {
+        let t = |what: &str, shape: &[usize]| gpu.zeros(&format!("{name}.{what}"), shape);
+        Ok(Self {
+            name: name.to_owned(),
+            inputs,
+            outputs,
+            relu,
+            weight: gpu.tensor(&format!("{name}.weight"), &[inputs, outputs], weight)?,
+            bias: t("bias", &[outputs])?,
+            weight_grad: t("weight_grad", &[inputs, outputs])?,
+            bias_grad: t("bias_grad", &[outputs])?,
+            weight_velocity: t("weight_velocity", &[inputs, outputs])?,
+            bias_velocity: t("bias_velocity", &[outputs])?,
+            output: t("output", &[batch, outputs])?,
+            output_grad: t("output_grad", &[batch, outputs])?,
+            pre_activation_grad: if relu {
+                Some(t("pre_activation_grad", &[batch, outputs])?)
+            } else {
+                None
+            },
+        })
+    }
+
+    pub fn parameter_count(&self) -> usize {
+        self.inputs * self.outputs + self.outputs
+    }
+
+    fn batch(&self) -> usize {
+        self.output.shape[0]
+    }
+
+    /// y = relu(x W + b) in one fused GEMM.
+    pub fn forward(
+        &self,
+        gpu: &Gpu,
+        input: &Tensor,
+        variant: GemmVariant,
+    ) -> Result<Dispatch, GpuError> {
+        let mut spec = GemmSpec::new(self.batch(), self.outputs, self.inputs, variant);
+        spec.relu = self.relu;
+        gemm(
+            gpu,
+            &format!("{}.forward", self.name),
+            spec,
+            input,
+            &self.weight,
+            Some(&self.bias),
+            &self.output,
+        )
+    }
+
+    /// The backward dispatches, in order. `input_grad` receives dx when given.
+    pub fn backward(
+        &self,
+        gpu: &Gpu,
+        input: &Tensor,
+        input_grad: Option<&Tensor>,
+        variant: GemmVariant,
+    ) -> Result<Vec<Dispatch>, GpuError> {
+        let batch = self.batch();
+        let mut dispatches = Vec::new();
+        let dz = match &self.pre_activation_grad {
+            Some(dz) => {
+                dispatches.push(relu_backward(
+                    gpu,
+                    &format!("{}.relu_backward", self.name),
+                    &self.output_grad,
+                    &self.output,
+                    dz,
+                )?);
+                dz
+            }
+            None => &self.output_grad,
+        };
+        let mut weight_spec = GemmSpec::new(self.inputs, self.outputs, batch, variant);
+        weight_spec.trans_a = true;
+        dispatches.push(gemm(
+            gpu,
+            &format!("{}.weight_grad", self.name),
+            weight_spec,
+            input,
+            dz,
+            None,
+            &self.weight_grad,
+        )?);
+        let shape = gpu.uniform(
+            &format!("{}.bias_grad.shape", self.name),
+            &Matrix {
+                rows: batch as u32,
+                cols: self.outputs as u32,
+                _pad: [0; 2],
+            },
+        );
+        dispatches.push(gpu.dispatch(
+            &format!("{}.bias_grad", self.name),
+            &Kernel::new("reduce", "column_sum"),
+            &[
+                Binding::uniform(&shape),
+                Binding::read(&dz.buffer),
+                Binding::write(&self.bias_grad.buffer),
+            ],
+            [self.outputs.div_ceil(64) as u32, 1, 1],
+        )?);
+        if let Some(dx) = input_grad {
+            let mut input_spec = GemmSpec::new(batch, self.inputs, self.outputs, variant);
+            input_spec.trans_b = true;
+            dispatches.push(gemm(
+                gpu,
+                &format!("{}.input_grad", self.name),
+                input_spec,
+                dz,
+                &self.weight,
+                None,
+                dx,
+            )?);
+        }
+        Ok(dispatches)
+    }
+
+    /// Momentum-SGD updates of the weight (with weight decay) and the bias (without).
+    pub fn update(
+        &self,
+        gpu: &Gpu,
+        config: &SgdConfig,
+        cursor: &shatter_gpu::wgpu::Buffer,
+    ) -> Result<Vec<Dispatch>, GpuError> {
+        Ok(vec![
+            sgd_momentum(
+                gpu,
+                &format!("{}.weight_update", self.name),
+                config,
+                true,
+                cursor,
+                &self.weight_grad,
+                &self.weight,
+                &self.weight_velocity,
+            )?,
+            sgd_momentum(
+                gpu,
+                &format!("{}.bias_update", self.name),
+                config,
+                false,
+                cursor,
+                &self.bias_grad,
+                &self.bias,
+                &self.bias_velocity,
+            )?,
+        ])
+    }
+
+    /// FLOPs of one training step of this layer (forward, weight gradient, and the input
+    /// gradient when computed).
+    pub fn training_flops(&self, with_input_grad: bool) -> u64 {
+        let gemm = 2 * (self.batch() * self.inputs * self.outputs) as u64;
+        gemm * if with_input_grad { 3 } else { 2 }
+    }
+}

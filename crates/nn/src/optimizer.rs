@@ -1,0 +1,99 @@
+//! SGD with momentum and weight decay, and the learning-rate schedule it follows.
+
+use shatter_gpu::{Binding, Dispatch, Gpu, GpuError, Kernel, Tensor, workgroups_for};
+
+/// lr = lr0 * decay ^ (images seen / decay_images), the exponent floored when `staircase`.
+/// The paper multiplies the rate by 0.95 after each CIFAR-10 epoch; shatter counts that
+/// epoch as 50,000 images seen, so a smaller training set keeps the paper's budget.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LrSchedule {
+    pub lr0: f64,
+    pub decay: f64,
+    pub decay_images: f64,
+    pub staircase: bool,
+}
+
+impl LrSchedule {
+    /// The rate after `images_seen` training images (the host's copy of the GPU formula).
+    pub fn at(&self, images_seen: u64) -> f64 {
+        let mut exponent = images_seen as f64 / self.decay_images;
+        if self.staircase {
+            exponent = exponent.floor();
+        }
+        self.lr0 * self.decay.powf(exponent)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SgdConfig {
+    pub schedule: LrSchedule,
+    pub momentum: f64,
+    /// L2 coefficient added to the gradient of weights (not biases) as `wd * w`.
+    pub weight_decay: f64,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct SgdParams {
+    len: u32,
+    staircase: u32,
+    momentum: f32,
+    weight_decay: f32,
+    lr0: f32,
+    decay: f32,
+    decay_images: f32,
+    _pad: f32,
+}
+
+/// One parameter tensor's update: v = m v + (g + wd w); w -= lr v.
+/// (A kernel builder takes each buffer it binds, hence the argument count.)
+#[allow(clippy::too_many_arguments)]
+pub fn sgd_momentum(
+    gpu: &Gpu,
+    label: &str,
+    config: &SgdConfig,
+    decays: bool,
+    cursor: &shatter_gpu::wgpu::Buffer,
+    grad: &Tensor,
+    weight: &Tensor,
+    velocity: &Tensor,
+) -> Result<Dispatch, GpuError> {
+    assert_eq!(
+        grad.len(),
+        weight.len(),
+        "{label}: gradient and weight lengths differ"
+    );
+    assert_eq!(
+        velocity.len(),
+        weight.len(),
+        "{label}: velocity and weight lengths differ"
+    );
+    let s = config.schedule;
+    let params = SgdParams {
+        len: weight.len() as u32,
+        staircase: u32::from(s.staircase),
+        momentum: config.momentum as f32,
+        weight_decay: if decays {
+            config.weight_decay as f32
+        } else {
+            0.0
+        },
+        lr0: s.lr0 as f32,
+        decay: s.decay as f32,
+        decay_images: s.decay_images as f32,
+        _pad: 0.0,
+    };
+    let params = gpu.uniform(&format!("{label}.params"), &params);
+    gpu.dispatch(
+        label,
+        &Kernel::new("sgd", "sgd_momentum"),
+        &[
+            Binding::uniform(&params),
+            Binding::read(cursor),
+            Binding::read(&grad.buffer),
+            Binding::write(&weight.buffer),
+            Binding::write(&velocity.buffer),
+        ],
+        workgroups_for(weight.len(), 256),
+    )
+}

@@ -1,0 +1,123 @@
+//! One training run's configuration: what the user set, validated before anything runs,
+//! and stored whole in the run record.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// A bad configuration value: one line naming the value and what is allowed.
+#[derive(Debug, Error, PartialEq)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Model name (see `shatter_nn::ModelKind`).
+    pub model: String,
+    /// Dataset name (see `shatter_data::DatasetName`).
+    pub dataset: String,
+    /// Randomization of the training data (see `shatter_data::Corruption`).
+    pub corrupt: String,
+    /// Keep only the first N training images.
+    pub subset: Option<usize>,
+    /// Epoch budget.
+    pub epochs: usize,
+    /// Seed of the weights and the epoch order.
+    pub seed: u64,
+    /// Seed of the randomization, separate so the same corrupted data can be trained from several seeds.
+    pub data_seed: u64,
+    pub batch_size: usize,
+    /// Initial learning rate (the paper: 0.01 for the MLPs and the AlexNet, 0.1 for Inception).
+    pub lr: f64,
+    pub momentum: f64,
+    /// Factor applied to the learning rate per `lr_decay_images` training images seen.
+    pub lr_decay: f64,
+    /// Images per decay step; `None` decays once per epoch of the (possibly subset) training set.
+    pub lr_decay_images: Option<u64>,
+    /// Whether the decay comes in steps (the paper: after each epoch) or smoothly.
+    pub lr_staircase: bool,
+    pub weight_decay: f64,
+    /// Training accuracy (0..1] that counts as fitting the data; the run stops there.
+    pub fit_threshold: f64,
+}
+
+impl Default for TrainConfig {
+    /// The paper's MLP setting (PAPER.md): SGD, momentum 0.9, lr 0.01, x0.95 per 50,000 images, batch 128.
+    fn default() -> Self {
+        Self {
+            model: "mlp1x512".into(),
+            dataset: "fashion-mnist-mini".into(),
+            corrupt: "none".into(),
+            subset: None,
+            epochs: 100,
+            seed: 1,
+            data_seed: 1,
+            batch_size: 128,
+            lr: 0.01,
+            momentum: 0.9,
+            lr_decay: 0.95,
+            lr_decay_images: Some(50_000),
+            lr_staircase: true,
+            weight_decay: 0.0,
+            fit_threshold: 1.0,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Check every value; the first bad one gives the error.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let fail = |m: String| Err(ConfigError(m));
+        if let Err(e) = self.model.parse::<shatter_nn::ModelKind>() {
+            return fail(e);
+        }
+        if let Err(e) = self.dataset.parse::<shatter_data::DatasetName>() {
+            return fail(e.to_string());
+        }
+        if let Err(e) = self.corrupt.parse::<shatter_data::Corruption>() {
+            return fail(e.to_string());
+        }
+        if self.epochs == 0 {
+            return fail("epochs must be at least 1 (got 0)".into());
+        }
+        if !(1..=65_535).contains(&self.batch_size) {
+            return fail(format!(
+                "batch size must be between 1 and 65535 (got {})",
+                self.batch_size
+            ));
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return fail(format!("lr must be a number > 0 (got {})", self.lr));
+        }
+        if !(0.0..1.0).contains(&self.momentum) {
+            return fail(format!(
+                "momentum must be in [0, 1) (got {})",
+                self.momentum
+            ));
+        }
+        if !(self.lr_decay > 0.0 && self.lr_decay <= 1.0) {
+            return fail(format!(
+                "lr decay must be in (0, 1] (got {})",
+                self.lr_decay
+            ));
+        }
+        if self.lr_decay_images == Some(0) {
+            return fail("lr decay images must be at least 1 (got 0)".into());
+        }
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return fail(format!(
+                "weight decay must be a number >= 0 (got {})",
+                self.weight_decay
+            ));
+        }
+        if !(self.fit_threshold > 0.0 && self.fit_threshold <= 1.0) {
+            return fail(format!(
+                "fit threshold must be in (0, 1] (got {})",
+                self.fit_threshold
+            ));
+        }
+        if self.subset == Some(0) {
+            return fail("subset must be at least 1 image (got 0)".into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,15 @@
+//! shatter: one training run of the paper's randomization tests, from a config to a run
+//! record. The dataset is uploaded once and stays on the GPU; each epoch the host uploads
+//! one permutation, records the steps, and reads the metrics back once.
+
+mod batch;
+mod config;
+mod record;
+mod resident;
+mod trainer;
+
+pub use batch::{BatchShape, gather_batch, reference_batch};
+pub use config::{ConfigError, TrainConfig};
+pub use record::{EpochRecord, FitEpochs, RunRecord, write_json_atomic};
+pub use resident::ResidentSplit;
+pub use trainer::{Progress, Trainer, run_training};

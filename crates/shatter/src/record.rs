@@ -1,0 +1,104 @@
+//! The run record written as run.json: everything needed to plot, tabulate and reproduce a run.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::config::TrainConfig;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    pub epoch: usize,
+    /// Training images seen by the end of this epoch.
+    pub images_seen: u64,
+    /// Learning rate at the last step of the epoch.
+    pub lr: f64,
+    /// Mean loss and accuracy over the epoch's training steps (the weights moved meanwhile).
+    pub running_train_loss: f64,
+    pub running_train_accuracy: f64,
+    /// Loss and accuracy on the whole training set at the end of the epoch.
+    pub train_loss: f64,
+    pub train_accuracy: f64,
+    pub test_loss: f64,
+    pub test_accuracy: f64,
+    pub seconds: f64,
+}
+
+/// First epoch at which the training accuracy reached each level (None: never).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FitEpochs {
+    pub at_99: Option<usize>,
+    pub at_99_9: Option<usize>,
+    pub at_100: Option<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AdapterRecord {
+    pub name: String,
+    pub backend: String,
+    pub device_type: String,
+    pub driver: String,
+    pub driver_info: String,
+    pub gemm_variant: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CorruptionRecord {
+    pub mode: String,
+    pub data_seed: u64,
+    pub labels_changed: usize,
+    pub fraction_labels_changed: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub shatter_version: String,
+    pub git_commit: String,
+    pub config: TrainConfig,
+    pub seed: u64,
+    pub adapter: AdapterRecord,
+    pub dataset: String,
+    pub train_images: usize,
+    pub test_images: usize,
+    pub input_shape: [usize; 3],
+    pub parameters: usize,
+    pub corruption: CorruptionRecord,
+    pub epochs: Vec<EpochRecord>,
+    /// Mean training loss of every step, in order.
+    pub step_losses: Vec<f64>,
+    /// First epoch (1-based) and step at which training accuracy reached the fit threshold.
+    pub converged_epoch: Option<usize>,
+    pub converged_step: Option<usize>,
+    /// Training images seen until then.
+    pub converged_images: Option<u64>,
+    pub fit_epochs: FitEpochs,
+    pub final_train_accuracy: f64,
+    pub final_test_accuracy: f64,
+    pub diverged: bool,
+    pub wall_seconds: f64,
+    /// Training throughput (evaluation passes excluded).
+    pub images_per_second: f64,
+}
+
+/// Write `value` as pretty JSON to `path` through a temporary file and a rename, so a
+/// crash never leaves a half-written record where a finished one is expected.
+pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("{}: cannot create directory", dir.display()))?;
+    }
+    let tmp = path.with_extension("json.tmp");
+    let text = serde_json::to_string_pretty(value).context("serializing the run record")?;
+    {
+        let mut file = std::fs::File::create(&tmp)
+            .with_context(|| format!("{}: cannot create", tmp.display()))?;
+        file.write_all(text.as_bytes())
+            .and_then(|()| file.write_all(b"\n"))
+            .and_then(|()| file.sync_all())
+            .with_context(|| format!("{}: cannot write", tmp.display()))?;
+    }
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("{}: cannot rename into place", path.display()))
+}

@@ -1,0 +1,129 @@
+// The batch kernel: gathers the step's images from the resident dataset through the
+// epoch's order, crops them, standardizes each image on its own (TensorFlow's
+// per_image_standardization: (x - mean) / max(std, 1 / sqrt(values))) and writes the
+// network's input and the labels. One workgroup per batch row.
+//
+// Pixels stay on the GPU as u8, four to a u32 word. One storage binding is limited
+// (128 MiB on many adapters), so the dataset is split into up to three chunks of
+// `images_per_chunk` whole images; an image never straddles two chunks.
+// Rows past the end of the data (the last, partial batch) are written as zeros with
+// label 0; the loss masks them out.
+
+struct BatchShape {
+    images: u32,          // images in this split
+    batch: u32,           // rows of the input tensor
+    channels: u32,
+    height: u32,          // stored image size
+    width: u32,
+    crop_height: u32,     // network input size
+    crop_width: u32,
+    images_per_chunk: u32,
+    sequential: u32,      // 1: image = step * batch + row (evaluation); 0: through `order`
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+}
+
+struct Cursor {
+    step: u32,
+    images_seen: u32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+const THREADS: u32 = 64u;
+
+@group(0) @binding(0) var<uniform> shape: BatchShape;
+@group(0) @binding(1) var<storage, read> cursor: Cursor;
+@group(0) @binding(2) var<storage, read> order: array<u32>;
+@group(0) @binding(3) var<storage, read> labels: array<u32>;
+@group(0) @binding(4) var<storage, read> chunk0: array<u32>;
+@group(0) @binding(5) var<storage, read> chunk1: array<u32>;
+@group(0) @binding(6) var<storage, read> chunk2: array<u32>;
+@group(0) @binding(7) var<storage, read_write> x: array<f32>;
+@group(0) @binding(8) var<storage, read_write> y: array<u32>;
+
+var<workgroup> partial: array<f32, THREADS>;
+
+fn pixel(image: u32, offset: u32) -> f32 {
+    let chunk = image / shape.images_per_chunk;
+    let local_image = image % shape.images_per_chunk;
+    let byte = local_image * shape.channels * shape.height * shape.width + offset;
+    let word_index = byte / 4u;
+    var word: u32;
+    if chunk == 0u {
+        word = chunk0[word_index];
+    } else if chunk == 1u {
+        word = chunk1[word_index];
+    } else {
+        word = chunk2[word_index];
+    }
+    return f32((word >> ((byte % 4u) * 8u)) & 0xffu) / 255.0;
+}
+
+// Offset in the stored image of value `e` of the (centre-)cropped image.
+fn source_offset(e: u32) -> u32 {
+    let plane = shape.crop_height * shape.crop_width;
+    let channel = e / plane;
+    let rest = e % plane;
+    let top = (shape.height - shape.crop_height) / 2u;
+    let left = (shape.width - shape.crop_width) / 2u;
+    let row = rest / shape.crop_width + top;
+    let col = rest % shape.crop_width + left;
+    return (channel * shape.height + row) * shape.width + col;
+}
+
+// Sum of `partial` over the workgroup; every invocation gets the result.
+fn workgroup_sum(lid: u32, value: f32) -> f32 {
+    partial[lid] = value;
+    workgroupBarrier();
+    for (var stride = THREADS / 2u; stride > 0u; stride /= 2u) {
+        if lid < stride {
+            partial[lid] += partial[lid + stride];
+        }
+        workgroupBarrier();
+    }
+    let total = partial[0];
+    workgroupBarrier();
+    return total;
+}
+
+@compute @workgroup_size(THREADS)
+fn gather_batch(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>) {
+    let lid = lid3.x;
+    let row = wid.x;
+    let slot = cursor.step * shape.batch + row;
+    let valid = slot < shape.images;
+    // Invalid rows still run the reductions (barriers need uniform control flow) on image 0.
+    var image = 0u;
+    if valid {
+        image = select(order[slot], slot, shape.sequential == 1u);
+    }
+    let values = shape.channels * shape.crop_height * shape.crop_width;
+
+    var sum = 0.0;
+    for (var e = lid; e < values; e += THREADS) {
+        sum += pixel(image, source_offset(e));
+    }
+    let mean = workgroup_sum(lid, sum) / f32(values);
+
+    var squares = 0.0;
+    for (var e = lid; e < values; e += THREADS) {
+        let d = pixel(image, source_offset(e)) - mean;
+        squares += d * d;
+    }
+    let variance = workgroup_sum(lid, squares) / f32(values);
+    let scale = 1.0 / max(sqrt(variance), inverseSqrt(f32(values)));
+
+    let base = row * values;
+    for (var e = lid; e < values; e += THREADS) {
+        var v = 0.0;
+        if valid {
+            v = (pixel(image, source_offset(e)) - mean) * scale;
+        }
+        x[base + e] = v;
+    }
+    if lid == 0u {
+        y[row] = select(0u, labels[image], valid);
+    }
+}

@@ -1,0 +1,119 @@
+// General matrix multiply staged through workgroup memory, for discrete and integrated GPUs:
+//   C[M, N] = op(A)[M, K] * op(B)[K, N]  (+ bias[N])  (then ReLU)
+// A 16x16 workgroup computes a 64x64 tile of C, each invocation a 4x4 block held in
+// registers; K advances 16 at a time through two 16x64 tiles in workgroup memory (8 KiB).
+// Loads are arranged so neighbouring invocations read neighbouring addresses for every
+// storage layout. Same contract and bindings as gemm.wgsl.
+
+struct GemmShape {
+    m: u32,
+    n: u32,
+    k: u32,
+    _pad: u32,
+}
+
+override TRANS_A: bool = false;
+override TRANS_B: bool = false;
+override BIAS: bool = false;
+override RELU: bool = false;
+
+@group(0) @binding(0) var<uniform> shape: GemmShape;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> c: array<f32>;
+
+const TILE: u32 = 64u;
+const DEPTH: u32 = 16u;
+
+// tile_a[kk * TILE + r] = A[row_base + r, k0 + kk]; tile_b[kk * TILE + col] likewise.
+var<workgroup> tile_a: array<f32, 1024>;
+var<workgroup> tile_b: array<f32, 1024>;
+
+fn load_a(row: u32, k: u32) -> f32 {
+    if row >= shape.m || k >= shape.k {
+        return 0.0;
+    }
+    if TRANS_A {
+        return a[k * shape.m + row];
+    }
+    return a[row * shape.k + k];
+}
+
+fn load_b(k: u32, col: u32) -> f32 {
+    if col >= shape.n || k >= shape.k {
+        return 0.0;
+    }
+    if TRANS_B {
+        return b[col * shape.k + k];
+    }
+    return b[k * shape.n + col];
+}
+
+fn store(row: u32, col0: u32, value: vec4<f32>) {
+    if row >= shape.m {
+        return;
+    }
+    for (var j = 0u; j < 4u; j++) {
+        let col = col0 + j;
+        if col < shape.n {
+            var v = value[j];
+            if BIAS {
+                v += bias[col];
+            }
+            if RELU {
+                v = max(v, 0.0);
+            }
+            c[row * shape.n + col] = v;
+        }
+    }
+}
+
+@compute @workgroup_size(16, 16)
+fn gemm_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let row_base = wid.y * TILE;
+    let col_base = wid.x * TILE;
+    let thread = lid.y * 16u + lid.x;
+    var acc0 = vec4<f32>(0.0);
+    var acc1 = vec4<f32>(0.0);
+    var acc2 = vec4<f32>(0.0);
+    var acc3 = vec4<f32>(0.0);
+    for (var k0 = 0u; k0 < shape.k; k0 += DEPTH) {
+        for (var i = 0u; i < 4u; i++) {
+            let e = thread + i * 256u;
+            // Walk along whichever index is contiguous in memory.
+            var ar = e % TILE;
+            var ak = e / TILE;
+            if !TRANS_A {
+                ar = e / DEPTH;
+                ak = e % DEPTH;
+            }
+            tile_a[ak * TILE + ar] = load_a(row_base + ar, k0 + ak);
+            var bc = e % TILE;
+            var bk = e / TILE;
+            if TRANS_B {
+                bc = e / DEPTH;
+                bk = e % DEPTH;
+            }
+            tile_b[bk * TILE + bc] = load_b(k0 + bk, col_base + bc);
+        }
+        workgroupBarrier();
+        for (var kk = 0u; kk < DEPTH; kk++) {
+            let ao = kk * TILE + lid.y * 4u;
+            let bo = kk * TILE + lid.x * 4u;
+            let av = vec4<f32>(tile_a[ao], tile_a[ao + 1u], tile_a[ao + 2u], tile_a[ao + 3u]);
+            let bv = vec4<f32>(tile_b[bo], tile_b[bo + 1u], tile_b[bo + 2u], tile_b[bo + 3u]);
+            acc0 += av.x * bv;
+            acc1 += av.y * bv;
+            acc2 += av.z * bv;
+            acc3 += av.w * bv;
+        }
+        workgroupBarrier();
+    }
+    let row0 = row_base + lid.y * 4u;
+    let col0 = col_base + lid.x * 4u;
+    store(row0, col0, acc0);
+    store(row0 + 1u, col0, acc1);
+    store(row0 + 2u, col0, acc2);
+    store(row0 + 3u, col0, acc3);
+}

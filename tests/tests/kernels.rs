@@ -1,0 +1,291 @@
+//! Every kernel against its CPU reference (shatter_nn::reference), on random data and
+//! shapes that are no multiple of any tile. Run on whichever adapter WGPU_BACKEND picks;
+//! CI runs this file on both the Vulkan and the GL llvmpipe adapters.
+//!
+//! Tolerances: GEMMs accumulate in f32 against an f64 reference, so the bound grows with
+//! the depth K: |error| <= 1e-5 * K^0.5 * 4 + 1e-4 relative. Elementwise kernels and SGD
+//! agree to 1e-6; the loss to 1e-5 (exp and log differ slightly between drivers).
+
+use rand::Rng;
+use shatter_gpu::{Gpu, Tensor};
+use shatter_nn::reference;
+use shatter_nn::{
+    GemmSpec, GemmVariant, LrSchedule, SgdConfig, StepCursor, gemm, relu_backward, relu_forward,
+    sgd_momentum,
+};
+use shatter_tests::{assert_close, random_values, require_gpu, rng};
+
+fn upload(gpu: &Gpu, name: &str, shape: &[usize], values: &[f32]) -> Tensor {
+    gpu.tensor(name, shape, values).expect("upload")
+}
+
+fn check_gemm(gpu: &Gpu, spec: GemmSpec, bias: bool, seed: u64) {
+    let GemmSpec {
+        m,
+        n,
+        k,
+        trans_a,
+        trans_b,
+        relu,
+        variant,
+    } = spec;
+    let mut r = rng(seed);
+    let a = random_values(&mut r, m * k);
+    let b = random_values(&mut r, k * n);
+    let bias_values = random_values(&mut r, n);
+    let a_t = upload(gpu, "a", &[m * k], &a);
+    let b_t = upload(gpu, "b", &[k * n], &b);
+    let bias_t = upload(gpu, "bias", &[n], &bias_values);
+    let c_t = gpu.zeros("c", &[m, n]).unwrap();
+    let spec = GemmSpec {
+        m,
+        n,
+        k,
+        trans_a,
+        trans_b,
+        relu,
+        variant,
+    };
+    let d = gemm(gpu, "gemm", spec, &a_t, &b_t, bias.then_some(&bias_t), &c_t).unwrap();
+    gpu.run([&d]).unwrap();
+    let got = gpu.read_f32(&c_t).unwrap();
+    let mut want = reference::gemm(&a, &b, m, n, k, trans_a, trans_b);
+    for row in 0..m {
+        for col in 0..n {
+            let v = &mut want[row * n + col];
+            if bias {
+                *v += bias_values[col];
+            }
+            if relu {
+                *v = v.max(0.0);
+            }
+        }
+    }
+    let atol = 4e-5 * (k as f32).sqrt();
+    assert_close(
+        &format!(
+            "{variant:?} gemm m={m} n={n} k={k} ta={trans_a} tb={trans_b} bias={bias} relu={relu}"
+        ),
+        &got,
+        &want,
+        1e-4,
+        atol,
+    );
+}
+
+fn gemm_suite(variant: GemmVariant) {
+    let Some(gpu) = require_gpu!() else { return };
+    let mut r = rng(11);
+    // Fixed edge shapes: single element, thin, one past a tile, and a few random ones.
+    let mut shapes = vec![
+        (1, 1, 1),
+        (1, 7, 3),
+        (5, 1, 9),
+        (33, 65, 17),
+        (64, 64, 64),
+        (65, 31, 130),
+        (128, 10, 512),
+    ];
+    for _ in 0..4 {
+        shapes.push((
+            r.random_range(1..150),
+            r.random_range(1..150),
+            r.random_range(1..300),
+        ));
+    }
+    for (i, &(m, n, k)) in shapes.iter().enumerate() {
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            let epilogue = i % 3;
+            let spec = GemmSpec {
+                m,
+                n,
+                k,
+                trans_a: ta,
+                trans_b: tb,
+                relu: epilogue == 2,
+                variant,
+            };
+            check_gemm(gpu, spec, epilogue >= 1, i as u64 * 7 + 1);
+        }
+    }
+}
+
+#[test]
+fn gemm_register_blocked_matches_reference() {
+    gemm_suite(GemmVariant::Register);
+}
+
+#[test]
+fn gemm_workgroup_tiled_matches_reference() {
+    gemm_suite(GemmVariant::Tiled);
+}
+
+#[test]
+fn relu_forward_and_backward_match_reference() {
+    let Some(gpu) = require_gpu!() else { return };
+    let mut r = rng(3);
+    let n = 70_001; // several workgroups and a ragged end
+    let x = random_values(&mut r, n);
+    let dy = random_values(&mut r, n);
+    let x_t = upload(gpu, "x", &[n], &x);
+    let y_t = gpu.zeros("y", &[n]).unwrap();
+    let dy_t = upload(gpu, "dy", &[n], &dy);
+    let dx_t = gpu.zeros("dx", &[n]).unwrap();
+    let f = relu_forward(gpu, "relu", &x_t, &y_t).unwrap();
+    let b = relu_backward(gpu, "relu_back", &dy_t, &y_t, &dx_t).unwrap();
+    gpu.run([&f, &b]).unwrap();
+    let y = reference::relu_forward(&x);
+    assert_close("relu forward", &gpu.read_f32(&y_t).unwrap(), &y, 0.0, 0.0);
+    assert_close(
+        "relu backward",
+        &gpu.read_f32(&dx_t).unwrap(),
+        &reference::relu_backward(&dy, &y),
+        0.0,
+        0.0,
+    );
+}
+
+fn cursor_buffer(gpu: &Gpu, cursor: StepCursor) -> shatter_gpu::U32Buffer {
+    gpu.u32_buffer("cursor", bytemuck::cast_slice(&[cursor]))
+        .unwrap()
+}
+
+#[test]
+fn softmax_xent_matches_reference_including_a_partial_batch() {
+    let Some(gpu) = require_gpu!() else { return };
+    let mut r = rng(5);
+    for (batch, classes, images, step) in [
+        (300usize, 10usize, 1000usize, 0usize),
+        (300, 10, 1000, 3),
+        (7, 3, 7, 0),
+        (129, 10, 130, 1),
+    ] {
+        let logits: Vec<f32> = random_values(&mut r, batch * classes)
+            .iter()
+            .map(|v| v * 8.0)
+            .collect();
+        let labels: Vec<u32> = (0..batch)
+            .map(|_| r.random_range(0..classes as u32))
+            .collect();
+        let valid = batch.min(images.saturating_sub(step * batch));
+        let logits_t = upload(gpu, "logits", &[batch, classes], &logits);
+        let labels_t = gpu.u32_buffer("labels", &labels).unwrap();
+        let grad_t = upload(
+            gpu,
+            "grad",
+            &[batch, classes],
+            &vec![f32::NAN; batch * classes],
+        );
+        let metrics_t = gpu.zeros("metrics", &[step + 1, 4]).unwrap();
+        let cursor = cursor_buffer(gpu, StepCursor::at(step as u32, 0));
+        let d = shatter_nn::softmax_xent(
+            gpu,
+            "xent",
+            images,
+            &cursor.buffer,
+            &logits_t,
+            &labels_t,
+            &grad_t,
+            &metrics_t,
+        )
+        .unwrap();
+        gpu.run([&d]).unwrap();
+        let want = reference::softmax_xent(&logits, &labels, classes, valid);
+        let what = format!("xent batch={batch} classes={classes} valid={valid}");
+        assert_close(
+            &format!("{what} gradient"),
+            &gpu.read_f32(&grad_t).unwrap(),
+            &want.grad,
+            1e-4,
+            1e-6,
+        );
+        let metrics = gpu.read_f32(&metrics_t).unwrap();
+        let m = &metrics[step * 4..step * 4 + 4];
+        assert_close(
+            &format!("{what} loss"),
+            &[m[0]],
+            &[want.loss_sum as f32],
+            1e-5,
+            1e-4,
+        );
+        assert_eq!(m[1], want.correct as f32, "{what}: correct count");
+        assert_eq!(m[2], valid as f32, "{what}: rows counted");
+    }
+}
+
+#[test]
+fn sgd_momentum_matches_reference_and_follows_the_schedule() {
+    let Some(gpu) = require_gpu!() else { return };
+    let mut r = rng(9);
+    let n = 1000;
+    let mut w = random_values(&mut r, n);
+    let mut v = random_values(&mut r, n);
+    let g = random_values(&mut r, n);
+    let schedule = LrSchedule {
+        lr0: 0.1,
+        decay: 0.5,
+        decay_images: 1000.0,
+        staircase: true,
+    };
+    let config = SgdConfig {
+        schedule,
+        momentum: 0.9,
+        weight_decay: 0.01,
+    };
+    // 2,500 images seen: two staircase steps, lr = 0.1 * 0.5^2.
+    let cursor = cursor_buffer(gpu, StepCursor::at(0, 2500));
+    let (w_t, v_t, g_t) = (
+        upload(gpu, "w", &[n], &w),
+        upload(gpu, "v", &[n], &v),
+        upload(gpu, "g", &[n], &g),
+    );
+    let d = sgd_momentum(gpu, "sgd", &config, true, &cursor.buffer, &g_t, &w_t, &v_t).unwrap();
+    gpu.run([&d]).unwrap();
+    assert!((schedule.at(2500) - 0.025).abs() < 1e-12);
+    reference::sgd_momentum(&mut w, &mut v, &g, 0.025, 0.9, 0.01);
+    assert_close("sgd weights", &gpu.read_f32(&w_t).unwrap(), &w, 1e-6, 1e-7);
+    assert_close("sgd velocity", &gpu.read_f32(&v_t).unwrap(), &v, 1e-6, 1e-7);
+}
+
+#[test]
+fn dense_layer_backward_matches_reference() {
+    let Some(gpu) = require_gpu!() else { return };
+    let mut r = rng(13);
+    let (batch, inputs, outputs) = (37, 45, 23);
+    let x = random_values(&mut r, batch * inputs);
+    let w = random_values(&mut r, inputs * outputs);
+    let dy = random_values(&mut r, batch * outputs);
+    let variant = GemmVariant::for_adapter(gpu);
+    let layer = shatter_nn::Dense::new(gpu, "dense", inputs, outputs, true, batch, &w).unwrap();
+    let x_t = upload(gpu, "x", &[batch, inputs], &x);
+    let dx_t = gpu.zeros("dx", &[batch, inputs]).unwrap();
+    gpu.write_f32(&layer.output_grad, &dy);
+    let mut all = vec![layer.forward(gpu, &x_t, variant).unwrap()];
+    all.extend(layer.backward(gpu, &x_t, Some(&dx_t), variant).unwrap());
+    gpu.run(all.iter()).unwrap();
+    let y = reference::dense_forward(&x, &w, &vec![0.0; outputs], batch, inputs, true);
+    let dz = reference::relu_backward(&dy, &y);
+    let (dx, dw, db) = reference::dense_backward(&x, &w, &dz, batch, inputs, outputs);
+    assert_close(
+        "dense y",
+        &gpu.read_f32(&layer.output).unwrap(),
+        &y,
+        1e-4,
+        1e-4,
+    );
+    assert_close("dense dx", &gpu.read_f32(&dx_t).unwrap(), &dx, 1e-4, 1e-4);
+    assert_close(
+        "dense dW",
+        &gpu.read_f32(&layer.weight_grad).unwrap(),
+        &dw,
+        1e-4,
+        1e-4,
+    );
+    assert_close(
+        "dense db",
+        &gpu.read_f32(&layer.bias_grad).unwrap(),
+        &db,
+        1e-4,
+        1e-4,
+    );
+}

@@ -1,0 +1,161 @@
+//! Every WGSL file in shaders/ is parsed and validated by naga and translated to SPIR-V,
+//! MSL, HLSL and GLSL for each entry point, so a change that would break Vulkan, Metal,
+//! DX12 or GL fails here, on a machine that has none of them but one.
+
+use std::path::PathBuf;
+
+use naga::back::PipelineConstants;
+use naga::valid::{Capabilities, ModuleInfo, ValidationFlags, Validator};
+
+fn shader_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shaders")
+}
+
+fn validate(name: &str, module: &naga::Module) -> ModuleInfo {
+    Validator::new(ValidationFlags::all(), Capabilities::empty())
+        .validate(module)
+        .unwrap_or_else(|e| panic!("{name}: naga validation failed: {e:?}"))
+}
+
+fn translate(name: &str, module: &naga::Module, info: &ModuleInfo, constants: &PipelineConstants) {
+    for entry in &module.entry_points {
+        let stage = entry.stage;
+        let ep = entry.name.clone();
+        let what = format!("{name}::{ep} with {constants:?}");
+        let (module, info) = naga::back::pipeline_constants::process_overrides(
+            module,
+            info,
+            Some((stage, &ep)),
+            constants,
+        )
+        .unwrap_or_else(|e| panic!("{what}: overrides: {e:?}"));
+
+        let spv = naga::back::spv::write_vec(
+            &module,
+            &info,
+            &naga::back::spv::Options::default(),
+            Some(&naga::back::spv::PipelineOptions {
+                shader_stage: stage,
+                entry_point: ep.clone(),
+            }),
+        )
+        .unwrap_or_else(|e| panic!("{what}: SPIR-V: {e:?}"));
+        assert_eq!(spv[0], 0x0723_0203, "{what}: SPIR-V magic");
+
+        let msl_pipeline = naga::back::msl::PipelineOptions {
+            entry_point: Some((stage, ep.clone())),
+            ..Default::default()
+        };
+        let (msl, _) = naga::back::msl::write_string(
+            &module,
+            &info,
+            &naga::back::msl::Options::default(),
+            &msl_pipeline,
+        )
+        .unwrap_or_else(|e| panic!("{what}: MSL: {e:?}"));
+        assert!(msl.contains("kernel void"), "{what}: MSL has no kernel");
+
+        let mut hlsl = String::new();
+        let hlsl_options = naga::back::hlsl::Options::default();
+        let hlsl_pipeline = naga::back::hlsl::PipelineOptions {
+            entry_point: Some((stage, ep.clone())),
+        };
+        naga::back::hlsl::Writer::new(&mut hlsl, &hlsl_options, &hlsl_pipeline)
+            .write(&module, &info, None)
+            .unwrap_or_else(|e| panic!("{what}: HLSL: {e:?}"));
+        assert!(
+            hlsl.contains("[numthreads("),
+            "{what}: HLSL has no compute entry"
+        );
+
+        let mut glsl = String::new();
+        let glsl_options = naga::back::glsl::Options {
+            version: naga::back::glsl::Version::Embedded {
+                version: 310,
+                is_webgl: false,
+            },
+            ..Default::default()
+        };
+        let glsl_pipeline = naga::back::glsl::PipelineOptions {
+            shader_stage: stage,
+            entry_point: ep.clone(),
+            multiview: None,
+        };
+        naga::back::glsl::Writer::new(
+            &mut glsl,
+            &module,
+            &info,
+            &glsl_options,
+            &glsl_pipeline,
+            naga::proc::BoundsCheckPolicies::default(),
+        )
+        .and_then(|mut w| w.write())
+        .unwrap_or_else(|e| panic!("{what}: GLSL: {e:?}"));
+        assert!(
+            glsl.contains("layout(local_size_x"),
+            "{what}: GLSL has no compute layout"
+        );
+    }
+}
+
+#[test]
+fn every_shader_validates_and_translates_to_all_four_targets() {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(shader_dir())
+        .expect("shaders/ exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "wgsl"))
+        .collect();
+    files.sort();
+    assert!(
+        files.len() >= 7,
+        "expected the kernel files in shaders/, found {files:?}"
+    );
+    for path in &files {
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let source = std::fs::read_to_string(path).unwrap();
+        let module = naga::front::wgsl::parse_str(&source)
+            .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(&source)));
+        assert!(!module.entry_points.is_empty(), "{name}: no entry point");
+        let info = validate(&name, &module);
+        translate(&name, &module, &info, &PipelineConstants::default());
+        // Every override flipped on as well: each specialization must translate too.
+        let mut all_on = PipelineConstants::default();
+        for (_, o) in module.overrides.iter() {
+            if let Some(n) = &o.name {
+                all_on.insert(n.clone(), 1.0);
+            }
+        }
+        if !all_on.is_empty() {
+            translate(&name, &module, &info, &all_on);
+        }
+    }
+}
+
+#[test]
+fn the_embedded_shader_list_matches_the_folder() {
+    let mut on_disk: Vec<String> = std::fs::read_dir(shader_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "wgsl"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    on_disk.sort();
+    let mut embedded: Vec<String> = shatter_gpu::SHADERS
+        .iter()
+        .map(|s| s.name.to_owned())
+        .collect();
+    embedded.sort();
+    assert_eq!(
+        embedded, on_disk,
+        "crates/gpu/src/shaders.rs must list every file in shaders/"
+    );
+    for shader in shatter_gpu::SHADERS {
+        let disk =
+            std::fs::read_to_string(shader_dir().join(format!("{}.wgsl", shader.name))).unwrap();
+        assert_eq!(
+            shader.source, disk,
+            "{}: embedded source is stale",
+            shader.name
+        );
+    }
+}

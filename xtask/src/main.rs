@@ -1,0 +1,69 @@
+//! `cargo xtask`: shatter's command line. Thin: it parses, calls the crates, prints, and
+//! maps failures to exit codes (2 for bad input, 1 for everything else).
+
+mod adapters;
+mod bench;
+mod make_mini;
+mod train;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "cargo xtask",
+    about = "shatter: the randomization tests of Zhang et al. (ICLR 2017) on any GPU"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the GPU adapters this machine offers (honours WGPU_BACKEND) and the one shatter would choose.
+    Adapters,
+    /// Train one model on one (possibly randomized) dataset and write <out>/run.json.
+    Train(train::TrainArgs),
+    /// Measure training-step speed (images/s, GFLOP/s) on synthetic 3x28x28 data.
+    Bench(bench::BenchArgs),
+    /// Rebuild assets/fashion-mnist-mini from the full Fashion-MNIST files.
+    MakeMini(make_mini::MakeMiniArgs),
+}
+
+/// A failure caused by what the user gave (arguments, configuration, data files): exit code 2.
+#[derive(Debug)]
+pub struct BadInput(pub String);
+
+impl std::fmt::Display for BadInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadInput {}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Adapters => adapters::run(),
+        Command::Train(args) => train::run(args),
+        Command::Bench(args) => bench::run(args),
+        Command::MakeMini(args) => make_mini::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            let bad_input = error.chain().any(|cause| {
+                cause.is::<BadInput>()
+                    || cause.is::<shatter::ConfigError>()
+                    || cause.is::<shatter_data::DataError>()
+            });
+            // One line: the outermost context and its causes, joined.
+            let message: Vec<String> = error.chain().map(|c| c.to_string()).collect();
+            eprintln!("error: {}", message.join(": "));
+            ExitCode::from(if bad_input { 2 } else { 1 })
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! The command line's answers to bad input: one line naming the input and the fault,
+//! exit code 2, no panic. These need no GPU: input is checked before an adapter opens.
+
+use std::process::Command;
+
+fn xtask(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        .output()
+        .expect("xtask runs");
+    (
+        out.status.code().expect("exited"),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn assert_bad_input(args: &[&str], message: &str) {
+    let (code, _, stderr) = xtask(args);
+    assert_eq!(code, 2, "{args:?} should exit 2; stderr: {stderr}");
+    assert_eq!(stderr.trim_end(), format!("error: {message}"), "{args:?}");
+    assert!(!stderr.contains("panicked"), "{args:?} panicked");
+}
+
+#[test]
+fn unknown_names_and_out_of_range_values_are_one_line_and_exit_2() {
+    assert_bad_input(
+        &["train", "--model", "resnet"],
+        "unknown model 'resnet': expected one of mlp1x512, mlp3x512",
+    );
+    assert_bad_input(
+        &["train", "--dataset", "cifar100"],
+        "unknown dataset 'cifar100': expected one of fashion-mnist-mini, fashion-mnist, mnist",
+    );
+    assert_bad_input(
+        &["train", "--corrupt", "shuffle"],
+        "unknown corruption 'shuffle': expected one of none, labels:P (0 <= P <= 1), random-labels",
+    );
+    assert_bad_input(
+        &["train", "--corrupt", "labels:1.5"],
+        "corruption 'labels:1.5': P must be a number between 0 and 1",
+    );
+    assert_bad_input(&["train", "--lr", "-1"], "lr must be a number > 0 (got -1)");
+    assert_bad_input(
+        &["train", "--epochs", "0"],
+        "epochs must be at least 1 (got 0)",
+    );
+    assert_bad_input(
+        &["train", "--momentum", "1.5"],
+        "momentum must be in [0, 1) (got 1.5)",
+    );
+    assert_bad_input(
+        &["train", "--lr-decay-every", "often"],
+        "--lr-decay-every 'often': expected a number of images or 'epoch'",
+    );
+    assert_bad_input(
+        &["bench", "--model", "vgg"],
+        "unknown model 'vgg': expected one of mlp1x512, mlp3x512",
+    );
+}
+
+#[test]
+fn a_missing_dataset_says_where_it_looked_and_how_to_get_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = xtask(&[
+        "train",
+        "--dataset",
+        "mnist",
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "stderr: {stderr}");
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("error:")).count(),
+        1,
+        "{stderr}"
+    );
+    assert!(stderr.contains("dataset mnist not found"), "{stderr}");
+    assert!(
+        stderr.contains(&dir.path().join("mnist").display().to_string()),
+        "{stderr}"
+    );
+    assert!(stderr.contains("cargo xtask download mnist"), "{stderr}");
+}
+
+#[test]
+fn unparsable_arguments_exit_2() {
+    let (code, _, stderr) = xtask(&["train", "--epochs", "many"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.starts_with("error: invalid value 'many' for '--epochs <EPOCHS>'"),
+        "{stderr}"
+    );
+}
