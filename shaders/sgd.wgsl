@@ -1,25 +1,19 @@
 // SGD with momentum and optional L2 weight decay, as TensorFlow's MomentumOptimizer
 // (the paper's setting):  g' = g + wd * w;  v = momentum * v + g';  w -= lr * v.
-// The learning rate follows the schedule from the cursor's count of images seen,
-//   lr = lr0 * decay ^ (images_seen / decay_images)   (exponent floored when staircase),
-// so it is right at every step without the host writing anything per step.
+// The learning rate is the step's, computed once by `set_learning_rate` (cursor.wgsl).
 
 struct SgdParams {
     len: u32,
-    staircase: u32,
     momentum: f32,
     weight_decay: f32,
-    lr0: f32,
-    decay: f32,
-    decay_images: f32,
     _pad: f32,
 }
 
 struct Cursor {
     step: u32,
     images_seen: u32,
-    _pad0: u32,
-    _pad1: u32,
+    lr: f32,
+    _pad: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: SgdParams;
@@ -34,14 +28,9 @@ fn sgd_momentum(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     if i >= params.len {
         return;
     }
-    var exponent = f32(cursor.images_seen) / params.decay_images;
-    if params.staircase == 1u {
-        exponent = floor(exponent);
-    }
-    let lr = params.lr0 * pow(params.decay, exponent);
     let w = weight[i];
     let g = grad[i] + params.weight_decay * w;
     let v = params.momentum * velocity[i] + g;
     velocity[i] = v;
-    weight[i] = w - lr * v;
+    weight[i] = w - cursor.lr * v;
 }

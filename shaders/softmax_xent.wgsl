@@ -14,8 +14,8 @@ struct LossShape {
 struct Cursor {
     step: u32,
     images_seen: u32,
-    _pad0: u32,
-    _pad1: u32,
+    lr: f32,
+    _pad: u32,
 }
 
 const THREADS: u32 = 256u;

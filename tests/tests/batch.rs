@@ -75,36 +75,51 @@ fn gather_batch_matches_reference_across_chunks_orders_and_the_last_batch() {
 }
 
 #[test]
-fn advance_cursor_counts_steps_and_real_images() {
+fn cursor_counts_steps_and_real_images_and_sets_the_learning_rate() {
     let Some(gpu) = require_gpu!() else { return };
     #[repr(C)]
     #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
     struct PassShape {
         images: u32,
         batch: u32,
-        _pad: [u32; 2],
+        staircase: u32,
+        _pad: u32,
+        lr0: f32,
+        decay: f32,
+        decay_images: f32,
+        _pad2: f32,
     }
-    let cursor = gpu
-        .u32_buffer("cursor", bytemuck::cast_slice(&[StepCursor::at(0, 1000)]))
-        .unwrap();
-    let shape = gpu.uniform(
-        "pass",
-        &PassShape {
+    for (staircase, lr) in [(1, 0.1 * 0.5f32.powi(2)), (0, 0.1 * 0.5f32.powf(2.6))] {
+        let cursor = gpu
+            .u32_buffer("cursor", bytemuck::cast_slice(&[StepCursor::at(0, 1000)]))
+            .unwrap();
+        let shape = PassShape {
             images: 300,
             batch: 128,
-            _pad: [0; 2],
-        },
-    );
-    let d = gpu
-        .dispatch(
-            "advance",
-            &Kernel::new("cursor", "advance_cursor"),
-            &[Binding::uniform(&shape), Binding::write(&cursor.buffer)],
-            [1, 1, 1],
-        )
-        .unwrap();
-    gpu.run([&d, &d, &d, &d]).unwrap();
-    let got = gpu.read_u32(&cursor).unwrap();
-    // 128 + 128 + 44 real images, then a step past the end adds none.
-    assert_eq!(&got[..2], &[4, 1300]);
+            staircase,
+            _pad: 0,
+            lr0: 0.1,
+            decay: 0.5,
+            decay_images: 500.0,
+            _pad2: 0.0,
+        };
+        let shape = gpu.uniform("pass", &shape);
+        let kernel = |entry| {
+            let bindings = [Binding::uniform(&shape), Binding::write(&cursor.buffer)];
+            gpu.dispatch(entry, &Kernel::new("cursor", entry), &bindings, [1, 1, 1])
+                .unwrap()
+        };
+        let (advance, set_lr) = (kernel("advance_cursor"), kernel("set_learning_rate"));
+        gpu.run([&advance, &advance, &advance, &advance, &set_lr])
+            .unwrap();
+        let got: StepCursor = bytemuck::cast_slice(&gpu.read_u32(&cursor).unwrap())[0];
+        // 128 + 128 + 44 real images, then a step past the end adds none: 1,300 images seen,
+        // 2.6 decay periods of 500 images.
+        assert_eq!((got.step, got.images_seen), (4, 1300));
+        assert!(
+            (got.lr - lr).abs() <= 1e-6 * lr,
+            "staircase={staircase}: lr {} expected {lr}",
+            got.lr
+        );
+    }
 }

@@ -116,6 +116,12 @@ fn gemm_register_blocked_matches_reference() {
 }
 
 #[test]
+fn gemm_vec4_matches_reference_in_all_three_paths() {
+    // Shapes that take the 4x8 kernel, the 4x4 kernel (N % 8 == 4) and the scalar fallback.
+    gemm_suite(GemmVariant::Vec4);
+}
+
+#[test]
 fn gemm_workgroup_tiled_matches_reference() {
     gemm_suite(GemmVariant::Tiled);
 }
@@ -214,7 +220,7 @@ fn softmax_xent_matches_reference_including_a_partial_batch() {
 }
 
 #[test]
-fn sgd_momentum_matches_reference_and_follows_the_schedule() {
+fn sgd_momentum_matches_reference() {
     let Some(gpu) = require_gpu!() else { return };
     let mut r = rng(9);
     let n = 1000;
@@ -232,8 +238,13 @@ fn sgd_momentum_matches_reference_and_follows_the_schedule() {
         momentum: 0.9,
         weight_decay: 0.01,
     };
-    // 2,500 images seen: two staircase steps, lr = 0.1 * 0.5^2.
-    let cursor = cursor_buffer(gpu, StepCursor::at(0, 2500));
+    let cursor = cursor_buffer(
+        gpu,
+        StepCursor {
+            lr: 0.025,
+            ..StepCursor::at(0, 2500)
+        },
+    );
     let (w_t, v_t, g_t) = (
         upload(gpu, "w", &[n], &w),
         upload(gpu, "v", &[n], &v),
@@ -241,7 +252,6 @@ fn sgd_momentum_matches_reference_and_follows_the_schedule() {
     );
     let d = sgd_momentum(gpu, "sgd", &config, true, &cursor.buffer, &g_t, &w_t, &v_t).unwrap();
     gpu.run([&d]).unwrap();
-    assert!((schedule.at(2500) - 0.025).abs() < 1e-12);
     reference::sgd_momentum(&mut w, &mut v, &g, 0.025, 0.9, 0.01);
     assert_close("sgd weights", &gpu.read_f32(&w_t).unwrap(), &w, 1e-6, 1e-7);
     assert_close("sgd velocity", &gpu.read_f32(&v_t).unwrap(), &v, 1e-6, 1e-7);

@@ -28,6 +28,12 @@ pub struct BenchArgs {
     json: bool,
     #[arg(long)]
     adapter: Option<String>,
+    /// Also time each kernel of a training step alone (repeated dispatch; median of trials).
+    #[arg(long)]
+    profile: bool,
+    /// Also time the GEMM kernels alone (512x512x512 and the MLP's training shapes), every variant.
+    #[arg(long)]
+    gemm: bool,
 }
 
 fn synthetic(images: usize) -> Dataset {
@@ -78,16 +84,28 @@ pub fn run(args: BenchArgs) -> Result<()> {
         momentum: 0.9,
         weight_decay: 0.0,
     };
+    if args.gemm {
+        bench_gemm(&gpu, args.json)?;
+    }
     for model in models {
         let built = Instant::now();
         let trainer = Trainer::build(&gpu, &dataset, model, args.batch_size, 1, &sgd)?;
+        if args.profile {
+            profile_step(&gpu, &trainer, model, args.json)?;
+        }
         let order: Vec<u32> = (0..images as u32).collect();
         // The first epoch includes pipeline compilation in the driver: time it apart.
         trainer.train_epoch(&order, 0, &mut |_| {})?;
         let first_epoch = built.elapsed().as_secs_f64();
-        let start = Instant::now();
-        trainer.train_epoch(&order, images as u64, &mut |_| {})?;
-        let seconds = start.elapsed().as_secs_f64();
+        // Median of three epochs: CPU adapters on shared machines are noisy.
+        let mut trials = Vec::new();
+        for _ in 0..3 {
+            let start = Instant::now();
+            trainer.train_epoch(&order, images as u64, &mut |_| {})?;
+            trials.push(start.elapsed().as_secs_f64());
+        }
+        trials.sort_by(f64::total_cmp);
+        let seconds = trials[1];
         let images_per_second = images as f64 / seconds;
         let gflops =
             trainer.network.training_flops_per_step() as f64 * args.steps as f64 / seconds / 1e9;
@@ -123,6 +141,101 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 first_epoch
             );
         }
+    }
+    Ok(())
+}
+
+/// GEMM alone: each variant on a square shape and the shapes of an MLP training step
+/// (batch 128, 2352 -> 512): forward, weight gradient (A transposed), input gradient (B transposed).
+fn bench_gemm(gpu: &shatter_gpu::Gpu, json: bool) -> Result<()> {
+    use shatter_nn::{GemmSpec, GemmVariant, gemm};
+    let shapes: [(&str, usize, usize, usize, bool, bool); 4] = [
+        ("square-512", 512, 512, 512, false, false),
+        ("forward-128x512x2352", 128, 512, 2352, false, false),
+        ("weight-grad-2352x512x128", 2352, 512, 128, true, false),
+        ("input-grad-128x2352x512", 128, 2352, 512, false, true),
+    ];
+    for variant in [GemmVariant::Register, GemmVariant::Vec4, GemmVariant::Tiled] {
+        for &(name, m, n, k, trans_a, trans_b) in &shapes {
+            let a = gpu.tensor("a", &[m * k], &vec![0.5; m * k])?;
+            let b = gpu.tensor("b", &[k * n], &vec![0.25; k * n])?;
+            let c = gpu.zeros("c", &[m, n])?;
+            let spec = GemmSpec {
+                m,
+                n,
+                k,
+                trans_a,
+                trans_b,
+                relu: false,
+                variant,
+            };
+            let d = gemm(gpu, name, spec, &a, &b, None, &c)?;
+            gpu.run([&d])?;
+            // Median of several trials: CPU adapters on shared machines are noisy.
+            let reps = 4;
+            let mut trials: Vec<f64> = (0..5)
+                .map(|_| {
+                    let start = Instant::now();
+                    gpu.run(std::iter::repeat_n(&d, reps))
+                        .map(|()| start.elapsed().as_secs_f64())
+                })
+                .collect::<Result<_, _>>()?;
+            trials.sort_by(f64::total_cmp);
+            let seconds = trials[trials.len() / 2];
+            let gflops = spec.flops() as f64 * reps as f64 / seconds / 1e9;
+            let workload = format!("gemm-{name}-{}", variant.name());
+            if json {
+                let line = serde_json::json!({
+                    "workload": workload, "parameters": 0, "images_per_second": 0.0,
+                    "gflops": gflops, "ms": seconds * 1e3 / reps as f64, "adapter": gpu.adapter().name,
+                });
+                println!("{line}");
+            } else {
+                println!(
+                    "{workload:<40} {gflops:>8.2} GFLOP/s  {:>8.2} ms",
+                    seconds * 1e3 / reps as f64
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Each kernel of a training step timed alone: run 4 times per submit, median of 5 submits.
+fn profile_step(
+    gpu: &shatter_gpu::Gpu,
+    trainer: &Trainer,
+    model: ModelKind,
+    json: bool,
+) -> Result<()> {
+    let step = trainer.train_step();
+    gpu.run(step.iter().copied())?;
+    let mut total = 0.0;
+    for d in &step {
+        let mut trials: Vec<f64> = (0..5)
+            .map(|_| {
+                let start = Instant::now();
+                gpu.run(std::iter::repeat_n(*d, 4))
+                    .map(|()| start.elapsed().as_secs_f64() / 4.0)
+            })
+            .collect::<Result<_, _>>()?;
+        trials.sort_by(f64::total_cmp);
+        let ms = trials[2] * 1e3;
+        total += ms;
+        if json {
+            println!(
+                "{}",
+                serde_json::json!({"workload": format!("{}-kernel", model.name()), "kernel": d.label, "ms": ms, "adapter": gpu.adapter().name})
+            );
+        } else {
+            println!("  {:<28} {ms:>8.3} ms", d.label);
+        }
+    }
+    if !json {
+        println!(
+            "  {:<28} {total:>8.3} ms (kernels one at a time, each with a submit's overhead)",
+            "sum"
+        );
     }
     Ok(())
 }

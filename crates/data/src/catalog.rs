@@ -8,11 +8,14 @@ use crate::dataset::{Dataset, Split};
 use crate::error::DataError;
 use crate::idx::{IdxImages, parse_idx_images, parse_idx_labels, read_idx_images, read_idx_labels};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The datasets shatter knows by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum DatasetName {
-    /// The bundled subset of Fashion-MNIST: 10,000 training and 2,000 test images.
+    /// The bundled subset of Fashion-MNIST: its first 10,000 training and 2,000 test images.
     FashionMnistMini,
+    /// Fashion-MNIST: 60,000 training and 10,000 test images.
     FashionMnist,
+    /// MNIST: 60,000 training and 10,000 test images.
     Mnist,
 }
 
@@ -37,13 +40,22 @@ impl fmt::Display for DatasetName {
 impl FromStr for DatasetName {
     type Err = DataError;
     fn from_str(s: &str) -> Result<Self, DataError> {
-        Self::ALL.into_iter().find(|d| d.as_str() == s).ok_or_else(|| DataError::Config {
-            message: format!("unknown dataset '{s}': expected one of fashion-mnist-mini, fashion-mnist, mnist"),
-        })
+        Self::ALL
+            .into_iter()
+            .find(|d| d.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(DatasetName::as_str).collect();
+                DataError::Config {
+                    message: format!(
+                        "unknown dataset '{s}': expected one of {}",
+                        names.join(", ")
+                    ),
+                }
+            })
     }
 }
 
-/// `$SHATTER_DATA` when set, else `./data`.
+/// Where downloaded datasets live: `$SHATTER_DATA` when set and non-empty, else `./data`.
 pub fn default_data_dir() -> PathBuf {
     std::env::var_os("SHATTER_DATA")
         .filter(|v| !v.is_empty())
@@ -55,6 +67,11 @@ const TRAIN_IMAGES: &str = "train-images-idx3-ubyte";
 const TRAIN_LABELS: &str = "train-labels-idx1-ubyte";
 const TEST_IMAGES: &str = "t10k-images-idx3-ubyte";
 const TEST_LABELS: &str = "t10k-labels-idx1-ubyte";
+const DEBIAN_FASHION_MNIST: &str = "/usr/share/datasets/fashion-mnist";
+const BUNDLED_DIR: &str = "assets/fashion-mnist-mini";
+/// MNIST and Fashion-MNIST: ten classes of 28x28 grey images.
+const CLASSES: usize = 10;
+const SIDE: usize = 28;
 
 macro_rules! bundled {
     ($file:literal) => {
@@ -62,6 +79,8 @@ macro_rules! bundled {
     };
 }
 
+/// One split from its IDX files, checked: as many labels as images, every label a class,
+/// 28x28 images.
 fn split(
     images: IdxImages,
     labels: Vec<u8>,
@@ -79,16 +98,26 @@ fn split(
             ),
         ));
     }
-    if let Some((i, bad)) = labels.iter().enumerate().find(|(_, l)| **l >= 10) {
+    if let Some((i, bad)) = labels
+        .iter()
+        .enumerate()
+        .find(|(_, l)| usize::from(**l) >= CLASSES)
+    {
         return Err(DataError::format(
             labels_path,
-            format!("label {bad} of image {i} is not a class 0..9"),
+            format!(
+                "label {bad} of image {i} is not a class 0..={}",
+                CLASSES - 1
+            ),
         ));
     }
-    if (images.rows, images.cols) != (28, 28) {
+    if (images.rows, images.cols) != (SIDE, SIDE) {
         return Err(DataError::format(
             images_path,
-            format!("images are {}x{}, expected 28x28", images.rows, images.cols),
+            format!(
+                "images are {}x{}, expected {SIDE}x{SIDE}",
+                images.rows, images.cols
+            ),
         ));
     }
     Ok(Split {
@@ -100,85 +129,127 @@ fn split(
 fn dataset(name: DatasetName, train: Split, test: Split) -> Dataset {
     Dataset {
         name: name.as_str().into(),
-        classes: 10,
+        classes: CLASSES,
         channels: 1,
-        height: 28,
-        width: 28,
+        height: SIDE,
+        width: SIDE,
         train,
         test,
     }
 }
 
-/// The file `stem`, gzipped or raw, in `dir`.
-fn find(dir: &Path, stem: &str) -> Option<PathBuf> {
-    [format!("{stem}.gz"), stem.to_owned()]
-        .into_iter()
-        .map(|f| dir.join(f))
-        .find(|p| p.is_file())
+/// The four files of an IDX dataset in `dir` (each gzipped or raw), if all are there.
+fn locate(dir: &Path) -> Option<[PathBuf; 4]> {
+    let find = |stem: &str| {
+        [format!("{stem}.gz"), stem.to_owned()]
+            .into_iter()
+            .map(|f| dir.join(f))
+            .find(|p| p.is_file())
+    };
+    Some([
+        find(TRAIN_IMAGES)?,
+        find(TRAIN_LABELS)?,
+        find(TEST_IMAGES)?,
+        find(TEST_LABELS)?,
+    ])
 }
 
-fn load_folder(name: DatasetName, dir: &Path) -> Result<Dataset, DataError> {
-    let path = |stem: &str| find(dir, stem).expect("checked by the caller");
-    let (ti, tl, vi, vl) = (
-        path(TRAIN_IMAGES),
-        path(TRAIN_LABELS),
-        path(TEST_IMAGES),
-        path(TEST_LABELS),
-    );
+fn load_files(name: DatasetName, [ti, tl, vi, vl]: [PathBuf; 4]) -> Result<Dataset, DataError> {
     let train = split(read_idx_images(&ti)?, read_idx_labels(&tl)?, &ti, &tl)?;
     let test = split(read_idx_images(&vi)?, read_idx_labels(&vl)?, &vi, &vl)?;
     Ok(dataset(name, train, test))
 }
 
-fn complete(dir: &Path) -> bool {
-    [TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS]
-        .iter()
-        .all(|stem| find(dir, stem).is_some())
+/// Where a downloadable dataset is looked for, in order.
+fn places(name: DatasetName, data_dir: &Path) -> Vec<PathBuf> {
+    let mut places = vec![data_dir.join(name.as_str())];
+    if name == DatasetName::FashionMnist {
+        // Debian and Ubuntu package it (`dataset-fashion-mnist`), so no download is needed.
+        places.push(PathBuf::from(DEBIAN_FASHION_MNIST));
+    }
+    places
 }
 
-/// Load a dataset. The bundled one is embedded in the binary; the others come from
-/// `<data_dir>/<name>/` (Fashion-MNIST also from Debian's /usr/share/datasets/fashion-mnist).
+/// Load from the first of `places` that holds all four files.
+fn load_from(name: DatasetName, places: &[PathBuf]) -> Result<Dataset, DataError> {
+    match places.iter().find_map(|dir| locate(dir)) {
+        Some(files) => load_files(name, files),
+        None => Err(missing(name, places)),
+    }
+}
+
+fn missing(name: DatasetName, places: &[PathBuf]) -> DataError {
+    let looked: Vec<String> = places.iter().map(|p| p.display().to_string()).collect();
+    let mut how = format!("run `cargo xtask download {name}`");
+    if name == DatasetName::FashionMnist {
+        how.push_str(" or `apt-get install dataset-fashion-mnist`");
+    }
+    DataError::Missing {
+        message: format!(
+            "dataset {name} not found: looked in {} for {TRAIN_IMAGES}(.gz), {TRAIN_LABELS}(.gz), \
+             {TEST_IMAGES}(.gz) and {TEST_LABELS}(.gz); {how}",
+            looked.join(" and ")
+        ),
+    }
+}
+
+fn load_bundled() -> Result<Dataset, DataError> {
+    // Errors name the asset as it sits in the source tree, the only place it can be fixed.
+    let p = |stem: &str| PathBuf::from(format!("{BUNDLED_DIR}/{stem}.gz"));
+    let train = split(
+        parse_idx_images(bundled!("train-images-idx3-ubyte"), &p(TRAIN_IMAGES))?,
+        parse_idx_labels(bundled!("train-labels-idx1-ubyte"), &p(TRAIN_LABELS))?,
+        &p(TRAIN_IMAGES),
+        &p(TRAIN_LABELS),
+    )?;
+    let test = split(
+        parse_idx_images(bundled!("t10k-images-idx3-ubyte"), &p(TEST_IMAGES))?,
+        parse_idx_labels(bundled!("t10k-labels-idx1-ubyte"), &p(TEST_LABELS))?,
+        &p(TEST_IMAGES),
+        &p(TEST_LABELS),
+    )?;
+    Ok(dataset(DatasetName::FashionMnistMini, train, test))
+}
+
+/// Load a dataset, with true labels and pixels.
+///
+/// `fashion-mnist-mini` is embedded in the binary, so it works offline with no files at
+/// run time. The others come from `<data_dir>/<name>/` with the original file names, each
+/// gzipped or raw; Fashion-MNIST also from Debian's `/usr/share/datasets/fashion-mnist`.
 pub fn load_dataset(name: DatasetName, data_dir: &Path) -> Result<Dataset, DataError> {
     match name {
-        DatasetName::FashionMnistMini => {
-            let p = |f: &str| PathBuf::from(format!("assets/fashion-mnist-mini/{f}.gz"));
-            let train = split(
-                parse_idx_images(bundled!("train-images-idx3-ubyte"), &p(TRAIN_IMAGES))?,
-                parse_idx_labels(bundled!("train-labels-idx1-ubyte"), &p(TRAIN_LABELS))?,
-                &p(TRAIN_IMAGES),
-                &p(TRAIN_LABELS),
-            )?;
-            let test = split(
-                parse_idx_images(bundled!("t10k-images-idx3-ubyte"), &p(TEST_IMAGES))?,
-                parse_idx_labels(bundled!("t10k-labels-idx1-ubyte"), &p(TEST_LABELS))?,
-                &p(TEST_IMAGES),
-                &p(TEST_LABELS),
-            )?;
-            Ok(dataset(name, train, test))
-        }
-        DatasetName::FashionMnist | DatasetName::Mnist => {
-            let local = data_dir.join(name.as_str());
-            let mut places = vec![local];
-            if name == DatasetName::FashionMnist {
-                places.push(PathBuf::from("/usr/share/datasets/fashion-mnist"));
-            }
-            match places.iter().find(|dir| complete(dir)) {
-                Some(dir) => load_folder(name, dir),
-                None => {
-                    let looked: Vec<String> =
-                        places.iter().map(|p| p.display().to_string()).collect();
-                    let mut how = format!("run `cargo xtask download {name}`");
-                    if name == DatasetName::FashionMnist {
-                        how.push_str(" or `apt-get install dataset-fashion-mnist`");
-                    }
-                    Err(DataError::Missing {
-                        message: format!(
-                            "dataset {name} not found (looked in {} for {TRAIN_IMAGES}.gz and the other three IDX files): {how}",
-                            looked.join(" and ")
-                        ),
-                    })
-                }
-            }
-        }
+        DatasetName::FashionMnistMini => load_bundled(),
+        DatasetName::FashionMnist | DatasetName::Mnist => load_from(name, &places(name, data_dir)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The integration tests cannot make Fashion-MNIST missing where Debian's package is
+    // installed, so its message is checked here.
+    #[test]
+    fn fashion_mnist_missing_names_both_places_and_both_remedies() {
+        let name = DatasetName::FashionMnist;
+        let places = places(name, Path::new("/nonexistent/data"));
+        let err = missing(name, &places);
+        assert!(matches!(err, DataError::Missing { .. }), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "dataset fashion-mnist not found: looked in /nonexistent/data/fashion-mnist and \
+             /usr/share/datasets/fashion-mnist for train-images-idx3-ubyte(.gz), \
+             train-labels-idx1-ubyte(.gz), t10k-images-idx3-ubyte(.gz) and \
+             t10k-labels-idx1-ubyte(.gz); run `cargo xtask download fashion-mnist` or \
+             `apt-get install dataset-fashion-mnist`"
+        );
+    }
+
+    #[test]
+    fn mnist_is_looked_for_only_in_the_data_directory() {
+        assert_eq!(
+            places(DatasetName::Mnist, Path::new("d")),
+            [PathBuf::from("d/mnist")]
+        );
     }
 }

@@ -1,5 +1,9 @@
-//! The paper's randomizations of the training data (section 2.1). Here: the label modes;
-//! the pixel modes (shuffled pixels, random pixels, Gaussian) extend this enum.
+//! The paper's randomizations of the training data (section 2.1).
+//!
+//! Here: the label modes. The pixel modes (shuffled pixels, random pixels, Gaussian) are
+//! further variants of [`Corruption`], parsed from further words ("shuffled-pixels", ...)
+//! and applied by the same [`apply_corruption`], which already owns the one seeded RNG
+//! and returns one report; they add their own fields to [`CorruptionReport`].
 
 use std::fmt;
 use std::str::FromStr;
@@ -10,12 +14,15 @@ use rand_chacha::ChaCha8Rng;
 use crate::dataset::Dataset;
 use crate::error::DataError;
 
+/// One randomization of the data, as written in configs: `none`, `labels:P`,
+/// `random-labels` (`FromStr` and `Display` round-trip).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Corruption {
     /// The true data.
     None,
     /// Each training label, independently with probability p, replaced by a class drawn
-    /// uniformly from all classes (so it may draw the original).
+    /// uniformly from all classes (so it may draw the original: the expected fraction
+    /// changed is p * (K - 1) / K). p is in [0, 1]; parsing rejects anything else.
     Labels(f64),
     /// Every training label drawn at random (p = 1).
     RandomLabels,
@@ -54,17 +61,26 @@ impl fmt::Display for Corruption {
     }
 }
 
-/// What a randomization did, for the run record.
+/// What a randomization actually did, for the run record.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CorruptionReport {
+    /// The corruption as written (`Corruption`'s `Display`).
     pub mode: String,
+    /// The seed the randomization was drawn from.
     pub data_seed: u64,
+    /// Training labels that now differ from the true ones.
     pub labels_changed: usize,
+    /// `labels_changed` over the number of training images (0 for an empty split).
     pub fraction_labels_changed: f64,
 }
 
-/// Apply `corruption` to the training split, drawn once from `data_seed` (ChaCha8, stable
-/// across platforms). Test labels stay true, so test accuracy measures generalization.
+/// Apply `corruption` to the training split, drawn once from `data_seed` (ChaCha8, whose
+/// stream is the same on every platform). Test labels stay true, so test accuracy
+/// measures generalization (a CHOICE of PAPER.md).
+///
+/// Every training image draws a coin and a class whatever p is, so with one seed the
+/// labels corrupted at a smaller p are corrupted identically at a larger one: a sweep
+/// over p varies only p.
 pub fn apply_corruption(
     dataset: &mut Dataset,
     corruption: &Corruption,
@@ -73,16 +89,24 @@ pub fn apply_corruption(
     let mut rng = ChaCha8Rng::seed_from_u64(data_seed);
     let p = match corruption {
         Corruption::None => 0.0,
-        Corruption::Labels(p) => *p,
+        Corruption::Labels(p) => {
+            debug_assert!((0.0..=1.0).contains(p), "labels:{p} outside [0, 1]");
+            *p
+        }
         Corruption::RandomLabels => 1.0,
     };
-    let classes = dataset.classes as u8;
+    assert!(
+        (1..=256).contains(&dataset.classes),
+        "labels are u8, so a dataset has 1 to 256 classes, not {}",
+        dataset.classes
+    );
+    // Drawn as u32, whose uniform sampling rand defines the same on every platform.
+    let classes = dataset.classes as u32;
     let mut changed = 0;
     if p > 0.0 {
         for label in &mut dataset.train.labels {
-            // Always draw both numbers, so the stream of draws is the same for every p.
             let coin: f64 = rng.random();
-            let class = rng.random_range(0..classes);
+            let class = rng.random_range(0..classes) as u8;
             if coin < p {
                 changed += usize::from(*label != class);
                 *label = class;

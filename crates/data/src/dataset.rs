@@ -1,13 +1,18 @@
+//! A dataset in memory: u8 images and labels, the form it is uploaded to the GPU in.
+
 use crate::error::DataError;
 
-/// One split: images (channel-major, `image_bytes` each) and their labels.
+/// One split (training or test): the images and their labels, in the same order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Split {
+    /// `len()` images of `Dataset::image_bytes()` each, channel-major (CHW) per image.
     pub images: Vec<u8>,
+    /// One class index per image, below `Dataset::classes`.
     pub labels: Vec<u8>,
 }
 
 impl Split {
+    /// The number of images.
     pub fn len(&self) -> usize {
         self.labels.len()
     }
@@ -16,12 +21,13 @@ impl Split {
         self.labels.is_empty()
     }
 
+    /// Image `i`'s bytes. Panics when `i >= len()`.
     pub fn image(&self, i: usize, image_bytes: usize) -> &[u8] {
         &self.images[i * image_bytes..(i + 1) * image_bytes]
     }
 }
 
-/// A classification dataset of u8 images.
+/// A classification dataset of u8 images, all of one shape.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dataset {
     pub name: String,
@@ -34,17 +40,19 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// Bytes per image: channels * height * width.
     pub fn image_bytes(&self) -> usize {
         self.channels * self.height * self.width
     }
 
-    /// Keep the first `n` training images.
+    /// Keep the first `n` training images (the paper's smaller-scale runs; the first `n`
+    /// rather than a random draw, so a subset is the same whatever the seed).
     pub fn subset_train(&mut self, n: usize) -> Result<(), DataError> {
         let have = self.train.len();
         if n == 0 || n > have {
             return Err(DataError::Config {
                 message: format!(
-                    "subset {n}: must be between 1 and the {have} training images of {}",
+                    "cannot keep {n} training images: {} has {have}, so the subset must be 1 to {have}",
                     self.name
                 ),
             });

@@ -1,6 +1,15 @@
-//! shatter-data: datasets as the paper uses them, on the CPU only: file formats, the
-//! bundled Fashion-MNIST subset, the preprocessing recipe's reference, and the paper's
-//! randomizations of labels and pixels. It knows nothing of the GPU.
+//! shatter-data: the datasets of the randomization tests, on the CPU only.
+//!
+//! - [`read_idx_images`] and friends: the IDX format of MNIST and Fashion-MNIST, gzipped or raw.
+//! - [`load_dataset`]: datasets by name; `fashion-mnist-mini` is embedded in the binary.
+//! - [`apply_corruption`]: the paper's randomizations of the training data (section 2.1),
+//!   drawn once from a seed, with a report of what they changed.
+//! - [`per_image_standardization`]: the preprocessing recipe, the CPU spec of the GPU
+//!   batch kernel.
+//! - [`make_fashion_mnist_mini`]: makes the bundled subset.
+//!
+//! It knows nothing of the GPU: the trainer uploads a [`Dataset`] as it is (u8 pixels).
+//! Every failure is a [`DataError`] whose message is one line naming the file and fault.
 
 mod catalog;
 mod corruption;

@@ -24,6 +24,7 @@ shaders![
     "elementwise",
     "gemm",
     "gemm_tiled",
+    "gemm_vec4",
     "reduce",
     "sgd",
     "softmax_xent"

@@ -1,13 +1,16 @@
 /// Where a pass over the data stands, kept on the GPU (see shaders/cursor.wgsl): the
-/// batch kernel, the loss and the optimizer read it; `advance_cursor` moves it on at
-/// the end of each step. The host writes it once per pass.
+/// batch kernel, the loss and the optimizer read it; `set_learning_rate` fills in the
+/// step's learning rate and `advance_cursor` moves it on at the end of each step. The
+/// host writes it once per pass.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct StepCursor {
     pub step: u32,
     /// Training images seen before this step, over the whole run: drives the learning-rate schedule.
     pub images_seen: u32,
-    pub _pad: [u32; 2],
+    /// This step's learning rate, written on the GPU by `set_learning_rate`.
+    pub lr: f32,
+    pub _pad: u32,
 }
 
 impl StepCursor {
@@ -15,7 +18,8 @@ impl StepCursor {
         Self {
             step,
             images_seen,
-            _pad: [0; 2],
+            lr: 0.0,
+            _pad: 0,
         }
     }
 }

@@ -2,22 +2,27 @@
 
 use shatter_gpu::{Binding, Dispatch, Gpu, GpuError, Kernel, Tensor};
 
-/// Which GEMM kernel a device runs.
+/// Which GEMM kernel family a device runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GemmVariant {
-    /// shaders/gemm.wgsl: 4x4 register blocks, no workgroup memory. Best on CPU adapters.
+    /// shaders/gemm.wgsl: 4x4 register blocks with scalar loads; any shape.
     Register,
+    /// shaders/gemm_vec4.wgsl: register blocks fed by 16-byte loads, no workgroup memory.
+    /// Best on CPU adapters, where barriers are costly and every load is issued per lane.
+    /// Shapes it does not fit run `Register`.
+    Vec4,
     /// shaders/gemm_tiled.wgsl: 64x64 tiles staged in workgroup memory. Best on GPUs.
     Tiled,
 }
 
 impl GemmVariant {
-    /// The variant for this adapter: `SHATTER_GEMM=register|tiled` if set, else by device type.
+    /// The variant for this adapter: `SHATTER_GEMM=register|vec4|tiled` if set, else by device type.
     pub fn for_adapter(gpu: &Gpu) -> Self {
         match std::env::var("SHATTER_GEMM").as_deref() {
             Ok("register") => Self::Register,
+            Ok("vec4") => Self::Vec4,
             Ok("tiled") => Self::Tiled,
-            _ if gpu.is_cpu() => Self::Register,
+            _ if gpu.is_cpu() => Self::Vec4,
             _ => Self::Tiled,
         }
     }
@@ -25,6 +30,7 @@ impl GemmVariant {
     pub fn name(self) -> &'static str {
         match self {
             Self::Register => "register",
+            Self::Vec4 => "vec4",
             Self::Tiled => "tiled",
         }
     }
@@ -104,8 +110,20 @@ pub fn gemm(
         "{label}: C holds {} values, spec {spec:?}",
         c.len()
     );
+    let vec4_fits = spec.k.is_multiple_of(4)
+        && (!spec.trans_a || spec.m.is_multiple_of(4))
+        && (spec.trans_b || spec.n.is_multiple_of(4));
+    let wide_fits = vec4_fits && (spec.trans_b || spec.n.is_multiple_of(8));
     let (entry, workgroups) = match spec.variant {
-        GemmVariant::Register => (
+        GemmVariant::Vec4 if wide_fits => (
+            Kernel::new("gemm_vec4", "gemm_vec4_4x8"),
+            [spec.n.div_ceil(64) as u32, spec.m.div_ceil(32) as u32, 1],
+        ),
+        GemmVariant::Vec4 if vec4_fits => (
+            Kernel::new("gemm_vec4", "gemm_vec4"),
+            [spec.n.div_ceil(32) as u32, spec.m.div_ceil(32) as u32, 1],
+        ),
+        GemmVariant::Register | GemmVariant::Vec4 => (
             Kernel::new("gemm", "gemm"),
             [spec.n.div_ceil(32) as u32, spec.m.div_ceil(32) as u32, 1],
         ),

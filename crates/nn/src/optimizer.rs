@@ -36,16 +36,13 @@ pub struct SgdConfig {
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct SgdParams {
     len: u32,
-    staircase: u32,
     momentum: f32,
     weight_decay: f32,
-    lr0: f32,
-    decay: f32,
-    decay_images: f32,
     _pad: f32,
 }
 
-/// One parameter tensor's update: v = m v + (g + wd w); w -= lr v.
+/// One parameter tensor's update: v = m v + (g + wd w); w -= lr v, with the step's
+/// learning rate read from the cursor (see shaders/cursor.wgsl, `set_learning_rate`).
 /// (A kernel builder takes each buffer it binds, hence the argument count.)
 #[allow(clippy::too_many_arguments)]
 pub fn sgd_momentum(
@@ -68,19 +65,14 @@ pub fn sgd_momentum(
         weight.len(),
         "{label}: velocity and weight lengths differ"
     );
-    let s = config.schedule;
     let params = SgdParams {
         len: weight.len() as u32,
-        staircase: u32::from(s.staircase),
         momentum: config.momentum as f32,
         weight_decay: if decays {
             config.weight_decay as f32
         } else {
             0.0
         },
-        lr0: s.lr0 as f32,
-        decay: s.decay as f32,
-        decay_images: s.decay_images as f32,
         _pad: 0.0,
     };
     let params = gpu.uniform(&format!("{label}.params"), &params);

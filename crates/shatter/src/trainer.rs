@@ -43,6 +43,7 @@ struct Pass {
     steps: usize,
     cursor: shatter_gpu::wgpu::Buffer,
     metrics: Tensor,
+    set_learning_rate: Dispatch,
     gather: Dispatch,
     loss: Dispatch,
     advance: Dispatch,
@@ -59,12 +60,18 @@ pub struct Trainer<'g> {
     _resident: (ResidentSplit, ResidentSplit),
 }
 
+/// The uniform of shaders/cursor.wgsl: the pass's size and the learning-rate schedule.
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct PassShape {
     images: u32,
     batch: u32,
-    _pad: [u32; 2],
+    staircase: u32,
+    _pad: u32,
+    lr0: f32,
+    decay: f32,
+    decay_images: f32,
+    _pad2: f32,
 }
 
 impl<'g> Trainer<'g> {
@@ -135,25 +142,36 @@ impl<'g> Trainer<'g> {
                 &cursor,
                 &metrics,
             )?;
+            let schedule = sgd.schedule;
             let pass_shape = gpu.uniform(
                 &format!("{name}.pass"),
                 &PassShape {
                     images: split.images as u32,
                     batch: batch as u32,
-                    _pad: [0; 2],
+                    staircase: u32::from(schedule.staircase),
+                    _pad: 0,
+                    lr0: schedule.lr0 as f32,
+                    decay: schedule.decay as f32,
+                    decay_images: schedule.decay_images as f32,
+                    _pad2: 0.0,
                 },
             );
-            let advance = gpu.dispatch(
-                &format!("{name}.advance"),
-                &Kernel::new("cursor", "advance_cursor"),
-                &[Binding::uniform(&pass_shape), Binding::write(&cursor)],
-                [1, 1, 1],
-            )?;
+            let cursor_kernel = |entry: &'static str, label: &str| {
+                gpu.dispatch(
+                    &format!("{name}.{label}"),
+                    &Kernel::new("cursor", entry),
+                    &[Binding::uniform(&pass_shape), Binding::write(&cursor)],
+                    [1, 1, 1],
+                )
+            };
+            let set_learning_rate = cursor_kernel("set_learning_rate", "learning_rate")?;
+            let advance = cursor_kernel("advance_cursor", "advance")?;
             Ok(Pass {
                 images: split.images,
                 steps,
                 cursor,
                 metrics,
+                set_learning_rate,
                 gather,
                 loss,
                 advance,
@@ -180,19 +198,21 @@ impl<'g> Trainer<'g> {
         self.train.steps
     }
 
+    /// The dispatches of one training step, in order.
+    pub fn train_step(&self) -> Vec<&Dispatch> {
+        let mut step = vec![&self.train.set_learning_rate, &self.train.gather];
+        step.extend(self.network.forward());
+        step.push(&self.train.loss);
+        step.extend(self.network.backward());
+        step.extend(&self.update);
+        step.push(&self.train.advance);
+        step
+    }
+
     fn record_train_step<'p>(&'p self, pass: &mut shatter_gpu::wgpu::ComputePass<'p>) {
-        self.train.gather.record(pass);
-        for d in self.network.forward() {
+        for d in self.train_step() {
             d.record(pass);
         }
-        self.train.loss.record(pass);
-        for d in self.network.backward() {
-            d.record(pass);
-        }
-        for d in &self.update {
-            d.record(pass);
-        }
-        self.train.advance.record(pass);
     }
 
     fn record_eval_step<'p>(
