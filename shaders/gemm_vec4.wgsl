@@ -2,12 +2,12 @@
 //   C[M, N] = op(A)[M, K] * op(B)[K, N]  (+ bias[N])  (then ReLU)
 // On CPU adapters every storage load is issued per invocation, so the number of load
 // instructions bounds the speed: reading A and B as vec4 moves four values per load.
-// `gemm_vec4_4x8` computes a 4x8 block of C per invocation, `gemm_vec4` a 4x4 block (for
-// shapes the wider one does not fit). Both need K % 4 == 0, M % 4 == 0 when A is
-// transposed, and N % 4 == 0 (N % 8 == 0 for 4x8) when B is not; the host falls back to
-// gemm.wgsl otherwise. On llvmpipe (2 cores, 512^3) 4x8 ran about 12 GFLOP/s, 4x4 about
-// 9.5 and gemm.wgsl about 5; 8x8 blocks held in arrays ran slower (about 5.7), so the
-// blocks here are spelled out in named registers. Same bindings as gemm.wgsl.
+// Each invocation computes a 4x8 block of C (two 4x4 blocks side by side), so there are
+// 12 loads per 128 multiply-adds. Needs K % 4 == 0, M % 4 == 0 when A is transposed, and
+// N % 8 == 0 when B is not; the host falls back to gemm.wgsl otherwise. On llvmpipe
+// (2 cores, 512^3) this ran about 12 GFLOP/s, a 4x4 block about 9.5 and gemm.wgsl's
+// scalar loads about 5; 8x8 blocks held in arrays ran slower (about 5.7), so the block
+// is spelled out in named registers. Same bindings as gemm.wgsl.
 
 struct GemmShape {
     m: u32,
@@ -46,85 +46,6 @@ fn store(row: u32, col0: u32, value: vec4<f32>) {
     }
 }
 
-@compute @workgroup_size(8, 8)
-fn gemm_vec4(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let row0 = gid.y * 4u;
-    let col0 = gid.x * 4u;
-    if row0 >= shape.m || col0 >= shape.n {
-        return;
-    }
-    let m = shape.m;
-    let n = shape.n;
-    let k_len = shape.k;
-    let last_row = m - 1u;
-    let last_col = n - 1u;
-    let r = vec4<u32>(row0, min(row0 + 1u, last_row), min(row0 + 2u, last_row), min(row0 + 3u, last_row));
-    let q = vec4<u32>(col0, min(col0 + 1u, last_col), min(col0 + 2u, last_col), min(col0 + 3u, last_col));
-    // accI is row I of the 4x4 block of C; every index is a constant, so all of it stays in registers.
-    var acc0 = vec4<f32>(0.0);
-    var acc1 = vec4<f32>(0.0);
-    var acc2 = vec4<f32>(0.0);
-    var acc3 = vec4<f32>(0.0);
-    for (var k = 0u; k < k_len; k += 4u) {
-        // aI = A[row I, k .. k + 4]
-        var a0: vec4<f32>;
-        var a1: vec4<f32>;
-        var a2: vec4<f32>;
-        var a3: vec4<f32>;
-        if TRANS_A {
-            // Stored [K, M]: one load gives four rows at one k; transpose the 4x4 block.
-            let t = transpose(mat4x4<f32>(
-                a[(k * m + row0) / 4u],
-                a[((k + 1u) * m + row0) / 4u],
-                a[((k + 2u) * m + row0) / 4u],
-                a[((k + 3u) * m + row0) / 4u],
-            ));
-            a0 = t[0];
-            a1 = t[1];
-            a2 = t[2];
-            a3 = t[3];
-        } else {
-            a0 = a[(r.x * k_len + k) / 4u];
-            a1 = a[(r.y * k_len + k) / 4u];
-            a2 = a[(r.z * k_len + k) / 4u];
-            a3 = a[(r.w * k_len + k) / 4u];
-        }
-        // bJ = B[k + J, col0 .. col0 + 4]
-        var b0: vec4<f32>;
-        var b1: vec4<f32>;
-        var b2: vec4<f32>;
-        var b3: vec4<f32>;
-        if TRANS_B {
-            // Stored [N, K]: one load gives four k of one column; transpose the 4x4 block.
-            let t = transpose(mat4x4<f32>(
-                b[(q.x * k_len + k) / 4u],
-                b[(q.y * k_len + k) / 4u],
-                b[(q.z * k_len + k) / 4u],
-                b[(q.w * k_len + k) / 4u],
-            ));
-            b0 = t[0];
-            b1 = t[1];
-            b2 = t[2];
-            b3 = t[3];
-        } else {
-            b0 = b[(k * n + col0) / 4u];
-            b1 = b[((k + 1u) * n + col0) / 4u];
-            b2 = b[((k + 2u) * n + col0) / 4u];
-            b3 = b[((k + 3u) * n + col0) / 4u];
-        }
-        acc0 += a0.x * b0 + a0.y * b1 + a0.z * b2 + a0.w * b3;
-        acc1 += a1.x * b0 + a1.y * b1 + a1.z * b2 + a1.w * b3;
-        acc2 += a2.x * b0 + a2.y * b1 + a2.z * b2 + a2.w * b3;
-        acc3 += a3.x * b0 + a3.y * b1 + a3.z * b2 + a3.w * b3;
-    }
-    store(row0, col0, acc0);
-    store(row0 + 1u, col0, acc1);
-    store(row0 + 2u, col0, acc2);
-    store(row0 + 3u, col0, acc3);
-}
-
-// 4x8 outputs per invocation (two 4x4 blocks side by side): each vec4 of A is used twice
-// as often as in gemm_vec4, so there are 12 loads per 128 multiply-adds instead of 8 per 64.
 @compute @workgroup_size(8, 8)
 fn gemm_vec4_4x8(@builtin(global_invocation_id) gid: vec3<u32>) {
     let row0 = gid.y * 4u;

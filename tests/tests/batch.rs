@@ -4,8 +4,7 @@
 
 use rand::Rng;
 use shatter::{BatchShape, ResidentSplit, gather_batch, reference_batch};
-use shatter_gpu::{Binding, Kernel};
-use shatter_nn::StepCursor;
+use shatter_nn::{CursorPass, LrSchedule, StepCursor, cursor_dispatches};
 use shatter_tests::{assert_close, require_gpu, rng};
 
 #[test]
@@ -77,39 +76,21 @@ fn gather_batch_matches_reference_across_chunks_orders_and_the_last_batch() {
 #[test]
 fn cursor_counts_steps_and_real_images_and_sets_the_learning_rate() {
     let Some(gpu) = require_gpu!() else { return };
-    #[repr(C)]
-    #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-    struct PassShape {
-        images: u32,
-        batch: u32,
-        staircase: u32,
-        _pad: u32,
-        lr0: f32,
-        decay: f32,
-        decay_images: f32,
-        _pad2: f32,
-    }
-    for (staircase, lr) in [(1, 0.1 * 0.5f32.powi(2)), (0, 0.1 * 0.5f32.powf(2.6))] {
+    for (staircase, lr) in [
+        (true, 0.1 * 0.5f32.powi(2)),
+        (false, 0.1 * 0.5f32.powf(2.6)),
+    ] {
         let cursor = gpu
             .u32_buffer("cursor", bytemuck::cast_slice(&[StepCursor::at(0, 1000)]))
             .unwrap();
-        let shape = PassShape {
-            images: 300,
-            batch: 128,
-            staircase,
-            _pad: 0,
+        let schedule = LrSchedule {
             lr0: 0.1,
             decay: 0.5,
             decay_images: 500.0,
-            _pad2: 0.0,
+            staircase,
         };
-        let shape = gpu.uniform("pass", &shape);
-        let kernel = |entry| {
-            let bindings = [Binding::uniform(&shape), Binding::write(&cursor.buffer)];
-            gpu.dispatch(entry, &Kernel::new("cursor", entry), &bindings, [1, 1, 1])
-                .unwrap()
-        };
-        let (advance, set_lr) = (kernel("advance_cursor"), kernel("set_learning_rate"));
+        let pass = CursorPass::new(300, 128, &schedule);
+        let (set_lr, advance) = cursor_dispatches(gpu, "cursor", &pass, &cursor.buffer).unwrap();
         gpu.run([&advance, &advance, &advance, &advance, &set_lr])
             .unwrap();
         let got: StepCursor = bytemuck::cast_slice(&gpu.read_u32(&cursor).unwrap())[0];

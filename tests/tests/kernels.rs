@@ -116,8 +116,8 @@ fn gemm_register_blocked_matches_reference() {
 }
 
 #[test]
-fn gemm_vec4_matches_reference_in_all_three_paths() {
-    // Shapes that take the 4x8 kernel, the 4x4 kernel (N % 8 == 4) and the scalar fallback.
+fn gemm_vec4_matches_reference_and_falls_back_for_other_shapes() {
+    // Shapes that take the vec4 kernel and shapes that fall back to the scalar one.
     gemm_suite(GemmVariant::Vec4);
 }
 

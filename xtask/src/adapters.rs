@@ -1,15 +1,10 @@
 use anyhow::Result;
 
+/// Print every adapter the environment exposes and the one shatter would choose.
 pub fn run() -> Result<()> {
-    let adapters = shatter_gpu::list_adapters();
-    if adapters.is_empty() {
-        // Same message as training would give.
-        return Err(shatter_gpu::Gpu::new(None)
-            .err()
-            .map(anyhow::Error::from)
-            .unwrap_or_else(|| anyhow::anyhow!("no adapter")));
-    }
-    for (i, adapter) in adapters.iter().enumerate() {
+    // Opening the default adapter first gives the one-line "no adapter" error when there is none.
+    let chosen = shatter_gpu::Gpu::new(None)?;
+    for (i, adapter) in shatter_gpu::list_adapters().iter().enumerate() {
         println!(
             "{i}: {} (driver: {} {})",
             adapter.describe(),
@@ -17,7 +12,6 @@ pub fn run() -> Result<()> {
             adapter.driver_info
         );
     }
-    let chosen = shatter_gpu::Gpu::new(None)?;
     println!("chosen: {}", chosen.adapter().describe());
     Ok(())
 }

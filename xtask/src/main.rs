@@ -59,6 +59,10 @@ fn main() -> ExitCode {
                 cause.is::<BadInput>()
                     || cause.is::<shatter::ConfigError>()
                     || cause.is::<shatter_data::DataError>()
+                    || matches!(
+                        cause.downcast_ref::<shatter_gpu::GpuError>(),
+                        Some(shatter_gpu::GpuError::AdapterNotFound { .. })
+                    )
             });
             // One line: the outermost context and its causes, joined.
             let message: Vec<String> = error.chain().map(|c| c.to_string()).collect();

@@ -92,3 +92,45 @@ fn unparsable_arguments_exit_2() {
         "{stderr}"
     );
 }
+
+#[test]
+fn no_adapter_says_how_to_get_one() {
+    // No Metal on Linux, and no Vulkan or GL on macOS: either way, no adapter.
+    let backend = if cfg!(target_os = "macos") {
+        "vulkan"
+    } else {
+        "metal"
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["adapters"])
+        .env("WGPU_BACKEND", backend)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .expect("an error line");
+    assert_eq!(
+        line,
+        format!(
+            "error: no GPU adapter found (backends tried: {backend}); install a GPU driver, or on Debian/Ubuntu \
+             `apt-get install mesa-vulkan-drivers` for a software Vulkan adapter, then check with `cargo xtask adapters`"
+        )
+    );
+}
+
+#[test]
+fn an_adapter_name_that_matches_nothing_lists_the_adapters_and_exits_2() {
+    let (code, _, stderr) = xtask(&["train", "--adapter", "no-such-gpu", "--epochs", "1"]);
+    assert_eq!(code, 2, "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .expect("an error line");
+    assert!(
+        line.starts_with("error: no adapter matches 'no-such-gpu': available adapters are "),
+        "{line}"
+    );
+}

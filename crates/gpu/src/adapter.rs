@@ -44,11 +44,19 @@ pub(crate) fn instance() -> wgpu::Instance {
 
 fn backends_tried() -> String {
     let backends = wgpu::Backends::from_env().unwrap_or(wgpu::Backends::all());
-    let names: Vec<String> = backends
+    let names = [
+        (wgpu::Backends::VULKAN, "vulkan"),
+        (wgpu::Backends::METAL, "metal"),
+        (wgpu::Backends::DX12, "dx12"),
+        (wgpu::Backends::GL, "gl"),
+        (wgpu::Backends::BROWSER_WEBGPU, "webgpu"),
+    ];
+    let tried: Vec<&str> = names
         .iter()
-        .map(|b| format!("{b:?}").to_lowercase())
+        .filter(|(flag, _)| backends.contains(*flag))
+        .map(|(_, name)| *name)
         .collect();
-    names.join(", ")
+    tried.join(", ")
 }
 
 fn enumerate(instance: &wgpu::Instance) -> Vec<wgpu::Adapter> {

@@ -12,6 +12,7 @@ mod device;
 mod dispatch;
 mod error;
 mod pipeline;
+mod readback;
 mod shaders;
 mod tensor;
 
@@ -20,6 +21,7 @@ pub use device::Gpu;
 pub use dispatch::{Binding, BindingKind, Dispatch, workgroups_for};
 pub use error::GpuError;
 pub use pipeline::Kernel;
+pub use readback::Readback;
 pub use shaders::{SHADERS, Shader, shader};
 pub use tensor::{Tensor, U32Buffer};
 

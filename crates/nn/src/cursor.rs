@@ -1,3 +1,7 @@
+use shatter_gpu::{Binding, Dispatch, Gpu, GpuError, Kernel};
+
+use crate::optimizer::LrSchedule;
+
 /// Where a pass over the data stands, kept on the GPU (see shaders/cursor.wgsl): the
 /// batch kernel, the loss and the optimizer read it; `set_learning_rate` fills in the
 /// step's learning rate and `advance_cursor` moves it on at the end of each step. The
@@ -22,4 +26,52 @@ impl StepCursor {
             _pad: 0,
         }
     }
+}
+
+/// The uniform of shaders/cursor.wgsl: a pass's size and the learning-rate schedule.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct CursorPass {
+    pub images: u32,
+    pub batch: u32,
+    pub staircase: u32,
+    pub _pad: u32,
+    pub lr0: f32,
+    pub decay: f32,
+    pub decay_images: f32,
+    pub _pad2: f32,
+}
+
+impl CursorPass {
+    pub fn new(images: usize, batch: usize, schedule: &LrSchedule) -> Self {
+        Self {
+            images: images as u32,
+            batch: batch as u32,
+            staircase: u32::from(schedule.staircase),
+            _pad: 0,
+            lr0: schedule.lr0 as f32,
+            decay: schedule.decay as f32,
+            decay_images: schedule.decay_images as f32,
+            _pad2: 0.0,
+        }
+    }
+}
+
+/// The two cursor kernels of a pass: (`set_learning_rate`, `advance_cursor`).
+pub fn cursor_dispatches(
+    gpu: &Gpu,
+    label: &str,
+    pass: &CursorPass,
+    cursor: &shatter_gpu::wgpu::Buffer,
+) -> Result<(Dispatch, Dispatch), GpuError> {
+    let shape = gpu.uniform(&format!("{label}.pass"), pass);
+    let kernel = |entry: &'static str| {
+        gpu.dispatch(
+            &format!("{label}.{entry}"),
+            &Kernel::new("cursor", entry),
+            &[Binding::uniform(&shape), Binding::write(cursor)],
+            [1, 1, 1],
+        )
+    };
+    Ok((kernel("set_learning_rate")?, kernel("advance_cursor")?))
 }

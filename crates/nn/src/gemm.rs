@@ -112,16 +112,11 @@ pub fn gemm(
     );
     let vec4_fits = spec.k.is_multiple_of(4)
         && (!spec.trans_a || spec.m.is_multiple_of(4))
-        && (spec.trans_b || spec.n.is_multiple_of(4));
-    let wide_fits = vec4_fits && (spec.trans_b || spec.n.is_multiple_of(8));
+        && (spec.trans_b || spec.n.is_multiple_of(8));
     let (entry, workgroups) = match spec.variant {
-        GemmVariant::Vec4 if wide_fits => (
+        GemmVariant::Vec4 if vec4_fits => (
             Kernel::new("gemm_vec4", "gemm_vec4_4x8"),
             [spec.n.div_ceil(64) as u32, spec.m.div_ceil(32) as u32, 1],
-        ),
-        GemmVariant::Vec4 if vec4_fits => (
-            Kernel::new("gemm_vec4", "gemm_vec4"),
-            [spec.n.div_ceil(32) as u32, spec.m.div_ceil(32) as u32, 1],
         ),
         GemmVariant::Register | GemmVariant::Vec4 => (
             Kernel::new("gemm", "gemm"),

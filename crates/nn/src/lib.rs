@@ -16,7 +16,7 @@ mod optimizer;
 pub mod reference;
 mod relu;
 
-pub use cursor::StepCursor;
+pub use cursor::{CursorPass, StepCursor, cursor_dispatches};
 pub use dense::Dense;
 pub use gemm::{GemmSpec, GemmVariant, gemm};
 pub use init::glorot_uniform;

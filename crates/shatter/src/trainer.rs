@@ -11,8 +11,10 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use shatter_data::{Corruption, Dataset, DatasetName, apply_corruption, load_dataset};
-use shatter_gpu::{Binding, Dispatch, Gpu, Kernel, Tensor, U32Buffer};
-use shatter_nn::{LrSchedule, ModelKind, Network, SgdConfig, StepCursor};
+use shatter_gpu::{Dispatch, Gpu, Readback, Tensor, U32Buffer};
+use shatter_nn::{
+    CursorPass, LrSchedule, ModelKind, Network, SgdConfig, StepCursor, cursor_dispatches,
+};
 
 use crate::batch::{BatchShape, gather_batch};
 use crate::config::TrainConfig;
@@ -39,7 +41,6 @@ pub enum Progress<'a> {
 
 /// One pass over a split: its cursor, its per-step metrics and its dispatches.
 struct Pass {
-    images: usize,
     steps: usize,
     cursor: shatter_gpu::wgpu::Buffer,
     metrics: Tensor,
@@ -57,21 +58,8 @@ pub struct Trainer<'g> {
     eval_train: Pass,
     eval_test: Pass,
     update: Vec<Dispatch>,
+    readback: Readback,
     _resident: (ResidentSplit, ResidentSplit),
-}
-
-/// The uniform of shaders/cursor.wgsl: the pass's size and the learning-rate schedule.
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct PassShape {
-    images: u32,
-    batch: u32,
-    staircase: u32,
-    _pad: u32,
-    lr0: f32,
-    decay: f32,
-    decay_images: f32,
-    _pad2: f32,
 }
 
 impl<'g> Trainer<'g> {
@@ -142,32 +130,13 @@ impl<'g> Trainer<'g> {
                 &cursor,
                 &metrics,
             )?;
-            let schedule = sgd.schedule;
-            let pass_shape = gpu.uniform(
-                &format!("{name}.pass"),
-                &PassShape {
-                    images: split.images as u32,
-                    batch: batch as u32,
-                    staircase: u32::from(schedule.staircase),
-                    _pad: 0,
-                    lr0: schedule.lr0 as f32,
-                    decay: schedule.decay as f32,
-                    decay_images: schedule.decay_images as f32,
-                    _pad2: 0.0,
-                },
-            );
-            let cursor_kernel = |entry: &'static str, label: &str| {
-                gpu.dispatch(
-                    &format!("{name}.{label}"),
-                    &Kernel::new("cursor", entry),
-                    &[Binding::uniform(&pass_shape), Binding::write(&cursor)],
-                    [1, 1, 1],
-                )
-            };
-            let set_learning_rate = cursor_kernel("set_learning_rate", "learning_rate")?;
-            let advance = cursor_kernel("advance_cursor", "advance")?;
+            let (set_learning_rate, advance) = cursor_dispatches(
+                gpu,
+                name,
+                &CursorPass::new(split.images, batch, &sgd.schedule),
+                &cursor,
+            )?;
             Ok(Pass {
-                images: split.images,
                 steps,
                 cursor,
                 metrics,
@@ -181,6 +150,11 @@ impl<'g> Trainer<'g> {
         let eval_train = make_pass("eval_train", &train_split, true)?;
         let eval_test = make_pass("eval_test", &test_split, true)?;
         let update = network.update(gpu, sgd, &train.cursor)?;
+        let readback = Readback::new(
+            gpu,
+            "metrics",
+            &[&train.metrics, &eval_train.metrics, &eval_test.metrics],
+        )?;
         gpu.check("building the trainer")?;
         Ok(Self {
             gpu,
@@ -190,6 +164,7 @@ impl<'g> Trainer<'g> {
             eval_train,
             eval_test,
             update,
+            readback,
             _resident: (train_split, test_split),
         })
     }
@@ -228,14 +203,15 @@ impl<'g> Trainer<'g> {
         eval.advance.record(pass);
     }
 
-    /// Train one epoch in `order`, starting with `images_seen` images behind. Returns the
-    /// per-step [loss sum, correct, rows] metrics. `on_steps` sees the steps submitted so far.
+    /// Train one epoch in `order`, starting with `images_seen` images behind, and wait for
+    /// it to finish. `on_steps` sees the steps submitted so far. The per-step metrics stay
+    /// on the GPU until [`Self::evaluate`] reads everything back at once.
     pub fn train_epoch(
         &self,
         order: &[u32],
         images_seen: u64,
         on_steps: &mut dyn FnMut(usize),
-    ) -> Result<Vec<[f32; 4]>> {
+    ) -> Result<()> {
         let gpu = self.gpu;
         gpu.write_u32(&self.order, 0, order);
         let seen =
@@ -271,11 +247,12 @@ impl<'g> Trainer<'g> {
             on_steps(done);
         }
         gpu.wait("training an epoch")?;
-        self.read_metrics(&self.train)
+        Ok(())
     }
 
-    /// Evaluate on the whole training set and the test set: ((loss, accuracy), (loss, accuracy)).
-    pub fn evaluate(&self) -> Result<((f64, f64), (f64, f64))> {
+    /// Evaluate on the whole training set and the test set, then read back the epoch's
+    /// metrics (training steps and both evaluations) in one transfer.
+    pub fn evaluate(&self) -> Result<EpochMetrics> {
         let gpu = self.gpu;
         let zero = StepCursor::at(0, 0);
         gpu.queue
@@ -292,22 +269,39 @@ impl<'g> Trainer<'g> {
             }
         }
         gpu.submit(encoder.finish());
-        gpu.wait("evaluating")?;
-        let summarize = |eval: &Pass| -> Result<(f64, f64)> {
-            let (loss, correct, rows) = totals(&self.read_metrics(eval)?);
-            debug_assert_eq!(rows as usize, eval.images);
-            Ok((loss / rows.max(1.0), correct / rows.max(1.0)))
+        let all = self.readback.read(gpu, &self.metric_tensors())?;
+        let steps = |flat: &[f32]| -> Vec<[f32; 4]> {
+            flat.chunks_exact(4)
+                .map(|c| [c[0], c[1], c[2], c[3]])
+                .collect()
         };
-        Ok((summarize(&self.eval_train)?, summarize(&self.eval_test)?))
+        let summarize = |flat: &[f32]| -> (f64, f64) {
+            let (loss, correct, rows) = totals(&steps(flat));
+            (loss / rows.max(1.0), correct / rows.max(1.0))
+        };
+        Ok(EpochMetrics {
+            train_steps: steps(&all[0]),
+            train: summarize(&all[1]),
+            test: summarize(&all[2]),
+        })
     }
 
-    fn read_metrics(&self, pass: &Pass) -> Result<Vec<[f32; 4]>> {
-        let flat = self.gpu.read_f32(&pass.metrics)?;
-        Ok(flat
-            .chunks_exact(4)
-            .map(|c| [c[0], c[1], c[2], c[3]])
-            .collect())
+    fn metric_tensors(&self) -> [&Tensor; 3] {
+        [
+            &self.train.metrics,
+            &self.eval_train.metrics,
+            &self.eval_test.metrics,
+        ]
     }
+}
+
+/// What one epoch measured.
+pub struct EpochMetrics {
+    /// Per training step: [loss summed over its rows, correct rows, rows, 0].
+    pub train_steps: Vec<[f32; 4]>,
+    /// (mean loss, accuracy) on the whole training set and on the test set, after the epoch.
+    pub train: (f64, f64),
+    pub test: (f64, f64),
 }
 
 /// (loss sum, correct, rows) over steps.
@@ -380,7 +374,7 @@ pub fn run_training(
         let epoch_start = Instant::now();
         order.shuffle(&mut rng);
         let steps = trainer.steps_per_epoch();
-        let metrics = trainer.train_epoch(&order, images_seen, &mut |done| {
+        trainer.train_epoch(&order, images_seen, &mut |done| {
             progress(Progress::Steps {
                 epoch,
                 done,
@@ -389,13 +383,16 @@ pub fn run_training(
         })?;
         training_seconds += epoch_start.elapsed().as_secs_f64();
         images_seen += train_images as u64;
+        let measured = trainer.evaluate()?;
+        let metrics = measured.train_steps;
+        let ((train_loss, train_accuracy), (test_loss, test_accuracy)) =
+            (measured.train, measured.test);
         step_losses.extend(
             metrics
                 .iter()
                 .map(|m| f64::from(m[0]) / f64::from(m[2]).max(1.0)),
         );
         let (loss_sum, correct, rows) = totals(&metrics);
-        let ((train_loss, train_accuracy), (test_loss, test_accuracy)) = trainer.evaluate()?;
         let record = EpochRecord {
             epoch,
             images_seen,
