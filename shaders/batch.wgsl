@@ -43,7 +43,7 @@ const THREADS: u32 = 64u;
 @group(0) @binding(7) var<storage, read_write> x: array<f32>;
 @group(0) @binding(8) var<storage, read_write> y: array<u32>;
 
-var<workgroup> partial: array<f32, THREADS>;
+var<workgroup> partial: array<vec2<f32>, THREADS>;
 
 fn pixel(image: u32, offset: u32) -> f32 {
     let chunk = image / shape.images_per_chunk;
@@ -73,18 +73,16 @@ fn source_offset(e: u32) -> u32 {
     return (channel * shape.height + row) * shape.width + col;
 }
 
-// Sum of `partial` over the workgroup; every invocation gets the result.
-fn workgroup_sum(lid: u32, value: f32) -> f32 {
+// Sum of `value` over the workgroup; every invocation gets the result. One barrier, then
+// each invocation adds the partials itself: on CPU adapters a barrier costs far more than
+// 64 additions, and on GPUs the reads of the same address are broadcasts.
+fn workgroup_sum(lid: u32, value: vec2<f32>) -> vec2<f32> {
     partial[lid] = value;
     workgroupBarrier();
-    for (var stride = THREADS / 2u; stride > 0u; stride /= 2u) {
-        if lid < stride {
-            partial[lid] += partial[lid + stride];
-        }
-        workgroupBarrier();
+    var total = vec2<f32>(0.0);
+    for (var i = 0u; i < THREADS; i++) {
+        total += partial[i];
     }
-    let total = partial[0];
-    workgroupBarrier();
     return total;
 }
 
@@ -101,18 +99,17 @@ fn gather_batch(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
     }
     let values = shape.channels * shape.crop_height * shape.crop_width;
 
-    var sum = 0.0;
+    // Mean and variance from one pass of sums and sums of squares: values lie in [0, 1],
+    // so f32 keeps the variance to about 1e-6, and a nearly constant image falls under the
+    // 1 / sqrt(values) floor anyway.
+    var sums = vec2<f32>(0.0);
     for (var e = lid; e < values; e += THREADS) {
-        sum += pixel(image, source_offset(e));
+        let v = pixel(image, source_offset(e));
+        sums += vec2<f32>(v, v * v);
     }
-    let mean = workgroup_sum(lid, sum) / f32(values);
-
-    var squares = 0.0;
-    for (var e = lid; e < values; e += THREADS) {
-        let d = pixel(image, source_offset(e)) - mean;
-        squares += d * d;
-    }
-    let variance = workgroup_sum(lid, squares) / f32(values);
+    let totals = workgroup_sum(lid, sums) / f32(values);
+    let mean = totals.x;
+    let variance = max(totals.y - mean * mean, 0.0);
     let scale = 1.0 / max(sqrt(variance), inverseSqrt(f32(values)));
 
     let base = row * values;

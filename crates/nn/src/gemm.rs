@@ -115,8 +115,8 @@ pub fn gemm(
         && (spec.trans_b || spec.n.is_multiple_of(8));
     let (entry, workgroups) = match spec.variant {
         GemmVariant::Vec4 if vec4_fits => (
-            Kernel::new("gemm_vec4", "gemm_vec4_4x8"),
-            [spec.n.div_ceil(64) as u32, spec.m.div_ceil(32) as u32, 1],
+            Kernel::new("gemm_vec4", "gemm_vec4_8x8"),
+            [spec.n.div_ceil(64) as u32, spec.m.div_ceil(64) as u32, 1],
         ),
         GemmVariant::Register | GemmVariant::Vec4 => (
             Kernel::new("gemm", "gemm"),
