@@ -3,7 +3,8 @@
 // per_image_standardization: (x - mean) / max(std, 1 / sqrt(values))) and writes the
 // network's input and the labels. One workgroup per batch row.
 //
-// Pixels stay on the GPU as u8, four to a u32 word. One storage binding is limited
+// Pixels stay on the GPU as u8, four to a u32 word (f32 values one to a word after the
+// Gaussian randomization). One storage binding is limited
 // (128 MiB on many adapters), so the dataset is split into up to three chunks of
 // `images_per_chunk` whole images; an image never straddles two chunks.
 // Rows past the end of the data (the last, partial batch) are written as zeros with
@@ -19,9 +20,9 @@ struct BatchShape {
     crop_width: u32,
     images_per_chunk: u32,
     sequential: u32,      // 1: image = step * batch + row (evaluation); 0: through `order`
+    float_pixels: u32,    // 1: one f32 per word (Gaussian data); 0: four u8 pixels per word
     _pad0: u32,
     _pad1: u32,
-    _pad2: u32,
 }
 
 struct Cursor {
@@ -45,20 +46,25 @@ const THREADS: u32 = 64u;
 
 var<workgroup> partial: array<vec2<f32>, THREADS>;
 
+fn chunk_word(chunk: u32, index: u32) -> u32 {
+    if chunk == 0u {
+        return chunk0[index];
+    } else if chunk == 1u {
+        return chunk1[index];
+    }
+    return chunk2[index];
+}
+
+// Value `offset` of stored image `image`, on the scale of u8 / 255.
 fn pixel(image: u32, offset: u32) -> f32 {
     let chunk = image / shape.images_per_chunk;
     let local_image = image % shape.images_per_chunk;
-    let byte = local_image * shape.channels * shape.height * shape.width + offset;
-    let word_index = byte / 4u;
-    var word: u32;
-    if chunk == 0u {
-        word = chunk0[word_index];
-    } else if chunk == 1u {
-        word = chunk1[word_index];
-    } else {
-        word = chunk2[word_index];
+    let index = local_image * shape.channels * shape.height * shape.width + offset;
+    if shape.float_pixels == 1u {
+        return bitcast<f32>(chunk_word(chunk, index));
     }
-    return f32((word >> ((byte % 4u) * 8u)) & 0xffu) / 255.0;
+    let word = chunk_word(chunk, index / 4u);
+    return f32((word >> ((index % 4u) * 8u)) & 0xffu) / 255.0;
 }
 
 // Offset in the stored image of value `e` of the (centre-)cropped image.

@@ -4,13 +4,15 @@
 
 use rand::Rng;
 use shatter::{BatchShape, ResidentSplit, gather_batch, reference_batch};
+use shatter_data::Split;
 use shatter_nn::{CursorPass, LrSchedule, StepCursor, cursor_dispatches};
 use shatter_tests::{assert_close, require_gpu, rng};
 
-#[test]
-fn gather_batch_matches_reference_across_chunks_orders_and_the_last_batch() {
+/// Gather every step of a 45-image split (16, 16 and 13 real rows), through an order and
+/// in sequence, from storage split into three chunks, and compare with the reference.
+fn check_gather(split: &Split, bytes_per_value: usize) {
     let Some(gpu) = require_gpu!() else { return };
-    let mut r = rng(21);
+    let mut r = rng(22);
     let shape = BatchShape {
         batch: 16,
         channels: 3,
@@ -19,25 +21,16 @@ fn gather_batch_matches_reference_across_chunks_orders_and_the_last_batch() {
         crop_height: 6,
         crop_width: 5,
     };
-    let image_bytes = 3 * 9 * 7;
-    let images = 45; // 3 steps: 16, 16, 13 real rows
-    let pixels: Vec<u8> = (0..images * image_bytes).map(|_| r.random()).collect();
-    let labels: Vec<u8> = (0..images).map(|_| r.random_range(0..10)).collect();
-    let mut order: Vec<u32> = (0..images as u32).collect();
+    let image_values = 3 * 9 * 7;
+    let mut order: Vec<u32> = (0..split.len() as u32).collect();
     for i in (1..order.len()).rev() {
         order.swap(i, r.random_range(0..=i));
     }
     // 16 images per chunk: the 45 images use all three chunks.
-    let split = ResidentSplit::upload_chunked(
-        gpu,
-        "split",
-        &pixels,
-        &labels,
-        image_bytes,
-        16 * image_bytes + 3,
-    )
-    .unwrap();
-    assert_eq!(split.images_per_chunk, 16);
+    let chunk_bytes = 16 * image_values * bytes_per_value + 3;
+    let resident =
+        ResidentSplit::upload_chunked(gpu, "split", split, image_values, chunk_bytes).unwrap();
+    assert_eq!(resident.images_per_chunk, 16);
     let order_buffer = gpu.u32_buffer("order", &order).unwrap();
     let x = gpu.zeros("x", &[16, 3 * 6 * 5]).unwrap();
     let y = gpu.u32_buffer("y", &[0; 16]).unwrap();
@@ -50,7 +43,7 @@ fn gather_batch_matches_reference_across_chunks_orders_and_the_last_batch() {
                 gpu,
                 "gather",
                 shape,
-                &split,
+                &resident,
                 &order_buffer,
                 sequential,
                 &cursor.buffer,
@@ -61,16 +54,43 @@ fn gather_batch_matches_reference_across_chunks_orders_and_the_last_batch() {
             gpu.run([&d]).unwrap();
             let (want_x, want_y) = reference_batch(
                 shape,
-                &pixels,
-                &labels,
+                split,
                 (!sequential).then_some(order.as_slice()),
                 step as usize,
             );
-            let what = format!("batch step {step} sequential={sequential}");
+            let what = format!(
+                "batch of {bytes_per_value}-byte values, step {step}, sequential={sequential}"
+            );
             assert_close(&what, &gpu.read_f32(&x).unwrap(), &want_x, 1e-5, 1e-5);
             assert_eq!(gpu.read_u32(&y).unwrap(), want_y, "{what}: labels");
         }
     }
+}
+
+fn random_split(images: usize) -> Split {
+    let mut r = rng(21);
+    let pixels: Vec<u8> = (0..images * 3 * 9 * 7).map(|_| r.random()).collect();
+    let labels: Vec<u8> = (0..images).map(|_| r.random_range(0..10)).collect();
+    Split::from_u8(pixels, labels)
+}
+
+#[test]
+fn gather_batch_matches_reference_for_u8_pixels() {
+    check_gather(&random_split(45), 1);
+}
+
+#[test]
+fn gather_batch_matches_reference_for_f32_values() {
+    // The Gaussian randomization's storage: real values, some outside [0, 1].
+    let mut split = random_split(45);
+    let float = split
+        .images
+        .iter()
+        .map(|&p| (f32::from(p) - 100.0) / 97.0)
+        .collect();
+    split.images.clear();
+    split.float_images = Some(float);
+    check_gather(&split, 4);
 }
 
 #[test]

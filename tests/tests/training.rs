@@ -18,7 +18,7 @@ fn train(config: &TrainConfig) -> RunRecord {
 }
 
 #[test]
-fn mlp_fits_random_labels_completely_with_the_papers_hyper_parameters() {
+fn mlp_fits_random_labels_and_random_pixels_completely_with_the_papers_hyper_parameters() {
     if require_gpu!().is_none() {
         return;
     }
@@ -47,6 +47,29 @@ fn mlp_fits_random_labels_completely_with_the_papers_hyper_parameters() {
         "test accuracy {} on random labels",
         run.final_test_accuracy
     );
+    // Figure 1a's ordering at small scale: random pixels and Gaussian images are fit
+    // sooner than random labels, and nothing about them generalizes either.
+    for pixels in ["random-pixels", "gaussian"] {
+        let other = train(&TrainConfig {
+            corrupt: pixels.into(),
+            ..config.clone()
+        });
+        assert_eq!(
+            other.final_train_accuracy, 1.0,
+            "{pixels} must be fit completely"
+        );
+        assert!(
+            other.converged_epoch < run.converged_epoch,
+            "{pixels} fit at epoch {:?}, random labels at {:?}",
+            other.converged_epoch,
+            run.converged_epoch
+        );
+        assert!(
+            other.final_test_accuracy < 0.2,
+            "{pixels}: test accuracy {}",
+            other.final_test_accuracy
+        );
+    }
     assert_eq!(
         run.step_losses.len(),
         run.epochs.len() * 4,

@@ -42,6 +42,7 @@ fn synthetic(images: usize) -> Dataset {
     let split = |n: usize, rng: &mut ChaCha8Rng| Split {
         images: (0..n * bytes).map(|_| rng.random()).collect(),
         labels: (0..n).map(|_| rng.random_range(0..10)).collect(),
+        float_images: None,
     };
     let train = split(images, &mut rng);
     let test = split(1, &mut rng);

@@ -15,7 +15,7 @@ pub struct TrainArgs {
     /// fashion-mnist-mini (bundled), fashion-mnist or mnist.
     #[arg(long, default_value = "fashion-mnist-mini")]
     pub dataset: String,
-    /// none, labels:P (0 <= P <= 1) or random-labels.
+    /// none, labels:P (0 <= P <= 1), random-labels, shuffled-pixels, random-pixels or gaussian.
     #[arg(long, default_value = "none")]
     pub corrupt: String,
     /// Keep only the first N training images.

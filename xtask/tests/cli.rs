@@ -34,7 +34,7 @@ fn unknown_names_and_out_of_range_values_are_one_line_and_exit_2() {
     );
     assert_bad_input(
         &["train", "--corrupt", "shuffle"],
-        "unknown corruption 'shuffle': expected one of none, labels:P (0 <= P <= 1), random-labels",
+        "unknown corruption 'shuffle': expected one of none, labels:P (0 <= P <= 1), random-labels, shuffled-pixels, random-pixels, gaussian",
     );
     assert_bad_input(
         &["train", "--corrupt", "labels:1.5"],

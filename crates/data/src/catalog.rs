@@ -120,10 +120,7 @@ fn split(
             ),
         ));
     }
-    Ok(Split {
-        images: images.pixels,
-        labels,
-    })
+    Ok(Split::from_u8(images.pixels, labels))
 }
 
 fn dataset(name: DatasetName, train: Split, test: Split) -> Dataset {

@@ -1,9 +1,7 @@
 //! The paper's randomizations of the training data (section 2.1).
 //!
-//! Here: the label modes. The pixel modes (shuffled pixels, random pixels, Gaussian) are
-//! further variants of [`Corruption`], parsed from further words ("shuffled-pixels", ...)
-//! and applied by the same [`apply_corruption`], which already owns the one seeded RNG
-//! and returns one report; they add their own fields to [`CorruptionReport`].
+//! The label modes change training labels only; the pixel modes (see pixels.rs) change the
+//! images of both splits and leave every label true.
 
 use std::fmt;
 use std::str::FromStr;
@@ -13,9 +11,10 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::dataset::Dataset;
 use crate::error::DataError;
+use crate::pixels::{gaussian_pixels, randomize_pixels, shuffle_pixels};
 
 /// One randomization of the data, as written in configs: `none`, `labels:P`,
-/// `random-labels` (`FromStr` and `Display` round-trip).
+/// `random-labels`, `shuffled-pixels`, `random-pixels`, `gaussian` (`FromStr` and `Display` round-trip).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Corruption {
     /// The true data.
@@ -26,9 +25,16 @@ pub enum Corruption {
     Labels(f64),
     /// Every training label drawn at random (p = 1).
     RandomLabels,
+    /// One random permutation of pixel positions applied to every image, train and test.
+    ShuffledPixels,
+    /// An independent random permutation of pixel positions for each image, train and test.
+    RandomPixels,
+    /// Every image, train and test, drawn from a Gaussian with the original data's
+    /// per-channel mean and variance.
+    Gaussian,
 }
 
-const EXPECTED: &str = "expected one of none, labels:P (0 <= P <= 1), random-labels";
+const EXPECTED: &str = "expected one of none, labels:P (0 <= P <= 1), random-labels, shuffled-pixels, random-pixels, gaussian";
 
 impl FromStr for Corruption {
     type Err = DataError;
@@ -36,6 +42,9 @@ impl FromStr for Corruption {
         match s {
             "none" => Ok(Self::None),
             "random-labels" => Ok(Self::RandomLabels),
+            "shuffled-pixels" => Ok(Self::ShuffledPixels),
+            "random-pixels" => Ok(Self::RandomPixels),
+            "gaussian" => Ok(Self::Gaussian),
             _ => match s.strip_prefix("labels:") {
                 Some(p) => match p.parse::<f64>() {
                     Ok(p) if (0.0..=1.0).contains(&p) => Ok(Self::Labels(p)),
@@ -57,6 +66,9 @@ impl fmt::Display for Corruption {
             Self::None => f.write_str("none"),
             Self::Labels(p) => write!(f, "labels:{p}"),
             Self::RandomLabels => f.write_str("random-labels"),
+            Self::ShuffledPixels => f.write_str("shuffled-pixels"),
+            Self::RandomPixels => f.write_str("random-pixels"),
+            Self::Gaussian => f.write_str("gaussian"),
         }
     }
 }
@@ -72,6 +84,13 @@ pub struct CorruptionReport {
     pub labels_changed: usize,
     /// `labels_changed` over the number of training images (0 for an empty split).
     pub fraction_labels_changed: f64,
+    /// Permutations of pixel positions drawn: 1 for shuffled pixels, one per image (train
+    /// and test) for random pixels, 0 otherwise.
+    pub pixel_permutations: usize,
+    /// For the Gaussian mode, per channel: the mean and variance drawn from (u8 / 255
+    /// scale). Empty otherwise.
+    pub gaussian_mean: Vec<f64>,
+    pub gaussian_variance: Vec<f64>,
 }
 
 /// Apply `corruption` to the training split, drawn once from `data_seed` (ChaCha8, whose
@@ -88,7 +107,10 @@ pub fn apply_corruption(
 ) -> CorruptionReport {
     let mut rng = ChaCha8Rng::seed_from_u64(data_seed);
     let p = match corruption {
-        Corruption::None => 0.0,
+        Corruption::None
+        | Corruption::ShuffledPixels
+        | Corruption::RandomPixels
+        | Corruption::Gaussian => 0.0,
         Corruption::Labels(p) => {
             debug_assert!((0.0..=1.0).contains(p), "labels:{p} outside [0, 1]");
             *p
@@ -113,8 +135,26 @@ pub fn apply_corruption(
             }
         }
     }
+    let pixel_permutations = match corruption {
+        Corruption::ShuffledPixels => {
+            shuffle_pixels(dataset, &mut rng);
+            1
+        }
+        Corruption::RandomPixels => {
+            randomize_pixels(dataset, &mut rng);
+            dataset.train.len() + dataset.test.len()
+        }
+        _ => 0,
+    };
+    let (gaussian_mean, gaussian_variance) = match corruption {
+        Corruption::Gaussian => gaussian_pixels(dataset, &mut rng),
+        _ => (Vec::new(), Vec::new()),
+    };
     let n = dataset.train.labels.len();
     CorruptionReport {
+        pixel_permutations,
+        gaussian_mean,
+        gaussian_variance,
         mode: corruption.to_string(),
         data_seed,
         labels_changed: changed,

@@ -1,17 +1,31 @@
-//! A dataset in memory: u8 images and labels, the form it is uploaded to the GPU in.
+//! A dataset in memory: u8 images (f32 after the Gaussian randomization) and labels, the
+//! form it is uploaded to the GPU in.
 
 use crate::error::DataError;
 
 /// One split (training or test): the images and their labels, in the same order.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Split {
     /// `len()` images of `Dataset::image_bytes()` each, channel-major (CHW) per image.
+    /// Empty when `float_images` holds the images instead.
     pub images: Vec<u8>,
     /// One class index per image, below `Dataset::classes`.
     pub labels: Vec<u8>,
+    /// The images as real values on the scale of u8 / 255, when a randomization made them
+    /// real-valued (the Gaussian mode); None for u8 images.
+    pub float_images: Option<Vec<f32>>,
 }
 
 impl Split {
+    /// A split of u8 images.
+    pub fn from_u8(images: Vec<u8>, labels: Vec<u8>) -> Self {
+        Self {
+            images,
+            labels,
+            float_images: None,
+        }
+    }
+
     /// The number of images.
     pub fn len(&self) -> usize {
         self.labels.len()
@@ -27,8 +41,8 @@ impl Split {
     }
 }
 
-/// A classification dataset of u8 images, all of one shape.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A classification dataset of images all of one shape.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Dataset {
     pub name: String,
     pub classes: usize,
@@ -58,6 +72,10 @@ impl Dataset {
             });
         }
         self.train.images.truncate(n * self.image_bytes());
+        let values = self.image_bytes();
+        if let Some(float) = &mut self.train.float_images {
+            float.truncate(n * values);
+        }
         self.train.labels.truncate(n);
         Ok(())
     }

@@ -16,6 +16,7 @@ mod corruption;
 mod dataset;
 mod error;
 mod idx;
+mod pixels;
 mod standardize;
 mod subset;
 
@@ -27,5 +28,5 @@ pub use idx::{
     IdxImages, parse_idx_images, parse_idx_labels, read_idx_images, read_idx_labels,
     write_idx_images, write_idx_labels,
 };
-pub use standardize::per_image_standardization;
+pub use standardize::{per_image_standardization, per_image_standardization_f32};
 pub use subset::make_fashion_mnist_mini;

@@ -27,3 +27,23 @@ pub fn per_image_standardization(pixels: &[u8]) -> Vec<f32> {
         .map(|&p| ((f64::from(p) - mean) / scale) as f32)
         .collect()
 }
+
+/// The same standardization for real-valued images already on the u8 / 255 scale (the
+/// Gaussian randomization): (x - mean) / max(std, 1/sqrt(n)), computed in f64.
+pub fn per_image_standardization_f32(values: &[f32]) -> Vec<f32> {
+    if values.is_empty() {
+        return Vec::new();
+    }
+    let n = values.len() as f64;
+    let mean = values.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+    let variance = values
+        .iter()
+        .map(|&v| (f64::from(v) - mean).powi(2))
+        .sum::<f64>()
+        / n;
+    let scale = variance.sqrt().max(1.0 / n.sqrt());
+    values
+        .iter()
+        .map(|&v| ((f64::from(v) - mean) / scale) as f32)
+        .collect()
+}

@@ -7,6 +7,7 @@ fn dataset(train: usize) -> Dataset {
     let split = |n: usize| Split {
         images: vec![0; n * 4],
         labels: (0..n).map(|i| (i % 10) as u8).collect(),
+        float_images: None,
     };
     Dataset {
         name: "synthetic".into(),
@@ -33,6 +34,9 @@ fn parses_and_displays_every_mode() {
         ("labels:0", Corruption::Labels(0.0)),
         ("labels:1", Corruption::Labels(1.0)),
         ("random-labels", Corruption::RandomLabels),
+        ("shuffled-pixels", Corruption::ShuffledPixels),
+        ("random-pixels", Corruption::RandomPixels),
+        ("gaussian", Corruption::Gaussian),
     ] {
         assert_eq!(text.parse::<Corruption>().unwrap(), mode, "{text}");
         assert_eq!(mode.to_string(), text);
@@ -49,7 +53,7 @@ fn unknown_corruption_lists_the_modes() {
         assert_eq!(
             config_message(bad),
             format!(
-                "unknown corruption '{bad}': expected one of none, labels:P (0 <= P <= 1), random-labels"
+                "unknown corruption '{bad}': expected one of none, labels:P (0 <= P <= 1), random-labels, shuffled-pixels, random-pixels, gaussian"
             )
         );
     }

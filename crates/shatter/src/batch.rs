@@ -1,5 +1,6 @@
 //! The batch kernel (shaders/batch.wgsl) and its CPU reference.
 
+use shatter_data::Split;
 use shatter_gpu::{Binding, Dispatch, Gpu, GpuError, Kernel, Tensor, U32Buffer};
 
 use crate::resident::ResidentSplit;
@@ -33,7 +34,8 @@ struct BatchParams {
     crop_width: u32,
     images_per_chunk: u32,
     sequential: u32,
-    _pad: [u32; 3],
+    float_pixels: u32,
+    _pad: [u32; 2],
 }
 
 /// Build the gather dispatch. `order` is the epoch's permutation (ignored when `sequential`,
@@ -57,7 +59,7 @@ pub fn gather_batch(
     );
     assert_eq!(y.len, shape.batch, "{label}: label buffer size");
     assert_eq!(
-        split.image_bytes,
+        split.image_values,
         shape.channels * shape.height * shape.width,
         "{label}: image size"
     );
@@ -71,7 +73,8 @@ pub fn gather_batch(
         crop_width: shape.crop_width as u32,
         images_per_chunk: split.images_per_chunk as u32,
         sequential: u32::from(sequential),
-        _pad: [0; 3],
+        float_pixels: u32::from(split.float_pixels),
+        _pad: [0; 2],
     };
     let params = gpu.uniform(&format!("{label}.params"), &params);
     gpu.dispatch(
@@ -92,40 +95,49 @@ pub fn gather_batch(
     )
 }
 
-/// CPU reference of one gathered batch: rows `step * batch ..` of `order` (or of 0..n when
-/// `order` is None), centre-cropped and standardized per image; rows past the end are zeros
-/// with label 0.
+/// CPU reference of one gathered batch from `split`: rows `step * batch ..` of `order`
+/// (or of 0..n when `order` is None), centre-cropped and standardized per image; rows past
+/// the end are zeros with label 0.
 pub fn reference_batch(
     shape: BatchShape,
-    pixels: &[u8],
-    labels: &[u8],
+    split: &Split,
     order: Option<&[u32]>,
     step: usize,
 ) -> (Vec<f32>, Vec<u32>) {
-    let image_bytes = shape.channels * shape.height * shape.width;
+    let image_values = shape.channels * shape.height * shape.width;
     let values = shape.input_values();
     let mut x = vec![0.0; shape.batch * values];
     let mut y = vec![0; shape.batch];
     let top = (shape.height - shape.crop_height) / 2;
     let left = (shape.width - shape.crop_width) / 2;
+    // Offsets in the stored image of the cropped image's values, in order.
+    let mut offsets = Vec::with_capacity(values);
+    for c in 0..shape.channels {
+        for r in 0..shape.crop_height {
+            for q in 0..shape.crop_width {
+                offsets.push((c * shape.height + r + top) * shape.width + q + left);
+            }
+        }
+    }
     for row in 0..shape.batch {
         let slot = step * shape.batch + row;
-        if slot >= labels.len() {
+        if slot >= split.len() {
             continue;
         }
         let image = order.map_or(slot, |o| o[slot] as usize);
-        let src = &pixels[image * image_bytes..(image + 1) * image_bytes];
-        let mut cropped = Vec::with_capacity(values);
-        for c in 0..shape.channels {
-            for r in 0..shape.crop_height {
-                for q in 0..shape.crop_width {
-                    cropped.push(src[(c * shape.height + r + top) * shape.width + q + left]);
-                }
+        let start = image * image_values;
+        let standardized = match &split.float_images {
+            Some(float) => {
+                let cropped: Vec<f32> = offsets.iter().map(|&o| float[start + o]).collect();
+                shatter_data::per_image_standardization_f32(&cropped)
             }
-        }
-        let standardized = shatter_data::per_image_standardization(&cropped);
+            None => {
+                let cropped: Vec<u8> = offsets.iter().map(|&o| split.images[start + o]).collect();
+                shatter_data::per_image_standardization(&cropped)
+            }
+        };
         x[row * values..(row + 1) * values].copy_from_slice(&standardized);
-        y[row] = u32::from(labels[image]);
+        y[row] = u32::from(split.labels[image]);
     }
     (x, y)
 }

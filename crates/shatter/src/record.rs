@@ -50,6 +50,11 @@ pub struct CorruptionRecord {
     pub data_seed: u64,
     pub labels_changed: usize,
     pub fraction_labels_changed: f64,
+    /// Permutations of pixel positions drawn (1 for shuffled pixels, one per image for random pixels).
+    pub pixel_permutations: usize,
+    /// Gaussian mode: per-channel mean and variance drawn from (u8 / 255 scale); empty otherwise.
+    pub gaussian_mean: Vec<f64>,
+    pub gaussian_variance: Vec<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

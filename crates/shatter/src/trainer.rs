@@ -81,23 +81,11 @@ impl<'g> Trainer<'g> {
             crop_height: crop,
             crop_width: dataset.width.min(28),
         };
-        let image_bytes = dataset.image_bytes();
-        let train_split = ResidentSplit::upload(
-            gpu,
-            "train",
-            &dataset.train.images,
-            &dataset.train.labels,
-            image_bytes,
-        )
-        .context("uploading the training set")?;
-        let test_split = ResidentSplit::upload(
-            gpu,
-            "test",
-            &dataset.test.images,
-            &dataset.test.labels,
-            image_bytes,
-        )
-        .context("uploading the test set")?;
+        let values = dataset.image_bytes();
+        let train_split = ResidentSplit::upload(gpu, "train", &dataset.train, values)
+            .context("uploading the training set")?;
+        let test_split = ResidentSplit::upload(gpu, "test", &dataset.test, values)
+            .context("uploading the test set")?;
         let network = Network::build(
             gpu,
             model,
@@ -456,6 +444,9 @@ pub fn run_training(
             data_seed: report.data_seed,
             labels_changed: report.labels_changed,
             fraction_labels_changed: report.fraction_labels_changed,
+            pixel_permutations: report.pixel_permutations,
+            gaussian_mean: report.gaussian_mean.clone(),
+            gaussian_variance: report.gaussian_variance.clone(),
         },
         final_train_accuracy: last.map_or(0.0, |e| e.train_accuracy),
         final_test_accuracy: last.map_or(0.0, |e| e.test_accuracy),
