@@ -4,6 +4,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use crate::cifar::load_cifar10;
 use crate::dataset::{Dataset, Split};
 use crate::error::DataError;
 use crate::idx::{IdxImages, parse_idx_images, parse_idx_labels, read_idx_images, read_idx_labels};
@@ -17,16 +18,24 @@ pub enum DatasetName {
     FashionMnist,
     /// MNIST: 60,000 training and 10,000 test images.
     Mnist,
+    /// CIFAR-10 (binary version): 50,000 training and 10,000 test images, 3x32x32.
+    Cifar10,
 }
 
 impl DatasetName {
-    pub const ALL: [DatasetName; 3] = [Self::FashionMnistMini, Self::FashionMnist, Self::Mnist];
+    pub const ALL: [DatasetName; 4] = [
+        Self::FashionMnistMini,
+        Self::FashionMnist,
+        Self::Mnist,
+        Self::Cifar10,
+    ];
 
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::FashionMnistMini => "fashion-mnist-mini",
             Self::FashionMnist => "fashion-mnist",
             Self::Mnist => "mnist",
+            Self::Cifar10 => "cifar10",
         }
     }
 }
@@ -211,12 +220,14 @@ fn load_bundled() -> Result<Dataset, DataError> {
 /// Load a dataset, with true labels and pixels.
 ///
 /// `fashion-mnist-mini` is embedded in the binary, so it works offline with no files at
-/// run time. The others come from `<data_dir>/<name>/` with the original file names, each
-/// gzipped or raw; Fashion-MNIST also from Debian's `/usr/share/datasets/fashion-mnist`.
+/// run time. The IDX datasets come from `<data_dir>/<name>/` with the original file names,
+/// each gzipped or raw (Fashion-MNIST also from Debian's `/usr/share/datasets/fashion-mnist`);
+/// CIFAR-10 from `<data_dir>/cifar-10-batches-bin/`, as its archive unpacks.
 pub fn load_dataset(name: DatasetName, data_dir: &Path) -> Result<Dataset, DataError> {
     match name {
         DatasetName::FashionMnistMini => load_bundled(),
         DatasetName::FashionMnist | DatasetName::Mnist => load_from(name, &places(name, data_dir)),
+        DatasetName::Cifar10 => load_cifar10(data_dir),
     }
 }
 

@@ -12,6 +12,7 @@
 //! Every failure is a [`DataError`] whose message is one line naming the file and fault.
 
 mod catalog;
+mod cifar;
 mod corruption;
 mod dataset;
 mod error;
@@ -21,6 +22,9 @@ mod standardize;
 mod subset;
 
 pub use catalog::{DatasetName, default_data_dir, load_dataset};
+pub use cifar::{
+    CIFAR10_DIR, RECORD_BYTES, TEST_FILE, TRAIN_FILES, load_cifar10, parse_cifar_records,
+};
 pub use corruption::{Corruption, CorruptionReport, apply_corruption};
 pub use dataset::{Dataset, Split};
 pub use error::DataError;

@@ -24,7 +24,7 @@ fn names_round_trip_and_unknown_names_list_the_known_ones() {
     assert!(matches!(err, DataError::Config { .. }), "{err:?}");
     assert_eq!(
         err.to_string(),
-        "unknown dataset 'xyz': expected one of fashion-mnist-mini, fashion-mnist, mnist"
+        "unknown dataset 'xyz': expected one of fashion-mnist-mini, fashion-mnist, mnist, cifar10"
     );
     // Names are exact: no case folding, no trimming.
     assert!("MNIST".parse::<DatasetName>().is_err());
