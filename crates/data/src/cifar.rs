@@ -26,7 +26,7 @@ pub const TEST_FILE: &str = "test_batch.bin";
 
 /// Parse the records of one file into `split`. `path` names the file in errors.
 pub fn parse_cifar_records(bytes: &[u8], path: &Path, split: &mut Split) -> Result<(), DataError> {
-    if bytes.is_empty() || bytes.len() % RECORD_BYTES != 0 {
+    if bytes.is_empty() || !bytes.len().is_multiple_of(RECORD_BYTES) {
         return Err(DataError::Format {
             path: path.to_owned(),
             message: format!(
