@@ -3,6 +3,7 @@
 
 mod adapters;
 mod bench;
+mod download_command;
 mod make_mini;
 mod train;
 
@@ -28,21 +29,13 @@ enum Command {
     Train(train::TrainArgs),
     /// Measure training-step speed (images/s, GFLOP/s) on synthetic 3x28x28 data.
     Bench(bench::BenchArgs),
+    /// Fetch a dataset (cifar10, fashion-mnist, mnist) into the data directory, verified.
+    Download(download_command::DownloadArgs),
     /// Rebuild assets/fashion-mnist-mini from the full Fashion-MNIST files.
     MakeMini(make_mini::MakeMiniArgs),
 }
 
-/// A failure caused by what the user gave (arguments, configuration, data files): exit code 2.
-#[derive(Debug)]
-pub struct BadInput(pub String);
-
-impl std::fmt::Display for BadInput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for BadInput {}
+pub use xtask::BadInputMessage as BadInput;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -51,6 +44,7 @@ fn main() -> ExitCode {
         Command::Train(args) => train::run(args),
         Command::Bench(args) => bench::run(args),
         Command::MakeMini(args) => make_mini::run(args),
+        Command::Download(args) => download_command::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,17 @@
+//! The parts of shatter's command line that tests drive directly: dataset download.
+
+pub mod download;
+pub mod fetch;
+
+/// A failure caused by what the user gave (arguments, configuration, data files): the
+/// command line maps it to exit code 2.
+#[derive(Debug)]
+pub struct BadInputMessage(pub String);
+
+impl std::fmt::Display for BadInputMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadInputMessage {}
