@@ -1,5 +1,5 @@
 // The batch kernel: gathers the step's images from the resident dataset through the
-// epoch's order, crops them, standardizes each image on its own (TensorFlow's
+// epoch's order, crops them (centre, or random for augmentation), standardizes each image on its own (TensorFlow's
 // per_image_standardization: (x - mean) / max(std, 1 / sqrt(values))) and writes the
 // network's input and the labels. One workgroup per batch row.
 //
@@ -21,8 +21,8 @@ struct BatchShape {
     images_per_chunk: u32,
     sequential: u32,      // 1: image = step * batch + row (evaluation); 0: through `order`
     float_pixels: u32,    // 1: one f32 per word (Gaussian data); 0: four u8 pixels per word
-    _pad0: u32,
-    _pad1: u32,
+    random_crop: u32,     // 1: crop at a random offset per sample; 0: centre crop
+    crop_seed: u32,
 }
 
 struct Cursor {
@@ -67,16 +67,34 @@ fn pixel(image: u32, offset: u32) -> f32 {
     return f32((word >> ((index % 4u) * 8u)) & 0xffu) / 255.0;
 }
 
-// Offset in the stored image of value `e` of the (centre-)cropped image.
-fn source_offset(e: u32) -> u32 {
+// Offset in the stored image of value `e` of the image cropped at (top, left).
+fn source_offset(e: u32, top: u32, left: u32) -> u32 {
     let plane = shape.crop_height * shape.crop_width;
     let channel = e / plane;
     let rest = e % plane;
-    let top = (shape.height - shape.crop_height) / 2u;
-    let left = (shape.width - shape.crop_width) / 2u;
     let row = rest / shape.crop_width + top;
     let col = rest % shape.crop_width + left;
     return (channel * shape.height + row) * shape.width + col;
+}
+
+// PCG's output permutation of a 32-bit state: a well-mixed hash of a counter.
+fn pcg_hash(input: u32) -> u32 {
+    let state = input * 747796405u + 2891336453u;
+    let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
+    return (word >> 22u) ^ word;
+}
+
+// The crop's (top, left): the centre, or for random crops a position drawn from the
+// sample's place in the run (training images seen before it) and the seed, so every
+// sample of every epoch gets its own offsets and a run is reproducible.
+fn crop_origin(sample: u32) -> vec2<u32> {
+    let spare_rows = shape.height - shape.crop_height;
+    let spare_cols = shape.width - shape.crop_width;
+    if shape.random_crop == 0u {
+        return vec2<u32>(spare_rows / 2u, spare_cols / 2u);
+    }
+    let h = pcg_hash(sample ^ pcg_hash(shape.crop_seed));
+    return vec2<u32>((h & 0xffffu) % (spare_rows + 1u), (h >> 16u) % (spare_cols + 1u));
 }
 
 // Sum of `value` over the workgroup; every invocation gets the result. One barrier, then
@@ -104,13 +122,14 @@ fn gather_batch(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
         image = select(order[slot], slot, shape.sequential == 1u);
     }
     let values = shape.channels * shape.crop_height * shape.crop_width;
+    let origin = crop_origin(cursor.images_seen + row);
 
     // Mean and variance from one pass of sums and sums of squares: values lie in [0, 1],
     // so f32 keeps the variance to about 1e-6, and a nearly constant image falls under the
     // 1 / sqrt(values) floor anyway.
     var sums = vec2<f32>(0.0);
     for (var e = lid; e < values; e += THREADS) {
-        let v = pixel(image, source_offset(e));
+        let v = pixel(image, source_offset(e, origin.x, origin.y));
         sums += vec2<f32>(v, v * v);
     }
     let totals = workgroup_sum(lid, sums) / f32(values);
@@ -122,7 +141,7 @@ fn gather_batch(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
     for (var e = lid; e < values; e += THREADS) {
         var v = 0.0;
         if valid {
-            v = (pixel(image, source_offset(e)) - mean) * scale;
+            v = (pixel(image, source_offset(e, origin.x, origin.y)) - mean) * scale;
         }
         x[base + e] = v;
     }

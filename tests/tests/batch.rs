@@ -3,14 +3,14 @@
 //! batch, and a dataset split over three storage chunks.
 
 use rand::Rng;
-use shatter::{BatchShape, ResidentSplit, gather_batch, reference_batch};
+use shatter::{BatchShape, ResidentSplit, crop_origin, gather_batch, reference_batch};
 use shatter_data::Split;
 use shatter_nn::{CursorPass, LrSchedule, StepCursor, cursor_dispatches};
 use shatter_tests::{assert_close, require_gpu, rng};
 
 /// Gather every step of a 45-image split (16, 16 and 13 real rows), through an order and
 /// in sequence, from storage split into three chunks, and compare with the reference.
-fn check_gather(split: &Split, bytes_per_value: usize) {
+fn check_gather(split: &Split, bytes_per_value: usize, random_crop: Option<u32>) {
     let Some(gpu) = require_gpu!() else { return };
     let mut r = rng(22);
     let shape = BatchShape {
@@ -20,6 +20,7 @@ fn check_gather(split: &Split, bytes_per_value: usize) {
         width: 7,
         crop_height: 6,
         crop_width: 5,
+        random_crop,
     };
     let image_values = 3 * 9 * 7;
     let mut order: Vec<u32> = (0..split.len() as u32).collect();
@@ -37,7 +38,10 @@ fn check_gather(split: &Split, bytes_per_value: usize) {
     for sequential in [false, true] {
         for step in 0..3 {
             let cursor = gpu
-                .u32_buffer("cursor", bytemuck::cast_slice(&[StepCursor::at(step, 0)]))
+                .u32_buffer(
+                    "cursor",
+                    bytemuck::cast_slice(&[StepCursor::at(step, 1000 + 16 * step)]),
+                )
                 .unwrap();
             let d = gather_batch(
                 gpu,
@@ -57,6 +61,7 @@ fn check_gather(split: &Split, bytes_per_value: usize) {
                 split,
                 (!sequential).then_some(order.as_slice()),
                 step as usize,
+                1000 + 16 * step,
             );
             let what = format!(
                 "batch of {bytes_per_value}-byte values, step {step}, sequential={sequential}"
@@ -76,7 +81,52 @@ fn random_split(images: usize) -> Split {
 
 #[test]
 fn gather_batch_matches_reference_for_u8_pixels() {
-    check_gather(&random_split(45), 1);
+    check_gather(&random_split(45), 1, None);
+}
+
+#[test]
+fn gather_batch_matches_reference_with_random_crops() {
+    check_gather(&random_split(45), 1, Some(77));
+}
+
+#[test]
+fn random_crops_cover_every_offset_and_change_with_the_seed() {
+    let shape = BatchShape {
+        batch: 128,
+        channels: 3,
+        height: 32,
+        width: 32,
+        crop_height: 28,
+        crop_width: 28,
+        random_crop: Some(1),
+    };
+    let origins: Vec<(usize, usize)> = (0..2000).map(|s| crop_origin(&shape, s)).collect();
+    // 25 possible origins, each drawn about 80 times in 2,000 samples.
+    for top in 0..5 {
+        for left in 0..5 {
+            let n = origins.iter().filter(|&&o| o == (top, left)).count();
+            assert!(
+                (40..=130).contains(&n),
+                "origin ({top}, {left}) drawn {n} times of 2000"
+            );
+        }
+    }
+    let other = BatchShape {
+        random_crop: Some(2),
+        ..shape
+    };
+    let differing = (0..2000)
+        .filter(|&s| crop_origin(&other, s) != origins[s as usize])
+        .count();
+    assert!(
+        differing > 1500,
+        "another seed, other crops ({differing} of 2000 differ)"
+    );
+    let centre = BatchShape {
+        random_crop: None,
+        ..shape
+    };
+    assert!((0..100).all(|s| crop_origin(&centre, s) == (2, 2)));
 }
 
 #[test]
@@ -90,7 +140,7 @@ fn gather_batch_matches_reference_for_f32_values() {
         .collect();
     split.images.clear();
     split.float_images = Some(float);
-    check_gather(&split, 4);
+    check_gather(&split, 4, None);
 }
 
 #[test]

@@ -90,7 +90,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     }
     for model in models {
         let built = Instant::now();
-        let trainer = Trainer::build(&gpu, &dataset, model, args.batch_size, 1, &sgd)?;
+        let trainer = Trainer::build(&gpu, &dataset, model, args.batch_size, 1, &sgd, false)?;
         if args.profile {
             profile_step(&gpu, &trainer, model, args.json)?;
         }

@@ -47,6 +47,9 @@ pub struct TrainArgs {
     pub lr_smooth: bool,
     #[arg(long, allow_negative_numbers = true, default_value_t = 0.0)]
     pub weight_decay: f64,
+    /// Crop training images at random offsets instead of the centre (28x28 of CIFAR-10's 32x32).
+    #[arg(long)]
+    pub random_crop: bool,
     /// Training accuracy that counts as a fit (stops the run).
     #[arg(long, allow_negative_numbers = true, default_value_t = 1.0)]
     pub fit_threshold: f64,
@@ -86,6 +89,7 @@ impl TrainArgs {
             lr_decay_images,
             lr_staircase: !self.lr_smooth,
             weight_decay: self.weight_decay,
+            random_crop: self.random_crop,
             fit_threshold: self.fit_threshold,
         };
         config.validate()?;

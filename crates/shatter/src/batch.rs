@@ -9,6 +9,8 @@ use crate::resident::ResidentSplit;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BatchShape {
     pub batch: usize,
+    /// Crop at a random offset per sample (seeded) instead of the centre.
+    pub random_crop: Option<u32>,
     pub channels: usize,
     pub height: usize,
     pub width: usize,
@@ -35,7 +37,8 @@ struct BatchParams {
     images_per_chunk: u32,
     sequential: u32,
     float_pixels: u32,
-    _pad: [u32; 2],
+    random_crop: u32,
+    crop_seed: u32,
 }
 
 /// Build the gather dispatch. `order` is the epoch's permutation (ignored when `sequential`,
@@ -74,7 +77,8 @@ pub fn gather_batch(
         images_per_chunk: split.images_per_chunk as u32,
         sequential: u32::from(sequential),
         float_pixels: u32::from(split.float_pixels),
-        _pad: [0; 2],
+        random_crop: u32::from(shape.random_crop.is_some()),
+        crop_seed: shape.random_crop.unwrap_or(0),
     };
     let params = gpu.uniform(&format!("{label}.params"), &params);
     gpu.dispatch(
@@ -95,30 +99,45 @@ pub fn gather_batch(
     )
 }
 
+fn pcg_hash(input: u32) -> u32 {
+    let state = input.wrapping_mul(747_796_405).wrapping_add(2_891_336_453);
+    let word = ((state >> ((state >> 28) + 4)) ^ state).wrapping_mul(277_803_737);
+    (word >> 22) ^ word
+}
+
+/// The (top, left) of a sample's crop: the centre, or with random crops a position drawn
+/// from the sample's index in the run (`images_seen` before it) and the seed. The same
+/// arithmetic as `crop_origin` in shaders/batch.wgsl.
+pub fn crop_origin(shape: &BatchShape, sample: u32) -> (usize, usize) {
+    let spare_rows = (shape.height - shape.crop_height) as u32;
+    let spare_cols = (shape.width - shape.crop_width) as u32;
+    match shape.random_crop {
+        None => ((spare_rows / 2) as usize, (spare_cols / 2) as usize),
+        Some(seed) => {
+            let h = pcg_hash(sample ^ pcg_hash(seed));
+            (
+                ((h & 0xffff) % (spare_rows + 1)) as usize,
+                ((h >> 16) % (spare_cols + 1)) as usize,
+            )
+        }
+    }
+}
+
 /// CPU reference of one gathered batch from `split`: rows `step * batch ..` of `order`
-/// (or of 0..n when `order` is None), centre-cropped and standardized per image; rows past
-/// the end are zeros with label 0.
+/// (or of 0..n when `order` is None), cropped (see [`crop_origin`]; `images_seen` is the
+/// cursor's count before the step) and standardized per image; rows past the end are
+/// zeros with label 0.
 pub fn reference_batch(
     shape: BatchShape,
     split: &Split,
     order: Option<&[u32]>,
     step: usize,
+    images_seen: u32,
 ) -> (Vec<f32>, Vec<u32>) {
     let image_values = shape.channels * shape.height * shape.width;
     let values = shape.input_values();
     let mut x = vec![0.0; shape.batch * values];
     let mut y = vec![0; shape.batch];
-    let top = (shape.height - shape.crop_height) / 2;
-    let left = (shape.width - shape.crop_width) / 2;
-    // Offsets in the stored image of the cropped image's values, in order.
-    let mut offsets = Vec::with_capacity(values);
-    for c in 0..shape.channels {
-        for r in 0..shape.crop_height {
-            for q in 0..shape.crop_width {
-                offsets.push((c * shape.height + r + top) * shape.width + q + left);
-            }
-        }
-    }
     for row in 0..shape.batch {
         let slot = step * shape.batch + row;
         if slot >= split.len() {
@@ -126,6 +145,15 @@ pub fn reference_batch(
         }
         let image = order.map_or(slot, |o| o[slot] as usize);
         let start = image * image_values;
+        let (top, left) = crop_origin(&shape, images_seen + row as u32);
+        let mut offsets = Vec::with_capacity(values);
+        for c in 0..shape.channels {
+            for r in 0..shape.crop_height {
+                for q in 0..shape.crop_width {
+                    offsets.push((c * shape.height + r + top) * shape.width + q + left);
+                }
+            }
+        }
         let standardized = match &split.float_images {
             Some(float) => {
                 let cropped: Vec<f32> = offsets.iter().map(|&o| float[start + o]).collect();

@@ -36,6 +36,10 @@ pub struct TrainConfig {
     /// Whether the decay comes in steps (the paper: after each epoch) or smoothly.
     pub lr_staircase: bool,
     pub weight_decay: f64,
+    /// Crop training images at random offsets (the paper's 28x28 crops of 32x32 CIFAR-10
+    /// images) instead of the centre; evaluation always crops the centre.
+    #[serde(default)]
+    pub random_crop: bool,
     /// Training accuracy (0..1] that counts as fitting the data; the run stops there.
     pub fit_threshold: f64,
 }
@@ -58,6 +62,7 @@ impl Default for TrainConfig {
             lr_decay_images: Some(50_000),
             lr_staircase: true,
             weight_decay: 0.0,
+            random_crop: false,
             fit_threshold: 1.0,
         }
     }

@@ -8,7 +8,7 @@ mod record;
 mod resident;
 mod trainer;
 
-pub use batch::{BatchShape, gather_batch, reference_batch};
+pub use batch::{BatchShape, crop_origin, gather_batch, reference_batch};
 pub use config::{ConfigError, TrainConfig};
 pub use record::{EpochRecord, FitEpochs, RunRecord, write_json_atomic};
 pub use resident::ResidentSplit;

@@ -64,6 +64,8 @@ pub struct Trainer<'g> {
 
 impl<'g> Trainer<'g> {
     /// Upload `dataset` and build `model` with every buffer and dispatch training needs.
+    /// With `random_crop`, training batches are cropped at random offsets (evaluation
+    /// always crops the centre).
     pub fn build(
         gpu: &'g Gpu,
         dataset: &Dataset,
@@ -71,6 +73,7 @@ impl<'g> Trainer<'g> {
         batch: usize,
         seed: u64,
         sgd: &SgdConfig,
+        random_crop: bool,
     ) -> Result<Self> {
         let crop = dataset.height.min(28);
         let shape = BatchShape {
@@ -80,6 +83,12 @@ impl<'g> Trainer<'g> {
             width: dataset.width,
             crop_height: crop,
             crop_width: dataset.width.min(28),
+            random_crop: None,
+        };
+        // Its own stream of the run's seed, like the epoch order.
+        let train_shape = BatchShape {
+            random_crop: random_crop.then_some((seed ^ 0x6372_6f70) as u32),
+            ..shape
         };
         let values = dataset.image_bytes();
         let train_split = ResidentSplit::upload(gpu, "train", &dataset.train, values)
@@ -96,7 +105,11 @@ impl<'g> Trainer<'g> {
         )?;
         let identity: Vec<u32> = (0..train_split.images as u32).collect();
         let order = gpu.u32_buffer("order", &identity)?;
-        let make_pass = |name: &str, split: &ResidentSplit, sequential: bool| -> Result<Pass> {
+        let make_pass = |name: &str,
+                         split: &ResidentSplit,
+                         sequential: bool,
+                         shape: BatchShape|
+         -> Result<Pass> {
             let steps = split.images.div_ceil(batch);
             let cursor = gpu.u32_buffer(&format!("{name}.cursor"), &[0; 4])?.buffer;
             let metrics = gpu.zeros(&format!("{name}.metrics"), &[steps, 4])?;
@@ -134,9 +147,9 @@ impl<'g> Trainer<'g> {
                 advance,
             })
         };
-        let train = make_pass("train", &train_split, false)?;
-        let eval_train = make_pass("eval_train", &train_split, true)?;
-        let eval_test = make_pass("eval_test", &test_split, true)?;
+        let train = make_pass("train", &train_split, false, train_shape)?;
+        let eval_train = make_pass("eval_train", &train_split, true, shape)?;
+        let eval_test = make_pass("eval_test", &test_split, true, shape)?;
         let update = network.update(gpu, sgd, &train.cursor)?;
         let readback = Readback::new(
             gpu,
@@ -342,7 +355,15 @@ pub fn run_training(
         momentum: config.momentum,
         weight_decay: config.weight_decay,
     };
-    let trainer = Trainer::build(gpu, &dataset, model, config.batch_size, config.seed, &sgd)?;
+    let trainer = Trainer::build(
+        gpu,
+        &dataset,
+        model,
+        config.batch_size,
+        config.seed,
+        &sgd,
+        config.random_crop,
+    )?;
     progress(Progress::Started {
         parameters: trainer.network.parameter_count(),
         steps_per_epoch: trainer.steps_per_epoch(),
