@@ -5,6 +5,7 @@ mod adapters;
 mod bench;
 mod download_command;
 mod make_mini;
+mod show_data;
 mod train;
 
 use std::process::ExitCode;
@@ -31,6 +32,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Fetch a dataset (cifar10, fashion-mnist, mnist) into the data directory, verified.
     Download(download_command::DownloadArgs),
+    /// Draw a PNG grid of training images as randomized, with their labels.
+    ShowData(show_data::ShowDataArgs),
     /// Rebuild assets/fashion-mnist-mini from the full Fashion-MNIST files.
     MakeMini(make_mini::MakeMiniArgs),
 }
@@ -45,6 +48,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench::run(args),
         Command::MakeMini(args) => make_mini::run(args),
         Command::Download(args) => download_command::run(args),
+        Command::ShowData(args) => show_data::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,10 +6,12 @@ mod batch;
 mod config;
 mod record;
 mod resident;
+mod show_data;
 mod trainer;
 
 pub use batch::{BatchShape, crop_origin, gather_batch, reference_batch};
 pub use config::{ConfigError, TrainConfig};
 pub use record::{EpochRecord, FitEpochs, RunRecord, write_json_atomic};
 pub use resident::ResidentSplit;
+pub use show_data::{CHANGED, KEPT, sample_grid};
 pub use trainer::{Progress, Trainer, run_training};
