@@ -62,14 +62,10 @@ pub fn sample_grid(dataset: &Dataset, true_labels: &[u8], columns: u32, rows: u3
     let cell_h = h + 2 * BORDER + LABEL_HEIGHT;
     let mut canvas = RgbImage::from_pixel(columns * cell_w, rows * cell_h, Rgb([255, 255, 255]));
     let shown = (columns * rows) as usize;
-    for i in 0..shown.min(dataset.train.len()) {
+    let labels = dataset.train.labels.iter().zip(true_labels).take(shown);
+    for (i, (&label, &truth)) in labels.enumerate() {
         let (cx, cy) = ((i as u32 % columns) * cell_w, (i as u32 / columns) * cell_h);
-        let label = dataset.train.labels[i];
-        let frame = if label == true_labels[i] {
-            KEPT
-        } else {
-            CHANGED
-        };
+        let frame = if label == truth { KEPT } else { CHANGED };
         for y in 0..h + 2 * BORDER {
             for x in 0..cell_w {
                 canvas.put_pixel(cx + x, cy + y, frame);
