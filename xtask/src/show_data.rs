@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use shatter_data::{Corruption, DatasetName, apply_corruption, load_dataset};
+use shatter_data::{Corruption, DatasetSpec, apply_corruption, load_spec};
 
 #[derive(Args)]
 pub struct ShowDataArgs {
@@ -23,10 +23,10 @@ pub struct ShowDataArgs {
 /// Write a PNG of the first 32 training images as the network sees them (before
 /// standardization), labels under them; red frames mark labels the randomization changed.
 pub fn run(args: ShowDataArgs) -> Result<()> {
-    let name: DatasetName = args.dataset.parse()?;
+    let spec: DatasetSpec = args.dataset.parse()?;
     let corruption: Corruption = args.corrupt.parse()?;
     let data_dir = args.data_dir.unwrap_or_else(shatter_data::default_data_dir);
-    let mut dataset = load_dataset(name, &data_dir)?;
+    let mut dataset = load_spec(&spec, &data_dir)?;
     let true_labels = dataset.train.labels.clone();
     let report = apply_corruption(&mut dataset, &corruption, args.data_seed);
     let grid = shatter::sample_grid(&dataset, &true_labels, 8, 4);

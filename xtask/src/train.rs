@@ -12,7 +12,7 @@ pub struct TrainArgs {
     /// mlp1x512 or mlp3x512.
     #[arg(long, default_value = "mlp1x512")]
     pub model: String,
-    /// fashion-mnist-mini (bundled), fashion-mnist or mnist.
+    /// fashion-mnist-mini (bundled), fashion-mnist, mnist, cifar10, or folder:PATH (PATH/train/<class>/ and PATH/test/<class>/ images).
     #[arg(long, default_value = "fashion-mnist-mini")]
     pub dataset: String,
     /// none, labels:P (0 <= P <= 1), random-labels, shuffled-pixels, random-pixels or gaussian.

@@ -30,7 +30,7 @@ fn unknown_names_and_out_of_range_values_are_one_line_and_exit_2() {
     );
     assert_bad_input(
         &["train", "--dataset", "cifar100"],
-        "unknown dataset 'cifar100': expected one of fashion-mnist-mini, fashion-mnist, mnist, cifar10",
+        "unknown dataset 'cifar100': expected one of fashion-mnist-mini, fashion-mnist, mnist, cifar10, folder:PATH",
     );
     assert_bad_input(
         &["train", "--corrupt", "shuffle"],

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use crate::cifar::load_cifar10;
 use crate::dataset::{Dataset, Split};
 use crate::error::DataError;
+use crate::folder::{FOLDER_IMAGE_SIZE, load_image_folder};
 use crate::idx::{IdxImages, parse_idx_images, parse_idx_labels, read_idx_images, read_idx_labels};
 
 /// The datasets shatter knows by name.
@@ -259,5 +260,43 @@ mod tests {
             places(DatasetName::Mnist, Path::new("d")),
             [PathBuf::from("d/mnist")]
         );
+    }
+}
+
+/// What `--dataset` names: one of the known datasets, or an image folder (`folder:PATH`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatasetSpec {
+    Named(DatasetName),
+    Folder(PathBuf),
+}
+
+impl FromStr for DatasetSpec {
+    type Err = DataError;
+    fn from_str(s: &str) -> Result<Self, DataError> {
+        if let Some(path) = s.strip_prefix("folder:") {
+            if path.is_empty() {
+                return Err(DataError::Config {
+                    message: "dataset 'folder:': give the folder, as folder:PATH".into(),
+                });
+            }
+            return Ok(Self::Folder(PathBuf::from(path)));
+        }
+        s.parse::<DatasetName>().map(Self::Named).map_err(|_| {
+            let names: Vec<&str> = DatasetName::ALL.iter().map(DatasetName::as_str).collect();
+            DataError::Config {
+                message: format!(
+                    "unknown dataset '{s}': expected one of {}, folder:PATH",
+                    names.join(", ")
+                ),
+            }
+        })
+    }
+}
+
+/// Load what `spec` names (see [`load_dataset`]; folders at CIFAR-10's 32x32).
+pub fn load_spec(spec: &DatasetSpec, data_dir: &Path) -> Result<Dataset, DataError> {
+    match spec {
+        DatasetSpec::Named(name) => load_dataset(*name, data_dir),
+        DatasetSpec::Folder(root) => load_image_folder(root, FOLDER_IMAGE_SIZE),
     }
 }

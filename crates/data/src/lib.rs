@@ -16,18 +16,20 @@ mod cifar;
 mod corruption;
 mod dataset;
 mod error;
+mod folder;
 mod idx;
 mod pixels;
 mod standardize;
 mod subset;
 
-pub use catalog::{DatasetName, default_data_dir, load_dataset};
+pub use catalog::{DatasetName, DatasetSpec, default_data_dir, load_dataset, load_spec};
 pub use cifar::{
     CIFAR10_DIR, RECORD_BYTES, TEST_FILE, TRAIN_FILES, load_cifar10, parse_cifar_records,
 };
 pub use corruption::{Corruption, CorruptionReport, apply_corruption};
 pub use dataset::{Dataset, Split};
 pub use error::DataError;
+pub use folder::{FOLDER_IMAGE_SIZE, load_image_folder};
 pub use idx::{
     IdxImages, parse_idx_images, parse_idx_labels, read_idx_images, read_idx_labels,
     write_idx_images, write_idx_labels,

@@ -13,7 +13,7 @@ pub struct ConfigError(pub String);
 pub struct TrainConfig {
     /// Model name (see `shatter_nn::ModelKind`).
     pub model: String,
-    /// Dataset name (see `shatter_data::DatasetName`).
+    /// Dataset name or `folder:PATH` (see `shatter_data::DatasetSpec`).
     pub dataset: String,
     /// Randomization of the training data (see `shatter_data::Corruption`).
     pub corrupt: String,
@@ -75,7 +75,7 @@ impl TrainConfig {
         if let Err(e) = self.model.parse::<shatter_nn::ModelKind>() {
             return fail(e);
         }
-        if let Err(e) = self.dataset.parse::<shatter_data::DatasetName>() {
+        if let Err(e) = self.dataset.parse::<shatter_data::DatasetSpec>() {
             return fail(e.to_string());
         }
         if let Err(e) = self.corrupt.parse::<shatter_data::Corruption>() {

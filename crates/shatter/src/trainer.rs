@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
-use shatter_data::{Corruption, Dataset, DatasetName, apply_corruption, load_dataset};
+use shatter_data::{Corruption, Dataset, DatasetSpec, apply_corruption, load_spec};
 use shatter_gpu::{Dispatch, Gpu, Readback, Tensor, U32Buffer};
 use shatter_nn::{
     CursorPass, LrSchedule, ModelKind, Network, SgdConfig, StepCursor, cursor_dispatches,
@@ -336,9 +336,9 @@ pub fn run_training(
     config.validate()?;
     let started = Instant::now();
     let model: ModelKind = config.model.parse().map_err(anyhow::Error::msg)?;
-    let name: DatasetName = config.dataset.parse()?;
+    let spec: DatasetSpec = config.dataset.parse()?;
     let corruption: Corruption = config.corrupt.parse()?;
-    let mut dataset = load_dataset(name, data_dir)?;
+    let mut dataset = load_spec(&spec, data_dir)?;
     if let Some(n) = config.subset {
         dataset.subset_train(n)?;
     }

@@ -1,0 +1,106 @@
+//! Image folders: classes from the training sub-folders, images resized on the shorter
+//! side and centre-cropped, and one clear line for each fault.
+
+use std::path::Path;
+
+use image::{Rgb, RgbImage};
+use shatter_data::{DataError, DatasetSpec, load_image_folder, load_spec};
+
+/// A `w` x `h` image, red on its left half and blue on its right half.
+fn write_png(path: &Path, w: u32, h: u32) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let img = RgbImage::from_fn(w, h, |x, _| {
+        if x < w / 2 {
+            Rgb([255, 0, 0])
+        } else {
+            Rgb([0, 0, 255])
+        }
+    });
+    img.save(path).unwrap();
+}
+
+fn make_folder(root: &Path) {
+    for (split, n) in [("train", 3), ("val", 1)] {
+        for class in ["cats", "dogs"] {
+            for i in 0..n {
+                write_png(&root.join(format!("{split}/{class}/{i}.png")), 64, 40);
+            }
+        }
+    }
+    std::fs::write(root.join("train/cats/notes.txt"), "not an image").unwrap();
+}
+
+#[test]
+fn loads_classes_in_name_order_resized_and_centre_cropped() {
+    let dir = tempfile::tempdir().unwrap();
+    make_folder(dir.path());
+    let d = load_image_folder(dir.path(), 8).unwrap();
+    assert_eq!((d.classes, d.channels, d.height, d.width), (2, 3, 8, 8));
+    assert_eq!(
+        d.train.labels,
+        vec![0, 0, 0, 1, 1, 1],
+        "cats then dogs; notes.txt skipped"
+    );
+    assert_eq!(d.test.labels, vec![0, 1], "val/ serves as the test split");
+    // 64x40 -> 13x8 (shorter side 8), centre crop 8x8: red on the left, blue on the right.
+    let image = d.train.image(0, 3 * 64);
+    let (red, blue) = (&image[..64], &image[128..]);
+    assert!(red[0] > 200 && blue[0] < 50, "left edge is red");
+    assert!(red[7] < 50 && blue[7] > 200, "right edge is blue");
+}
+
+#[test]
+fn folder_spec_parses_and_loads_at_cifar_size() {
+    let dir = tempfile::tempdir().unwrap();
+    make_folder(dir.path());
+    let spec: DatasetSpec = format!("folder:{}", dir.path().display()).parse().unwrap();
+    let d = load_spec(&spec, Path::new("unused")).unwrap();
+    assert_eq!((d.height, d.width, d.train.len()), (32, 32, 6));
+    let err = "folder:".parse::<DatasetSpec>().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "dataset 'folder:': give the folder, as folder:PATH"
+    );
+}
+
+#[test]
+fn an_unreadable_image_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    make_folder(dir.path());
+    let bad = dir.path().join("train/dogs/broken.png");
+    std::fs::write(&bad, b"not a png at all").unwrap();
+    let err = load_image_folder(dir.path(), 8).unwrap_err();
+    assert!(matches!(err, DataError::Format { .. }));
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!("{}: cannot decode image: ", bad.display())),
+        "{text}"
+    );
+    assert!(!text.contains('\n'));
+}
+
+#[test]
+fn a_folder_without_splits_says_what_it_expects() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = load_image_folder(dir.path(), 8).unwrap_err();
+    assert!(matches!(err, DataError::Missing { .. }));
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "image folder {0}: expected {0}/train and {0}/test (or val/), each with one sub-folder of JPEG or PNG images per class",
+            dir.path().display()
+        )
+    );
+}
+
+#[test]
+fn a_test_class_unknown_to_training_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    make_folder(dir.path());
+    write_png(&dir.path().join("val/birds/0.png"), 10, 10);
+    let text = load_image_folder(dir.path(), 8).unwrap_err().to_string();
+    assert!(
+        text.ends_with("birds: class 'birds' is not among the training classes (cats, dogs)"),
+        "{text}"
+    );
+}
