@@ -134,3 +134,38 @@ fn an_adapter_name_that_matches_nothing_lists_the_adapters_and_exits_2() {
         "{line}"
     );
 }
+
+#[test]
+fn a_truncated_cifar_batch_is_one_line_naming_the_file_and_exit_2() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().join("cifar-10-batches-bin");
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in [
+        "data_batch_1.bin",
+        "data_batch_2.bin",
+        "data_batch_3.bin",
+        "data_batch_4.bin",
+        "data_batch_5.bin",
+        "test_batch.bin",
+    ] {
+        std::fs::write(dir.join(name), vec![1u8; 3073 * 2]).unwrap();
+    }
+    std::fs::write(dir.join("data_batch_2.bin"), vec![1u8; 3073 + 10]).unwrap();
+    let (code, _, stderr) = xtask(&[
+        "train",
+        "--dataset",
+        "cifar10",
+        "--data-dir",
+        data.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].ends_with(&format!(
+            "{}: wrong record size: 3083 bytes is not a whole number of 3073-byte CIFAR-10 records (truncated or not a CIFAR-10 batch)",
+            dir.join("data_batch_2.bin").display()
+        )),
+        "{stderr}"
+    );
+}
