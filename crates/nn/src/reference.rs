@@ -3,7 +3,6 @@
 //! finite differences in the test suite.
 
 /// C[m, n] = op(A) op(B); A is [m, k] (or [k, m] when `trans_a`), B is [k, n] (or [n, k]).
-#[allow(clippy::too_many_arguments)]
 pub fn gemm(
     a: &[f32],
     b: &[f32],
