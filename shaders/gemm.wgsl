@@ -4,29 +4,11 @@
 // adapters (llvmpipe, lavapipe, WARP), where a workgroup barrier is expensive; discrete
 // GPUs get gemm_tiled.wgsl. Loads past the matrix edge are clamped to the last row or
 // column (always in bounds) and their results are never stored, so the inner loop has
-// no branches and any M, N, K works.
+// no branches and any M, N, K works. Shape, overrides, bias, C and the epilogue come from
+// _gemm_common.wgsl.
 
-struct GemmShape {
-    m: u32,
-    n: u32,
-    k: u32,
-    _pad: u32,
-}
-
-// A is stored [K, M] (its transpose) instead of [M, K].
-override TRANS_A: bool = false;
-// B is stored [N, K] instead of [K, N].
-override TRANS_B: bool = false;
-// Add bias[col] to every row of C.
-override BIAS: bool = false;
-// Apply max(0, x) after the bias.
-override RELU: bool = false;
-
-@group(0) @binding(0) var<uniform> shape: GemmShape;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> c: array<f32>;
 
 fn a_at(row: u32, k: u32) -> f32 {
     if TRANS_A {
@@ -40,25 +22,6 @@ fn b_at(k: u32, col: u32) -> f32 {
         return b[col * shape.k + k];
     }
     return b[k * shape.n + col];
-}
-
-fn store(row: u32, col0: u32, value: vec4<f32>) {
-    if row >= shape.m {
-        return;
-    }
-    for (var j = 0u; j < 4u; j++) {
-        let col = col0 + j;
-        if col < shape.n {
-            var v = value[j];
-            if BIAS {
-                v += bias[col];
-            }
-            if RELU {
-                v = max(v, 0.0);
-            }
-            c[row * shape.n + col] = v;
-        }
-    }
 }
 
 @compute @workgroup_size(8, 8)

@@ -3,25 +3,10 @@
 // A 16x16 workgroup computes a 64x64 tile of C, each invocation a 4x4 block held in
 // registers; K advances 16 at a time through two 16x64 tiles in workgroup memory (8 KiB).
 // Loads are arranged so neighbouring invocations read neighbouring addresses for every
-// storage layout. Same contract and bindings as gemm.wgsl.
+// storage layout. Shape, overrides, bias, C and the epilogue come from _gemm_common.wgsl.
 
-struct GemmShape {
-    m: u32,
-    n: u32,
-    k: u32,
-    _pad: u32,
-}
-
-override TRANS_A: bool = false;
-override TRANS_B: bool = false;
-override BIAS: bool = false;
-override RELU: bool = false;
-
-@group(0) @binding(0) var<uniform> shape: GemmShape;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> c: array<f32>;
 
 const TILE: u32 = 64u;
 const DEPTH: u32 = 16u;
@@ -48,25 +33,6 @@ fn load_b(k: u32, col: u32) -> f32 {
         return b[col * shape.k + k];
     }
     return b[k * shape.n + col];
-}
-
-fn store(row: u32, col0: u32, value: vec4<f32>) {
-    if row >= shape.m {
-        return;
-    }
-    for (var j = 0u; j < 4u; j++) {
-        let col = col0 + j;
-        if col < shape.n {
-            var v = value[j];
-            if BIAS {
-                v += bias[col];
-            }
-            if RELU {
-                v = max(v, 0.0);
-            }
-            c[row * shape.n + col] = v;
-        }
-    }
 }
 
 @compute @workgroup_size(16, 16)

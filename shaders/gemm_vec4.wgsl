@@ -5,46 +5,12 @@
 // Each invocation computes an 8x8 block of C: 16 vec4 loads per 256 multiply-adds.
 // Needs K % 4 == 0, M % 4 == 0 when A is transposed, and N % 8 == 0 when B is not; the
 // host falls back to gemm.wgsl otherwise. Measured on llvmpipe (2 cores, 512^3): this
-// block about 14.7 GFLOP/s, a 4x8 block about 12, 4x4 about 9.5, gemm.wgsl's scalar loads
+// block 15 to 18 GFLOP/s, a 4x8 block about 12, 4x4 about 9.5, gemm.wgsl's scalar loads
 // about 5. The same 8x8 block held in arrays ran at 5.7 (the arrays went to memory with
 // indexed access), so every register here is named; the code is written out, not looped.
 
-struct GemmShape {
-    m: u32,
-    n: u32,
-    k: u32,
-    _pad: u32,
-}
-
-override TRANS_A: bool = false;
-override TRANS_B: bool = false;
-override BIAS: bool = false;
-override RELU: bool = false;
-
-@group(0) @binding(0) var<uniform> shape: GemmShape;
 @group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> c: array<f32>;
-
-fn store(row: u32, col0: u32, value: vec4<f32>) {
-    if row >= shape.m {
-        return;
-    }
-    for (var j = 0u; j < 4u; j++) {
-        let col = col0 + j;
-        if col < shape.n {
-            var v = value[j];
-            if BIAS {
-                v += bias[col];
-            }
-            if RELU {
-                v = max(v, 0.0);
-            }
-            c[row * shape.n + col] = v;
-        }
-    }
-}
 
 // The 16 accumulators do not fit a CPU's vector registers, but spilling them costs plain
 // vector moves, which are cheaper than the per-lane gathers of extra loads.

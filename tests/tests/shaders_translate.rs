@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use naga::back::PipelineConstants;
 use naga::valid::{Capabilities, ModuleInfo, ValidationFlags, Validator};
+use shatter_gpu::SHADERS;
 
 fn shader_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shaders")
@@ -100,24 +101,18 @@ fn translate(name: &str, module: &naga::Module, info: &ModuleInfo, constants: &P
 
 #[test]
 fn every_shader_validates_and_translates_to_all_four_targets() {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(shader_dir())
-        .expect("shaders/ exists")
-        .map(|e| e.expect("readable entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "wgsl"))
-        .collect();
-    files.sort();
     assert!(
-        files.len() >= 7,
-        "expected the kernel files in shaders/, found {files:?}"
+        SHADERS.len() >= 9,
+        "expected shatter's kernel modules, found {}",
+        SHADERS.len()
     );
-    for path in &files {
-        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-        let source = std::fs::read_to_string(path).unwrap();
-        let module = naga::front::wgsl::parse_str(&source)
-            .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(&source)));
+    for shader in SHADERS {
+        let (name, source) = (shader.name, shader.source);
+        let module = naga::front::wgsl::parse_str(source)
+            .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(source)));
         assert!(!module.entry_points.is_empty(), "{name}: no entry point");
-        let info = validate(&name, &module);
-        translate(&name, &module, &info, &PipelineConstants::default());
+        let info = validate(name, &module);
+        translate(name, &module, &info, &PipelineConstants::default());
         // Every override flipped on as well: each specialization must translate too.
         let mut all_on = PipelineConstants::default();
         for (_, o) in module.overrides.iter() {
@@ -126,34 +121,49 @@ fn every_shader_validates_and_translates_to_all_four_targets() {
             }
         }
         if !all_on.is_empty() {
-            translate(&name, &module, &info, &all_on);
+            translate(name, &module, &info, &all_on);
         }
     }
 }
 
-#[test]
-fn the_embedded_shader_list_matches_the_folder() {
-    let mut on_disk: Vec<String> = std::fs::read_dir(shader_dir())
+/// Files in shaders/: (kernel files, fragment files), names without `.wgsl`.
+fn files_on_disk() -> (Vec<String>, Vec<String>) {
+    let mut names: Vec<String> = std::fs::read_dir(shader_dir())
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "wgsl"))
         .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
         .collect();
-    on_disk.sort();
-    let mut embedded: Vec<String> = shatter_gpu::SHADERS
-        .iter()
-        .map(|s| s.name.to_owned())
-        .collect();
+    names.sort();
+    names.into_iter().partition(|n| !n.starts_with('_'))
+}
+
+fn read(name: &str) -> String {
+    std::fs::read_to_string(shader_dir().join(format!("{name}.wgsl"))).unwrap()
+}
+
+#[test]
+fn the_embedded_shaders_are_the_folder_composed_as_listed() {
+    let (kernels, fragments) = files_on_disk();
+    let mut embedded: Vec<String> = SHADERS.iter().map(|s| s.name.to_owned()).collect();
     embedded.sort();
     assert_eq!(
-        embedded, on_disk,
-        "crates/gpu/src/shaders.rs must list every file in shaders/"
+        embedded, kernels,
+        "crates/gpu/src/shaders.rs must list every kernel file in shaders/"
     );
-    for shader in shatter_gpu::SHADERS {
-        let disk =
-            std::fs::read_to_string(shader_dir().join(format!("{}.wgsl", shader.name))).unwrap();
+    for fragment in &fragments {
+        assert!(
+            SHADERS
+                .iter()
+                .any(|s| s.fragments.contains(&fragment.as_str())),
+            "{fragment}.wgsl is used by no kernel"
+        );
+    }
+    for shader in SHADERS {
+        let mut expected: String = shader.fragments.iter().map(|f| read(f)).collect();
+        expected.push_str(&read(shader.name));
         assert_eq!(
-            shader.source, disk,
+            shader.source, expected,
             "{}: embedded source is stale",
             shader.name
         );

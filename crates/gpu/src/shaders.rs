@@ -1,19 +1,31 @@
-//! Every WGSL file in shaders/, embedded so a built binary needs no files at run time.
-//! The naga test checks that this list and the folder agree.
+//! Every WGSL kernel file in shaders/, embedded so a built binary needs no files at run
+//! time. WGSL has no include, so a kernel may be composed: fragments (files named `_*.wgsl`,
+//! no entry point of their own) are placed before the kernel's file. The naga test checks
+//! that this list, the composition and the folder agree.
 
-/// One WGSL source file.
+/// One WGSL kernel module.
 #[derive(Clone, Copy, Debug)]
 pub struct Shader {
-    /// The file name without `.wgsl`.
+    /// The kernel's file name without `.wgsl`.
     pub name: &'static str,
+    /// The fragments placed before it, by file name without `.wgsl`.
+    pub fragments: &'static [&'static str],
+    /// The fragments and the file, concatenated.
     pub source: &'static str,
 }
 
 macro_rules! shaders {
-    ($($name:literal),* $(,)?) => {
-        /// All of shatter's shaders.
+    ($($name:literal $(after [$($fragment:literal),+])?),* $(,)?) => {
+        /// All of shatter's kernel modules.
         pub const SHADERS: &[Shader] = &[
-            $(Shader { name: $name, source: include_str!(concat!("../../../shaders/", $name, ".wgsl")) },)*
+            $(Shader {
+                name: $name,
+                fragments: &[$($($fragment),+)?],
+                source: concat!(
+                    $($(include_str!(concat!("../../../shaders/", $fragment, ".wgsl")),)+)?
+                    include_str!(concat!("../../../shaders/", $name, ".wgsl"))
+                ),
+            },)*
         ];
     };
 }
@@ -22,12 +34,12 @@ shaders![
     "batch",
     "cursor",
     "elementwise",
-    "gemm",
-    "gemm_tiled",
-    "gemm_vec4",
+    "gemm" after ["_gemm_common"],
+    "gemm_tiled" after ["_gemm_common"],
+    "gemm_vec4" after ["_gemm_common"],
     "reduce",
     "sgd",
-    "softmax_xent"
+    "softmax_xent",
 ];
 
 /// The shader of that name; panics on a name that is not in the list (a programming error).
