@@ -27,14 +27,6 @@ pub fn gpu() -> Option<&'static Gpu> {
     gpu.as_ref()
 }
 
-/// `let Some(gpu) = require_gpu!() else { return };`
-#[macro_export]
-macro_rules! require_gpu {
-    () => {
-        $crate::gpu()
-    };
-}
-
 pub fn rng(seed: u64) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(seed)
 }
@@ -47,7 +39,6 @@ pub fn random_values(rng: &mut ChaCha8Rng, n: usize) -> Vec<f32> {
 /// Assert |got - want| <= atol + rtol * |want| elementwise, naming the first failure.
 pub fn assert_close(what: &str, got: &[f32], want: &[f32], rtol: f32, atol: f32) {
     assert_eq!(got.len(), want.len(), "{what}: lengths differ");
-    let mut worst = (0usize, 0.0f32);
     for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
         let err = (g - w).abs();
         assert!(
@@ -55,8 +46,5 @@ pub fn assert_close(what: &str, got: &[f32], want: &[f32], rtol: f32, atol: f32)
             "{what}: element {i} is {g}, expected {w} (error {err}, tolerance {})",
             atol + rtol * w.abs()
         );
-        if err > worst.1 {
-            worst = (i, err);
-        }
     }
 }

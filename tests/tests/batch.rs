@@ -6,12 +6,12 @@ use rand::Rng;
 use shatter::{BatchShape, ResidentSplit, crop_origin, gather_batch, reference_batch};
 use shatter_data::Split;
 use shatter_nn::{CursorPass, LrSchedule, StepCursor, cursor_dispatches};
-use shatter_tests::{assert_close, require_gpu, rng};
+use shatter_tests::{assert_close, gpu, rng};
 
 /// Gather every step of a 45-image split (16, 16 and 13 real rows), through an order and
 /// in sequence, from storage split into three chunks, and compare with the reference.
 fn check_gather(split: &Split, bytes_per_value: usize, random_crop: Option<u32>) {
-    let Some(gpu) = require_gpu!() else { return };
+    let Some(gpu) = gpu() else { return };
     let mut r = rng(22);
     let shape = BatchShape {
         batch: 16,
@@ -145,7 +145,7 @@ fn gather_batch_matches_reference_for_f32_values() {
 
 #[test]
 fn cursor_counts_steps_and_real_images_and_sets_the_learning_rate() {
-    let Some(gpu) = require_gpu!() else { return };
+    let Some(gpu) = gpu() else { return };
     for (staircase, lr) in [
         (true, 0.1 * 0.5f32.powi(2)),
         (false, 0.1 * 0.5f32.powf(2.6)),

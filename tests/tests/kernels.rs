@@ -13,7 +13,7 @@ use shatter_nn::{
     GemmSpec, GemmVariant, LrSchedule, SgdConfig, StepCursor, gemm, relu_backward, relu_forward,
     sgd_momentum,
 };
-use shatter_tests::{assert_close, random_values, require_gpu, rng};
+use shatter_tests::{assert_close, gpu, random_values, rng};
 
 fn upload(gpu: &Gpu, name: &str, shape: &[usize], values: &[f32]) -> Tensor {
     gpu.tensor(name, shape, values).expect("upload")
@@ -74,7 +74,7 @@ fn check_gemm(gpu: &Gpu, spec: GemmSpec, bias: bool, seed: u64) {
 }
 
 fn gemm_suite(variant: GemmVariant) {
-    let Some(gpu) = require_gpu!() else { return };
+    let Some(gpu) = gpu() else { return };
     let mut r = rng(11);
     // Fixed edge shapes: single element, thin, one past a tile, and a few random ones.
     let mut shapes = vec![
@@ -128,7 +128,7 @@ fn gemm_workgroup_tiled_matches_reference() {
 
 #[test]
 fn relu_forward_and_backward_match_reference() {
-    let Some(gpu) = require_gpu!() else { return };
+    let Some(gpu) = gpu() else { return };
     let mut r = rng(3);
     let n = 70_001; // several workgroups and a ragged end
     let x = random_values(&mut r, n);
@@ -158,7 +158,7 @@ fn cursor_buffer(gpu: &Gpu, cursor: StepCursor) -> shatter_gpu::U32Buffer {
 
 #[test]
 fn softmax_xent_matches_reference_including_a_partial_batch() {
-    let Some(gpu) = require_gpu!() else { return };
+    let Some(gpu) = gpu() else { return };
     let mut r = rng(5);
     for (batch, classes, images, step) in [
         (300usize, 10usize, 1000usize, 0usize),
@@ -221,7 +221,7 @@ fn softmax_xent_matches_reference_including_a_partial_batch() {
 
 #[test]
 fn sgd_momentum_matches_reference() {
-    let Some(gpu) = require_gpu!() else { return };
+    let Some(gpu) = gpu() else { return };
     let mut r = rng(9);
     let n = 1000;
     let mut w = random_values(&mut r, n);
@@ -259,7 +259,7 @@ fn sgd_momentum_matches_reference() {
 
 #[test]
 fn dense_layer_backward_matches_reference() {
-    let Some(gpu) = require_gpu!() else { return };
+    let Some(gpu) = gpu() else { return };
     let mut r = rng(13);
     let (batch, inputs, outputs) = (37, 45, 23);
     let x = random_values(&mut r, batch * inputs);

@@ -4,10 +4,10 @@
 //! bit-for-bit determinism for the same seeds on the same adapter.
 
 use shatter::{RunRecord, TrainConfig, run_training};
-use shatter_tests::require_gpu;
+use shatter_tests::gpu;
 
 fn train(config: &TrainConfig) -> RunRecord {
-    let gpu = require_gpu!().expect("checked by the caller");
+    let gpu = gpu().expect("checked by the caller");
     run_training(
         gpu,
         config,
@@ -19,7 +19,7 @@ fn train(config: &TrainConfig) -> RunRecord {
 
 #[test]
 fn mlp_fits_random_labels_and_random_pixels_completely_with_the_papers_hyper_parameters() {
-    if require_gpu!().is_none() {
+    if gpu().is_none() {
         return;
     }
     let config = TrainConfig {
@@ -79,7 +79,7 @@ fn mlp_fits_random_labels_and_random_pixels_completely_with_the_papers_hyper_par
 
 #[test]
 fn mlp_learns_true_labels() {
-    if require_gpu!().is_none() {
+    if gpu().is_none() {
         return;
     }
     let config = TrainConfig {
@@ -102,7 +102,7 @@ fn mlp_learns_true_labels() {
 
 #[test]
 fn same_seeds_give_the_same_metrics_bit_for_bit() {
-    if require_gpu!().is_none() {
+    if gpu().is_none() {
         return;
     }
     let config = TrainConfig {

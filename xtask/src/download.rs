@@ -83,7 +83,7 @@ pub fn source(name: DatasetName) -> Result<Source> {
             ],
         ),
         DatasetName::FashionMnistMini => {
-            bail!(crate::BadInputMessage(
+            bail!(crate::BadInput(
                 "fashion-mnist-mini is bundled with shatter: there is nothing to download".into()
             ))
         }

@@ -1,4 +1,5 @@
-//! The parts of shatter's command line that tests drive directly: dataset download.
+//! The parts of shatter's command line that tests drive directly: dataset download, and
+//! the error type that marks bad input (exit code 2).
 
 pub mod download;
 pub mod fetch;
@@ -6,12 +7,12 @@ pub mod fetch;
 /// A failure caused by what the user gave (arguments, configuration, data files): the
 /// command line maps it to exit code 2.
 #[derive(Debug)]
-pub struct BadInputMessage(pub String);
+pub struct BadInput(pub String);
 
-impl std::fmt::Display for BadInputMessage {
+impl std::fmt::Display for BadInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
     }
 }
 
-impl std::error::Error for BadInputMessage {}
+impl std::error::Error for BadInput {}

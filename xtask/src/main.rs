@@ -38,7 +38,7 @@ enum Command {
     MakeMini(make_mini::MakeMiniArgs),
 }
 
-pub use xtask::BadInputMessage as BadInput;
+pub use xtask::BadInput;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
