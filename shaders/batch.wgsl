@@ -67,13 +67,13 @@ fn pixel(image: u32, offset: u32) -> f32 {
     return f32((word >> ((index % 4u) * 8u)) & 0xffu) / 255.0;
 }
 
-// Offset in the stored image of value `e` of the image cropped at (top, left).
+// Offset in the stored image (channel-major, as the formats store it) of value `e` of the
+// input, which is the image cropped at (top, left) in the networks' NHWC layout.
 fn source_offset(e: u32, top: u32, left: u32) -> u32 {
-    let plane = shape.crop_height * shape.crop_width;
-    let channel = e / plane;
-    let rest = e % plane;
-    let row = rest / shape.crop_width + top;
-    let col = rest % shape.crop_width + left;
+    let channel = e % shape.channels;
+    let pixel = e / shape.channels;
+    let row = pixel / shape.crop_width + top;
+    let col = pixel % shape.crop_width + left;
     return (channel * shape.height + row) * shape.width + col;
 }
 

@@ -8,7 +8,9 @@ struct Cursor {
     step: u32,
     images_seen: u32,
     lr: f32,
-    _pad: u32,
+    // Rows of this step's batch that hold images (the last batch of a pass is partial):
+    // what batch normalization averages over.
+    rows: u32,
 }
 
 struct Pass {
@@ -42,4 +44,6 @@ fn set_learning_rate() {
         exponent = floor(exponent);
     }
     cursor.lr = pass_shape.lr0 * pow(pass_shape.decay, exponent);
+    let start = cursor.step * pass_shape.batch;
+    cursor.rows = min(pass_shape.batch, select(0u, pass_shape.images - start, pass_shape.images > start));
 }

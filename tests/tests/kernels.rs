@@ -286,14 +286,14 @@ fn dense_layer_backward_matches_reference() {
     assert_close("dense dx", &gpu.read_f32(&dx_t).unwrap(), &dx, 1e-4, 1e-4);
     assert_close(
         "dense dW",
-        &gpu.read_f32(&layer.weight_grad).unwrap(),
+        &gpu.read_f32(&layer.weight.grad).unwrap(),
         &dw,
         1e-4,
         1e-4,
     );
     assert_close(
         "dense db",
-        &gpu.read_f32(&layer.bias_grad).unwrap(),
+        &gpu.read_f32(&layer.bias.grad).unwrap(),
         &db,
         1e-4,
         1e-4,

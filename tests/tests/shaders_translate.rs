@@ -123,6 +123,22 @@ fn every_shader_validates_and_translates_to_all_four_targets() {
         if !all_on.is_empty() {
             translate(name, &module, &info, &all_on);
         }
+        // Integer overrides select among more than two paths (conv2d's MODE 0, 1, 2).
+        let mut integers_at_two = all_on.clone();
+        let mut any_integer = false;
+        for (_, o) in module.overrides.iter() {
+            let is_u32 = matches!(
+                module.types[o.ty].inner,
+                naga::TypeInner::Scalar(naga::Scalar::U32)
+            );
+            if let (true, Some(n)) = (is_u32, &o.name) {
+                integers_at_two.insert(n.clone(), 2.0);
+                any_integer = true;
+            }
+        }
+        if any_integer {
+            translate(name, &module, &info, &integers_at_two);
+        }
     }
 }
 

@@ -44,7 +44,9 @@ impl<'a> Binding<'a> {
     }
 }
 
-/// A kernel with its buffers bound and its grid fixed, ready to record.
+/// A kernel with its buffers bound and its grid fixed, ready to record. Cloning shares
+/// the pipeline and the bind group.
+#[derive(Clone)]
 pub struct Dispatch {
     pub label: String,
     pipeline: Arc<wgpu::ComputePipeline>,

@@ -14,7 +14,9 @@ pub struct StepCursor {
     pub images_seen: u32,
     /// This step's learning rate, written on the GPU by `set_learning_rate`.
     pub lr: f32,
-    pub _pad: u32,
+    /// Rows of this step's batch that hold images, also written by `set_learning_rate`:
+    /// batch normalization's statistics average over these rows only.
+    pub rows: u32,
 }
 
 impl StepCursor {
@@ -23,7 +25,7 @@ impl StepCursor {
             step,
             images_seen,
             lr: 0.0,
-            _pad: 0,
+            rows: 0,
         }
     }
 }

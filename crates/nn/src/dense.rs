@@ -3,10 +3,12 @@
 //! Backward, given dy:  dz = dy * (y > 0);  dW = x^T dz;  db = sum over rows of dz;
 //! dx = dz W^T (skipped for the first layer, whose input needs no gradient).
 
-use shatter_gpu::{Binding, Dispatch, Gpu, GpuError, Kernel, Tensor};
+use shatter_gpu::{Dispatch, Gpu, GpuError, Tensor};
 
 use crate::gemm::{GemmSpec, GemmVariant, gemm};
-use crate::optimizer::{SgdConfig, sgd_momentum};
+use crate::optimizer::SgdConfig;
+use crate::parameter::Parameter;
+use crate::reduce::column_sum;
 use crate::relu::relu_backward;
 
 pub struct Dense {
@@ -14,26 +16,16 @@ pub struct Dense {
     pub inputs: usize,
     pub outputs: usize,
     pub relu: bool,
-    pub weight: Tensor,
-    pub bias: Tensor,
-    pub weight_grad: Tensor,
-    pub bias_grad: Tensor,
-    weight_velocity: Tensor,
-    bias_velocity: Tensor,
+    /// [inputs, outputs], with weight decay.
+    pub weight: Parameter,
+    /// [outputs], without weight decay.
+    pub bias: Parameter,
     /// The layer's output y, [batch, outputs].
     pub output: Tensor,
     /// dL/dy, written by the layer above (or the loss).
     pub output_grad: Tensor,
     /// dL/dz before the ReLU; only for layers with ReLU.
     pre_activation_grad: Option<Tensor>,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Matrix {
-    rows: u32,
-    cols: u32,
-    _pad: [u32; 2],
 }
 
 impl Dense {
@@ -53,12 +45,14 @@ impl Dense {
             inputs,
             outputs,
             relu,
-            weight: gpu.tensor(&format!("{name}.weight"), &[inputs, outputs], weight)?,
-            bias: t("bias", &[outputs])?,
-            weight_grad: t("weight_grad", &[inputs, outputs])?,
-            bias_grad: t("bias_grad", &[outputs])?,
-            weight_velocity: t("weight_velocity", &[inputs, outputs])?,
-            bias_velocity: t("bias_velocity", &[outputs])?,
+            weight: Parameter::new(
+                gpu,
+                &format!("{name}.weight"),
+                &[inputs, outputs],
+                weight,
+                true,
+            )?,
+            bias: Parameter::zeros(gpu, &format!("{name}.bias"), &[outputs], false)?,
             output: t("output", &[batch, outputs])?,
             output_grad: t("output_grad", &[batch, outputs])?,
             pre_activation_grad: if relu {
@@ -67,6 +61,17 @@ impl Dense {
                 None
             },
         })
+    }
+
+    /// The layer taken apart: its parameters (weight, bias), output, output gradient, and
+    /// the pre-activation gradient its backward dispatches use.
+    pub fn into_parts(self) -> (Vec<Parameter>, Tensor, Tensor, Option<Tensor>) {
+        (
+            vec![self.weight, self.bias],
+            self.output,
+            self.output_grad,
+            self.pre_activation_grad,
+        )
     }
 
     pub fn parameter_count(&self) -> usize {
@@ -91,8 +96,8 @@ impl Dense {
             &format!("{}.forward", self.name),
             spec,
             input,
-            &self.weight,
-            Some(&self.bias),
+            &self.weight.value,
+            Some(&self.bias.value),
             &self.output,
         )
     }
@@ -129,25 +134,15 @@ impl Dense {
             input,
             dz,
             None,
-            &self.weight_grad,
+            &self.weight.grad,
         )?);
-        let shape = gpu.uniform(
-            &format!("{}.bias_grad.shape", self.name),
-            &Matrix {
-                rows: batch as u32,
-                cols: self.outputs as u32,
-                _pad: [0; 2],
-            },
-        );
-        dispatches.push(gpu.dispatch(
+        dispatches.push(column_sum(
+            gpu,
             &format!("{}.bias_grad", self.name),
-            &Kernel::new("reduce", "column_sum"),
-            &[
-                Binding::uniform(&shape),
-                Binding::read(&dz.buffer),
-                Binding::write(&self.bias_grad.buffer),
-            ],
-            [self.outputs.div_ceil(64) as u32, 1, 1],
+            dz,
+            batch,
+            self.outputs,
+            &self.bias.grad,
         )?);
         if let Some(dx) = input_grad {
             let mut input_spec = GemmSpec::new(batch, self.inputs, self.outputs, variant);
@@ -157,7 +152,7 @@ impl Dense {
                 &format!("{}.input_grad", self.name),
                 input_spec,
                 dz,
-                &self.weight,
+                &self.weight.value,
                 None,
                 dx,
             )?);
@@ -173,26 +168,8 @@ impl Dense {
         cursor: &shatter_gpu::wgpu::Buffer,
     ) -> Result<Vec<Dispatch>, GpuError> {
         Ok(vec![
-            sgd_momentum(
-                gpu,
-                &format!("{}.weight_update", self.name),
-                config,
-                true,
-                cursor,
-                &self.weight_grad,
-                &self.weight,
-                &self.weight_velocity,
-            )?,
-            sgd_momentum(
-                gpu,
-                &format!("{}.bias_update", self.name),
-                config,
-                false,
-                cursor,
-                &self.bias_grad,
-                &self.bias,
-                &self.bias_velocity,
-            )?,
+            self.weight.update(gpu, config, cursor)?,
+            self.bias.update(gpu, config, cursor)?,
         ])
     }
 

@@ -5,23 +5,46 @@
 //! built once for a batch size (parameters, activations, gradients, optimizer state and
 //! bind groups allocated then), and a training step only records dispatches.
 
+mod batch_norm;
+mod conv2d;
 mod cursor;
 mod dense;
 mod gemm;
+mod geometry;
 mod init;
+mod layers;
 mod loss;
+mod lrn;
 mod model;
 mod network;
 mod optimizer;
+mod parameter;
+mod pool;
+mod reduce;
 pub mod reference;
 mod relu;
+mod slice;
+mod slice_relu;
 
+pub use batch_norm::{BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM, BatchNorm, NormTensors};
+pub use conv2d::{
+    ConvLoads, ConvPass, conv_gemm_shape, conv2d_backward_data, conv2d_backward_filter,
+    conv2d_forward,
+};
 pub use cursor::{CursorPass, StepCursor, cursor_dispatches};
 pub use dense::Dense;
 pub use gemm::{GemmSpec, GemmVariant, gemm};
-pub use init::glorot_uniform;
+pub use geometry::{Padding, WindowGeometry};
+pub use init::{glorot_uniform, glorot_uniform_filter};
+pub use layers::{LayerSpec, forward_flops_per_image, output_shape, parameter_counts};
 pub use loss::softmax_xent;
+pub use lrn::{lrn_backward, lrn_forward};
 pub use model::ModelKind;
-pub use network::Network;
+pub use network::{BuiltLayer, Network};
 pub use optimizer::{LrSchedule, SgdConfig, sgd_momentum};
+pub use parameter::Parameter;
+pub use pool::{max_pool_backward, max_pool_forward, mean_pool_backward, mean_pool_forward};
+pub use reduce::column_sum;
 pub use relu::{relu_backward, relu_forward};
+pub use slice::ChannelSlice;
+pub use slice_relu::relu_backward_slice;

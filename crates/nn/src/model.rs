@@ -1,7 +1,10 @@
-//! The model zoo: names a user types and the architectures behind them.
+//! The model zoo: names a user types and the architectures behind them (PAPER.md).
 
 use std::fmt;
 use std::str::FromStr;
+
+use crate::layers::{LayerSpec, forward_flops_per_image, parameter_counts};
+use crate::reference::LrnParams;
 
 /// A model of the paper's zoo.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -10,49 +13,126 @@ pub enum ModelKind {
     Mlp1x512,
     /// 2352 -> 512 -> 512 -> 512 -> 10.
     Mlp3x512,
+    /// Two [conv 5x5 (64) -> max-pool 3x3/2 -> LRN] modules, then dense 384, 192, 10.
+    Alexnet,
+    /// The small Inception: conv modules are conv -> batch norm -> ReLU.
+    Inception,
+    /// The small Inception without batch norm: conv -> ReLU.
+    InceptionNoBn,
 }
 
 impl ModelKind {
-    pub const ALL: [ModelKind; 2] = [ModelKind::Mlp1x512, ModelKind::Mlp3x512];
+    pub const ALL: [ModelKind; 5] = [
+        ModelKind::Mlp1x512,
+        ModelKind::Mlp3x512,
+        ModelKind::Alexnet,
+        ModelKind::Inception,
+        ModelKind::InceptionNoBn,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Self::Mlp1x512 => "mlp1x512",
             Self::Mlp3x512 => "mlp3x512",
+            Self::Alexnet => "alexnet",
+            Self::Inception => "inception",
+            Self::InceptionNoBn => "inception-nobn",
         }
     }
 
-    /// Widths of the hidden layers (each dense + ReLU).
-    pub fn hidden_layers(self) -> &'static [usize] {
+    /// The layers, input to logits.
+    pub fn layers(self) -> Vec<LayerSpec> {
         match self {
-            Self::Mlp1x512 => &[512],
-            Self::Mlp3x512 => &[512, 512, 512],
+            Self::Mlp1x512 => mlp(1),
+            Self::Mlp3x512 => mlp(3),
+            Self::Alexnet => alexnet(),
+            Self::Inception => inception(true),
+            Self::InceptionNoBn => inception(false),
         }
     }
 
-    /// Widths from input to logits, e.g. [2352, 512, 10].
-    pub fn widths(self, input_values: usize, classes: usize) -> Vec<usize> {
-        let mut widths = vec![input_values];
-        widths.extend_from_slice(self.hidden_layers());
-        widths.push(classes);
-        widths
+    /// Trainable parameters for an input of [height, width, channels], counted as the
+    /// paper counts them (conv and dense weights and biases), and the batch-norm scales
+    /// and shifts on top of those.
+    pub fn parameter_counts(self, input: [usize; 3], classes: usize) -> (usize, usize) {
+        parameter_counts(&self.layers(), input, classes)
     }
 
-    /// Trainable parameters (weights and biases) for an input of `input_values` values.
-    pub fn parameter_count(self, input_values: usize, classes: usize) -> usize {
-        self.widths(input_values, classes)
-            .windows(2)
-            .map(|w| w[0] * w[1] + w[1])
-            .sum()
+    /// Forward FLOPs per image of the conv and dense layers (a multiply-add is two).
+    pub fn forward_flops_per_image(self, input: [usize; 3], classes: usize) -> u64 {
+        forward_flops_per_image(&self.layers(), input, classes)
     }
+}
 
-    /// Forward FLOPs per image (multiply-adds counted as two).
-    pub fn forward_flops_per_image(self, input_values: usize, classes: usize) -> u64 {
-        self.widths(input_values, classes)
-            .windows(2)
-            .map(|w| 2 * (w[0] * w[1]) as u64)
-            .sum()
-    }
+fn mlp(hidden: usize) -> Vec<LayerSpec> {
+    let mut layers = vec![LayerSpec::Flatten];
+    layers.extend((0..hidden).map(|_| LayerSpec::Dense {
+        units: 512,
+        relu: true,
+    }));
+    layers.push(LayerSpec::Logits);
+    layers
+}
+
+fn alexnet() -> Vec<LayerSpec> {
+    let module = [
+        LayerSpec::conv(64, 5, 1, false),
+        LayerSpec::MaxPool {
+            window: 3,
+            stride: 2,
+        },
+        LayerSpec::Lrn(LrnParams::PAPER),
+    ];
+    let mut layers = module.to_vec();
+    layers.extend(module);
+    layers.extend([
+        LayerSpec::Flatten,
+        LayerSpec::Dense {
+            units: 384,
+            relu: true,
+        },
+        LayerSpec::Dense {
+            units: 192,
+            relu: true,
+        },
+        LayerSpec::Logits,
+    ]);
+    layers
+}
+
+fn inception(bn: bool) -> Vec<LayerSpec> {
+    // Inception module (a, b): a 1x1 conv module and a 3x3 conv module, concatenated.
+    let module = |a: usize, b: usize| {
+        LayerSpec::Concat(vec![
+            vec![LayerSpec::conv(a, 1, 1, bn)],
+            vec![LayerSpec::conv(b, 3, 1, bn)],
+        ])
+    };
+    // Downsample module (b): a 3x3 stride-2 conv module and a 3x3 stride-2 max-pool.
+    let downsample = |b: usize| {
+        LayerSpec::Concat(vec![
+            vec![LayerSpec::conv(b, 3, 2, bn)],
+            vec![LayerSpec::MaxPool {
+                window: 3,
+                stride: 2,
+            }],
+        ])
+    };
+    vec![
+        LayerSpec::conv(96, 3, 1, bn),
+        module(32, 32),
+        module(32, 48),
+        downsample(80),
+        module(112, 48),
+        module(96, 64),
+        module(80, 80),
+        module(48, 96),
+        downsample(96),
+        module(176, 160),
+        module(176, 160),
+        LayerSpec::GlobalMeanPool,
+        LayerSpec::Logits,
+    ]
 }
 
 impl fmt::Display for ModelKind {

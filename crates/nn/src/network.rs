@@ -1,16 +1,64 @@
-//! A network built for one batch size: its layers, its input and label buffers, and the
-//! prebuilt dispatches of forward, backward and update.
+//! A network built for one batch size from its layer description (layers.rs): every
+//! activation, gradient, parameter and bind group allocated once, and the prebuilt
+//! dispatches of forward (training and evaluation mode), backward and update.
+
+use std::any::Any;
+use std::sync::Arc;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use shatter_gpu::{Dispatch, Gpu, GpuError, Tensor, U32Buffer};
 
+use crate::batch_norm::{BatchNorm, NormTensors};
+use crate::conv2d::{
+    ConvLoads, ConvPass, conv2d_backward_data, conv2d_backward_filter, conv2d_forward,
+};
 use crate::dense::Dense;
 use crate::gemm::GemmVariant;
-use crate::init::glorot_uniform;
+use crate::init::{glorot_uniform, glorot_uniform_filter};
+use crate::layers::{LayerSpec, output_shape, parameter_counts, sequence_output_shape};
 use crate::loss::softmax_xent;
+use crate::lrn::{lrn_backward, lrn_forward};
 use crate::model::ModelKind;
 use crate::optimizer::SgdConfig;
+use crate::parameter::Parameter;
+use crate::pool::{max_pool_backward, max_pool_forward, mean_pool_backward, mean_pool_forward};
+use crate::reduce::column_sum;
+use crate::slice::ChannelSlice;
+use crate::slice_relu::relu_backward_slice;
+
+/// One built layer: its dispatches, parameters and the work it does per step.
+pub struct BuiltLayer {
+    pub name: String,
+    pub forward: Vec<Dispatch>,
+    /// The forward in evaluation mode (differs from `forward` only with batch norm).
+    pub forward_eval: Vec<Dispatch>,
+    pub backward: Vec<Dispatch>,
+    pub parameters: Vec<Parameter>,
+    /// FLOPs of the forward and of the backward per step (conv and dense products only).
+    pub forward_flops: u64,
+    pub backward_flops: u64,
+    /// Buffers only this layer's dispatches use (pre-activation gradients, argmax,
+    /// normalizers, batch-norm statistics), kept alive with it.
+    _scratch: Vec<Box<dyn Any>>,
+}
+
+/// An activation in the graph: its value, its gradient (None for the network input,
+/// which needs none) and its [height, width, channels].
+#[derive(Clone)]
+struct Activation {
+    value: Arc<Tensor>,
+    grad: Option<Arc<Tensor>>,
+    shape: [usize; 3],
+}
+
+/// Where a concatenation's branch writes: its channel slice of the joint output.
+#[derive(Clone)]
+struct SliceTarget {
+    value: Arc<Tensor>,
+    grad: Arc<Tensor>,
+    offset: usize,
+}
 
 pub struct Network {
     pub kind: ModelKind,
@@ -19,17 +67,33 @@ pub struct Network {
     pub input_shape: [usize; 3],
     pub classes: usize,
     pub variant: GemmVariant,
-    /// [batch, values]: written by the batch kernel.
-    pub input: Tensor,
+    /// [batch, height, width, channels]: written by the batch kernel.
+    pub input: Arc<Tensor>,
     /// [batch]: written by the batch kernel.
     pub labels: U32Buffer,
-    pub layers: Vec<Dense>,
-    forward: Vec<Dispatch>,
-    backward: Vec<Dispatch>,
+    pub layers: Vec<BuiltLayer>,
+    logits: Activation,
+    /// Counted as the paper counts (conv and dense weights and biases), and batch-norm
+    /// scales and shifts apart.
+    parameters: (usize, usize),
+}
+
+struct Builder<'a> {
+    gpu: &'a Gpu,
+    batch: usize,
+    classes: usize,
+    variant: GemmVariant,
+    cursor: &'a shatter_gpu::wgpu::Buffer,
+    rng: ChaCha8Rng,
+    layers: Vec<BuiltLayer>,
+    modules: usize,
+    prefix: String,
 }
 
 impl Network {
-    /// Build `kind` for `batch` images of `input_shape`, with weights drawn from `seed`.
+    /// Build `kind` for `batch` images of `input_shape` ([channels, height, width]), with
+    /// weights drawn from `seed`. `cursor` is the training pass's step cursor, whose
+    /// `rows` batch normalization averages over.
     pub fn build(
         gpu: &Gpu,
         kind: ModelKind,
@@ -37,83 +101,76 @@ impl Network {
         classes: usize,
         batch: usize,
         seed: u64,
+        cursor: &shatter_gpu::wgpu::Buffer,
     ) -> Result<Self, GpuError> {
-        let variant = GemmVariant::for_adapter(gpu);
-        let values: usize = input_shape.iter().product();
-        let input = gpu.zeros("input", &[batch, values])?;
+        let [c, h, w] = input_shape;
+        let input = Arc::new(gpu.zeros("input", &[batch, h, w, c])?);
         let labels = gpu.u32_buffer("labels", &vec![0; batch])?;
-        let widths = kind.widths(values, classes);
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut layers = Vec::new();
-        for (i, pair) in widths.windows(2).enumerate() {
-            let relu = i + 2 < widths.len();
-            let weight = glorot_uniform(&mut rng, pair[0], pair[1]);
-            layers.push(Dense::new(
-                gpu,
-                &format!("dense{}", i + 1),
-                pair[0],
-                pair[1],
-                relu,
-                batch,
-                &weight,
-            )?);
-        }
-        let mut forward = Vec::new();
-        for (i, layer) in layers.iter().enumerate() {
-            let x = if i == 0 {
-                &input
-            } else {
-                &layers[i - 1].output
-            };
-            forward.push(layer.forward(gpu, x, variant)?);
-        }
-        let mut backward = Vec::new();
-        for i in (0..layers.len()).rev() {
-            let (x, dx) = if i == 0 {
-                (&input, None)
-            } else {
-                (&layers[i - 1].output, Some(&layers[i - 1].output_grad))
-            };
-            backward.extend(layers[i].backward(gpu, x, dx, variant)?);
-        }
+        let mut builder = Builder {
+            gpu,
+            batch,
+            classes,
+            variant: GemmVariant::for_adapter(gpu),
+            cursor,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            layers: Vec::new(),
+            modules: 0,
+            prefix: String::new(),
+        };
+        let specs = kind.layers();
+        let start = Activation {
+            value: input.clone(),
+            grad: None,
+            shape: [h, w, c],
+        };
+        let logits = builder.sequence(&specs, start, None, false)?;
+        assert_eq!(logits.shape, [1, 1, classes], "{kind} must end in logits");
         Ok(Self {
             kind,
             batch,
             input_shape,
             classes,
-            variant,
+            variant: builder.variant,
             input,
             labels,
-            layers,
-            forward,
-            backward,
+            layers: builder.layers,
+            logits,
+            parameters: parameter_counts(&specs, [h, w, c], classes),
         })
     }
 
+    /// Trainable parameters as the paper counts them (conv and dense weights and biases).
     pub fn parameter_count(&self) -> usize {
-        self.layers.iter().map(Dense::parameter_count).sum()
+        self.parameters.0
+    }
+
+    /// Batch-norm scales and shifts, trained but not in [`Self::parameter_count`].
+    pub fn batch_norm_parameter_count(&self) -> usize {
+        self.parameters.1
     }
 
     /// Logits, [batch, classes].
     pub fn logits(&self) -> &Tensor {
-        &self.layers.last().expect("a network has layers").output
+        &self.logits.value
     }
 
     /// Where the loss writes dL/dlogits.
     pub fn logits_grad(&self) -> &Tensor {
-        &self
-            .layers
-            .last()
-            .expect("a network has layers")
-            .output_grad
+        self.logits.grad.as_ref().expect("logits have a gradient")
     }
 
-    pub fn forward(&self) -> &[Dispatch] {
-        &self.forward
+    /// The forward dispatches in training mode (batch norm on batch statistics).
+    pub fn forward(&self) -> impl Iterator<Item = &Dispatch> {
+        self.layers.iter().flat_map(|l| &l.forward)
     }
 
-    pub fn backward(&self) -> &[Dispatch] {
-        &self.backward
+    /// The forward dispatches in evaluation mode (batch norm on running statistics).
+    pub fn forward_eval(&self) -> impl Iterator<Item = &Dispatch> {
+        self.layers.iter().flat_map(|l| &l.forward_eval)
+    }
+
+    pub fn backward(&self) -> impl Iterator<Item = &Dispatch> {
+        self.layers.iter().rev().flat_map(|l| &l.backward)
     }
 
     /// The loss for a pass over `images` images, writing per-step metrics into `metrics`.
@@ -144,19 +201,466 @@ impl Network {
         config: &SgdConfig,
         cursor: &shatter_gpu::wgpu::Buffer,
     ) -> Result<Vec<Dispatch>, GpuError> {
-        let mut all = Vec::new();
-        for layer in &self.layers {
-            all.extend(layer.update(gpu, config, cursor)?);
-        }
-        Ok(all)
+        self.layers
+            .iter()
+            .flat_map(|l| &l.parameters)
+            .map(|p| p.update(gpu, config, cursor))
+            .collect()
     }
 
-    /// FLOPs of one training step (forward and backward GEMMs; elementwise work not counted).
+    /// FLOPs of one training step (conv and dense forward and backward products;
+    /// pooling, normalization and elementwise work not counted).
     pub fn training_flops_per_step(&self) -> u64 {
         self.layers
             .iter()
-            .enumerate()
-            .map(|(i, l)| l.training_flops(i > 0))
+            .map(|l| l.forward_flops + l.backward_flops)
             .sum()
+    }
+}
+
+impl Builder<'_> {
+    fn name(&mut self, kind: &str) -> String {
+        let same = self
+            .layers
+            .iter()
+            .filter(|l| l.name.starts_with(&format!("{}{kind}", self.prefix)))
+            .count();
+        format!("{}{kind}{}", self.prefix, same + 1)
+    }
+
+    fn push(&mut self, layer: BuiltLayer) {
+        self.layers.push(layer);
+    }
+
+    /// A fresh activation of `shape` with its gradient.
+    fn activation(&self, name: &str, shape: [usize; 3]) -> Result<Activation, GpuError> {
+        let [h, w, c] = shape;
+        let dims = [self.batch, h, w, c];
+        Ok(Activation {
+            value: Arc::new(self.gpu.zeros(&format!("{name}.output"), &dims)?),
+            grad: Some(Arc::new(
+                self.gpu.zeros(&format!("{name}.output_grad"), &dims)?,
+            )),
+            shape,
+        })
+    }
+
+    /// The output of a layer: its own tensors, or its slice of a concatenation.
+    fn output(
+        &self,
+        name: &str,
+        shape: [usize; 3],
+        target: Option<SliceTarget>,
+    ) -> Result<(Activation, usize), GpuError> {
+        match target {
+            Some(t) => Ok((
+                Activation {
+                    value: t.value,
+                    grad: Some(t.grad),
+                    shape,
+                },
+                t.offset,
+            )),
+            None => Ok((self.activation(name, shape)?, 0)),
+        }
+    }
+
+    /// Build `specs` in order on `input`. The last layer writes into `target` when given;
+    /// the first adds its input gradient to what is there when `accumulate`.
+    fn sequence(
+        &mut self,
+        specs: &[LayerSpec],
+        input: Activation,
+        target: Option<SliceTarget>,
+        accumulate: bool,
+    ) -> Result<Activation, GpuError> {
+        let mut current = input;
+        for (i, spec) in specs.iter().enumerate() {
+            let last = i + 1 == specs.len();
+            current = self.layer(
+                spec,
+                current,
+                if last { target.clone() } else { None },
+                accumulate && i == 0,
+            )?;
+        }
+        Ok(current)
+    }
+
+    fn layer(
+        &mut self,
+        spec: &LayerSpec,
+        input: Activation,
+        target: Option<SliceTarget>,
+        accumulate: bool,
+    ) -> Result<Activation, GpuError> {
+        let slice_ok = matches!(spec, LayerSpec::Conv { .. } | LayerSpec::MaxPool { .. });
+        assert!(
+            target.is_none() || slice_ok,
+            "a concatenated branch must end in a conv or max-pool layer, not {spec:?}"
+        );
+        let single_consumer = matches!(
+            spec,
+            LayerSpec::Conv { .. } | LayerSpec::MaxPool { .. } | LayerSpec::Concat(_)
+        );
+        assert!(
+            !accumulate || single_consumer,
+            "{spec:?} cannot start a branch (it cannot add to its input's gradient)"
+        );
+        match spec {
+            LayerSpec::Conv { batch_norm, .. } => {
+                self.conv(spec, *batch_norm, input, target, accumulate)
+            }
+            LayerSpec::MaxPool { .. } => self.max_pool(spec, input, target, accumulate),
+            LayerSpec::Lrn(params) => self.lrn(*params, input),
+            LayerSpec::GlobalMeanPool => self.mean_pool(input),
+            LayerSpec::Flatten => Ok(Activation {
+                shape: [1, 1, input.shape.iter().product()],
+                ..input
+            }),
+            LayerSpec::Dense { units, relu } => self.dense("dense", *units, *relu, input),
+            LayerSpec::Logits => self.dense("logits", self.classes, false, input),
+            LayerSpec::Concat(branches) => self.concat(spec, branches, input, accumulate),
+        }
+    }
+
+    fn conv(
+        &mut self,
+        spec: &LayerSpec,
+        batch_norm: bool,
+        input: Activation,
+        target: Option<SliceTarget>,
+        accumulate: bool,
+    ) -> Result<Activation, GpuError> {
+        let gpu = self.gpu;
+        let name = self.name("conv");
+        let g = spec
+            .window_geometry(self.batch, input.shape)
+            .expect("a conv layer");
+        let filters = g.out_channels;
+        let kernel = g.window_height;
+        let init = glorot_uniform_filter(&mut self.rng, kernel, g.in_channels, filters);
+        let filter = Parameter::new(
+            gpu,
+            &format!("{name}.filter"),
+            &[kernel, kernel, g.in_channels, filters],
+            &init,
+            true,
+        )?;
+        let bias = Parameter::zeros(gpu, &format!("{name}.bias"), &[filters], false)?;
+        let shape = [g.out_height, g.out_width, filters];
+        let (out, offset) = self.output(&name, shape, target)?;
+        let y = ChannelSlice {
+            tensor: &out.value,
+            offset,
+            channels: filters,
+        };
+        let dy = out.grad.as_ref().expect("conv outputs have gradients");
+        let dims = [self.batch, g.out_height, g.out_width, filters];
+        let dz = gpu.zeros(&format!("{name}.pre_activation_grad"), &dims)?;
+        let x = &input.value;
+        let w = &filter.value;
+        let forward_loads = ConvLoads::best(ConvPass::Forward, &g);
+        let mut scratch: Vec<Box<dyn Any>> = Vec::new();
+        let mut affine_parameter = None;
+        let (forward, forward_eval, mut backward) = if batch_norm {
+            let z = gpu.zeros(&format!("{name}.conv_output"), &dims)?;
+            let bn = BatchNorm::new(gpu, &format!("{name}.batch_norm"), filters)?;
+            let affine = BatchNorm::affine(gpu, &format!("{name}.batch_norm.affine"), filters)?;
+            let norm = NormTensors {
+                affine: &affine,
+                cursor: self.cursor,
+                images: self.batch,
+                z: &z,
+                y,
+                relu: true,
+            };
+            let conv = conv2d_forward(
+                gpu,
+                &format!("{name}.forward"),
+                &g,
+                x,
+                w,
+                &bias.value,
+                false,
+                ChannelSlice::whole(&z),
+                forward_loads,
+            )?;
+            let mut forward = vec![conv.clone()];
+            forward.extend(bn.forward_train(gpu, &format!("{name}.batch_norm"), norm)?);
+            let eval = vec![
+                conv,
+                bn.forward_eval(gpu, &format!("{name}.batch_norm"), norm)?,
+            ];
+            let backward = bn.backward(gpu, &format!("{name}.batch_norm"), norm, dy, &dz)?;
+            scratch.push(Box::new(z));
+            scratch.push(Box::new(bn));
+            affine_parameter = Some(affine);
+            (forward, eval, backward)
+        } else {
+            let conv = conv2d_forward(
+                gpu,
+                &format!("{name}.forward"),
+                &g,
+                x,
+                w,
+                &bias.value,
+                true,
+                y,
+                forward_loads,
+            )?;
+            let relu = relu_backward_slice(gpu, &format!("{name}.relu_backward"), dy, y, &dz)?;
+            (vec![conv.clone()], vec![conv], vec![relu])
+        };
+        backward.push(conv2d_backward_filter(
+            gpu,
+            &format!("{name}.filter_grad"),
+            &g,
+            x,
+            &dz,
+            &filter.grad,
+            ConvLoads::best(ConvPass::BackwardFilter, &g),
+        )?);
+        backward.push(column_sum(
+            gpu,
+            &format!("{name}.bias_grad"),
+            &dz,
+            g.output_pixels(),
+            filters,
+            &bias.grad,
+        )?);
+        if let Some(dx) = &input.grad {
+            backward.push(conv2d_backward_data(
+                gpu,
+                &format!("{name}.input_grad"),
+                &g,
+                &dz,
+                w,
+                dx,
+                accumulate,
+                ConvLoads::best(ConvPass::BackwardData, &g),
+            )?);
+        }
+        let mut parameters = vec![filter, bias];
+        parameters.extend(affine_parameter);
+        scratch.push(Box::new(dz));
+        let flops = g.conv_flops();
+        self.push(BuiltLayer {
+            name,
+            forward,
+            forward_eval,
+            backward,
+            parameters,
+            forward_flops: flops,
+            backward_flops: flops * if input.grad.is_some() { 2 } else { 1 },
+            _scratch: scratch,
+        });
+        Ok(out)
+    }
+
+    fn max_pool(
+        &mut self,
+        spec: &LayerSpec,
+        input: Activation,
+        target: Option<SliceTarget>,
+        accumulate: bool,
+    ) -> Result<Activation, GpuError> {
+        let gpu = self.gpu;
+        let name = self.name("pool");
+        let g = spec
+            .window_geometry(self.batch, input.shape)
+            .expect("a pooling layer");
+        let shape = [g.out_height, g.out_width, g.out_channels];
+        let (out, offset) = self.output(&name, shape, target)?;
+        let argmax = gpu.u32_buffer(&format!("{name}.argmax"), &vec![0; g.output_len()])?;
+        let slice = |t| ChannelSlice {
+            tensor: t,
+            offset,
+            channels: g.out_channels,
+        };
+        let forward = max_pool_forward(
+            gpu,
+            &format!("{name}.forward"),
+            &g,
+            &input.value,
+            &argmax,
+            slice(&out.value),
+        )?;
+        let mut backward = Vec::new();
+        if let Some(dx) = &input.grad {
+            let dy = out.grad.as_ref().expect("pool outputs have gradients");
+            backward.push(max_pool_backward(
+                gpu,
+                &format!("{name}.backward"),
+                &g,
+                slice(dy),
+                &argmax,
+                dx,
+                accumulate,
+            )?);
+        }
+        self.push(BuiltLayer {
+            name,
+            forward: vec![forward.clone()],
+            forward_eval: vec![forward],
+            backward,
+            parameters: Vec::new(),
+            forward_flops: 0,
+            backward_flops: 0,
+            _scratch: vec![Box::new(argmax)],
+        });
+        Ok(out)
+    }
+
+    fn lrn(
+        &mut self,
+        params: crate::reference::LrnParams,
+        input: Activation,
+    ) -> Result<Activation, GpuError> {
+        let gpu = self.gpu;
+        let name = self.name("lrn");
+        let out = self.activation(&name, input.shape)?;
+        let channels = input.shape[2];
+        let scale = gpu.zeros(&format!("{name}.scale"), &out.value.shape)?;
+        let forward = lrn_forward(
+            gpu,
+            &format!("{name}.forward"),
+            channels,
+            params,
+            &input.value,
+            &scale,
+            &out.value,
+        )?;
+        let mut backward = Vec::new();
+        if let (Some(dx), Some(dy)) = (&input.grad, &out.grad) {
+            backward.push(lrn_backward(
+                gpu,
+                &format!("{name}.backward"),
+                channels,
+                params,
+                &input.value,
+                dy,
+                &scale,
+                dx,
+            )?);
+        }
+        self.push(BuiltLayer {
+            name,
+            forward: vec![forward.clone()],
+            forward_eval: vec![forward],
+            backward,
+            parameters: Vec::new(),
+            forward_flops: 0,
+            backward_flops: 0,
+            _scratch: vec![Box::new(scale)],
+        });
+        Ok(out)
+    }
+
+    fn mean_pool(&mut self, input: Activation) -> Result<Activation, GpuError> {
+        let gpu = self.gpu;
+        let name = self.name("mean_pool");
+        let [h, w, c] = input.shape;
+        let out = self.activation(&name, [1, 1, c])?;
+        let dims = [self.batch, h * w, c];
+        let forward = mean_pool_forward(
+            gpu,
+            &format!("{name}.forward"),
+            dims,
+            &input.value,
+            &out.value,
+        )?;
+        let mut backward = Vec::new();
+        if let (Some(dx), Some(dy)) = (&input.grad, &out.grad) {
+            backward.push(mean_pool_backward(
+                gpu,
+                &format!("{name}.backward"),
+                dims,
+                dy,
+                dx,
+            )?);
+        }
+        self.push(BuiltLayer {
+            name,
+            forward: vec![forward.clone()],
+            forward_eval: vec![forward],
+            backward,
+            parameters: Vec::new(),
+            forward_flops: 0,
+            backward_flops: 0,
+            _scratch: Vec::new(),
+        });
+        Ok(out)
+    }
+
+    fn dense(
+        &mut self,
+        kind: &str,
+        units: usize,
+        relu: bool,
+        input: Activation,
+    ) -> Result<Activation, GpuError> {
+        let gpu = self.gpu;
+        let name = if kind == "logits" {
+            format!("{}logits", self.prefix)
+        } else {
+            self.name(kind)
+        };
+        let inputs: usize = input.shape.iter().product();
+        let weight = glorot_uniform(&mut self.rng, inputs, units);
+        let layer = Dense::new(gpu, &name, inputs, units, relu, self.batch, &weight)?;
+        let forward = layer.forward(gpu, &input.value, self.variant)?;
+        let backward = layer.backward(gpu, &input.value, input.grad.as_deref(), self.variant)?;
+        let flops = layer.training_flops(false) / 2;
+        let with_input_grad = input.grad.is_some();
+        let (parameters, output, output_grad, pre_activation_grad) = layer.into_parts();
+        let mut scratch: Vec<Box<dyn Any>> = Vec::new();
+        if let Some(t) = pre_activation_grad {
+            scratch.push(Box::new(t));
+        }
+        self.push(BuiltLayer {
+            name,
+            forward: vec![forward.clone()],
+            forward_eval: vec![forward],
+            backward,
+            parameters,
+            forward_flops: flops,
+            backward_flops: flops * if with_input_grad { 2 } else { 1 },
+            _scratch: scratch,
+        });
+        Ok(Activation {
+            value: Arc::new(output),
+            grad: Some(Arc::new(output_grad)),
+            shape: [1, 1, units],
+        })
+    }
+
+    fn concat(
+        &mut self,
+        spec: &LayerSpec,
+        branches: &[Vec<LayerSpec>],
+        input: Activation,
+        accumulate: bool,
+    ) -> Result<Activation, GpuError> {
+        self.modules += 1;
+        let outer = std::mem::replace(&mut self.prefix, format!("module{}.", self.modules));
+        let shape = output_shape(spec, input.shape, self.classes);
+        let out = self.activation(&format!("module{}", self.modules), shape)?;
+        let mut offset = 0;
+        for (b, branch) in branches.iter().enumerate() {
+            let channels = sequence_output_shape(branch, input.shape, self.classes)[2];
+            let target = SliceTarget {
+                value: out.value.clone(),
+                grad: out.grad.clone().expect("concat outputs have gradients"),
+                offset,
+            };
+            // The backward runs the branches last to first: the last branch writes the
+            // input's gradient, the others add to it.
+            let adds = accumulate || b + 1 < branches.len();
+            self.sequence(branch, input.clone(), Some(target), adds)?;
+            offset += channels;
+        }
+        self.prefix = outer;
+        Ok(out)
     }
 }

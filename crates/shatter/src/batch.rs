@@ -147,9 +147,10 @@ pub fn reference_batch(
         let start = image * image_values;
         let (top, left) = crop_origin(&shape, images_seen + row as u32);
         let mut offsets = Vec::with_capacity(values);
-        for c in 0..shape.channels {
-            for r in 0..shape.crop_height {
-                for q in 0..shape.crop_width {
+        // Stored channel-major; the input is NHWC.
+        for r in 0..shape.crop_height {
+            for q in 0..shape.crop_width {
+                for c in 0..shape.channels {
                     offsets.push((c * shape.height + r + top) * shape.width + q + left);
                 }
             }

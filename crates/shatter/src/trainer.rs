@@ -95,6 +95,7 @@ impl<'g> Trainer<'g> {
             .context("uploading the training set")?;
         let test_split = ResidentSplit::upload(gpu, "test", &dataset.test, values)
             .context("uploading the test set")?;
+        let train_cursor = gpu.u32_buffer("train.cursor", &[0; 4])?.buffer;
         let network = Network::build(
             gpu,
             model,
@@ -102,16 +103,21 @@ impl<'g> Trainer<'g> {
             dataset.classes,
             batch,
             seed,
+            &train_cursor,
         )?;
         let identity: Vec<u32> = (0..train_split.images as u32).collect();
         let order = gpu.u32_buffer("order", &identity)?;
         let make_pass = |name: &str,
                          split: &ResidentSplit,
                          sequential: bool,
-                         shape: BatchShape|
+                         shape: BatchShape,
+                         cursor: Option<shatter_gpu::wgpu::Buffer>|
          -> Result<Pass> {
             let steps = split.images.div_ceil(batch);
-            let cursor = gpu.u32_buffer(&format!("{name}.cursor"), &[0; 4])?.buffer;
+            let cursor = match cursor {
+                Some(c) => c,
+                None => gpu.u32_buffer(&format!("{name}.cursor"), &[0; 4])?.buffer,
+            };
             let metrics = gpu.zeros(&format!("{name}.metrics"), &[steps, 4])?;
             let gather = gather_batch(
                 gpu,
@@ -147,9 +153,16 @@ impl<'g> Trainer<'g> {
                 advance,
             })
         };
-        let train = make_pass("train", &train_split, false, train_shape)?;
-        let eval_train = make_pass("eval_train", &train_split, true, shape)?;
-        let eval_test = make_pass("eval_test", &test_split, true, shape)?;
+        // The training cursor is the network's: batch norm reads the batch's rows there.
+        let train = make_pass(
+            "train",
+            &train_split,
+            false,
+            train_shape,
+            Some(train_cursor),
+        )?;
+        let eval_train = make_pass("eval_train", &train_split, true, shape, None)?;
+        let eval_test = make_pass("eval_test", &test_split, true, shape, None)?;
         let update = network.update(gpu, sgd, &train.cursor)?;
         let readback = Readback::new(
             gpu,
@@ -197,7 +210,7 @@ impl<'g> Trainer<'g> {
         pass: &mut shatter_gpu::wgpu::ComputePass<'p>,
     ) {
         eval.gather.record(pass);
-        for d in self.network.forward() {
+        for d in self.network.forward_eval() {
             d.record(pass);
         }
         eval.loss.record(pass);

@@ -1,0 +1,276 @@
+//! 2-D convolution as an implicit GEMM (shaders/_conv2d.wgsl): forward with bias and
+//! ReLU, backward-data and backward-filter; NHWC activations, [kh, kw, c, oc] filters.
+
+use shatter_gpu::{Binding, Dispatch, Gpu, GpuError, Kernel, Tensor, workgroups_for};
+
+use crate::geometry::WindowGeometry;
+use crate::slice::ChannelSlice;
+
+/// Which product of a convolution a dispatch computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConvPass {
+    /// y = conv(x, w) + b
+    Forward,
+    /// dx from dz and w.
+    BackwardData,
+    /// dw from x and dz.
+    BackwardFilter,
+}
+
+/// The load width of a convolution kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConvLoads {
+    /// shaders/conv2d.wgsl: scalar reads, any shape.
+    Scalar,
+    /// shaders/conv2d_vec4.wgsl: 16-byte reads, where the channel counts allow them.
+    Vec4,
+}
+
+impl ConvLoads {
+    /// The fastest loads `pass` of `g` can use.
+    pub fn best(pass: ConvPass, g: &WindowGeometry) -> Self {
+        let c4 = g.in_channels.is_multiple_of(4);
+        let fits = match pass {
+            ConvPass::Forward | ConvPass::BackwardFilter => c4 && g.out_channels.is_multiple_of(8),
+            ConvPass::BackwardData => g.out_channels.is_multiple_of(4),
+        };
+        if fits { Self::Vec4 } else { Self::Scalar }
+    }
+
+    fn shader(self) -> &'static str {
+        match self {
+            Self::Scalar => "conv2d",
+            Self::Vec4 => "conv2d_vec4",
+        }
+    }
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct ConvShape {
+    batch: u32,
+    in_height: u32,
+    in_width: u32,
+    in_channels: u32,
+    out_height: u32,
+    out_width: u32,
+    out_channels: u32,
+    window_height: u32,
+    window_width: u32,
+    stride: u32,
+    pad_top: u32,
+    pad_left: u32,
+    m: u32,
+    n: u32,
+    k: u32,
+    c_stride: u32,
+    c_offset: u32,
+    _pad: [u32; 3],
+}
+
+/// The GEMM (M, N, K) of `pass`.
+pub fn conv_gemm_shape(pass: ConvPass, g: &WindowGeometry) -> (usize, usize, usize) {
+    let taps = g.window_height * g.window_width;
+    match pass {
+        ConvPass::Forward => (g.output_pixels(), g.out_channels, taps * g.in_channels),
+        ConvPass::BackwardData => (
+            g.batch * g.in_height * g.in_width,
+            g.in_channels,
+            taps * g.out_channels,
+        ),
+        ConvPass::BackwardFilter => (taps * g.in_channels, g.out_channels, g.output_pixels()),
+    }
+}
+
+/// Options of one convolution dispatch beyond its tensors.
+#[derive(Clone, Copy, Debug)]
+struct Epilogue {
+    relu: bool,
+    accumulate: bool,
+    loads: ConvLoads,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn conv_dispatch(
+    gpu: &Gpu,
+    label: &str,
+    pass: ConvPass,
+    g: &WindowGeometry,
+    a: &Tensor,
+    b: &Tensor,
+    bias: Option<&Tensor>,
+    c: ChannelSlice<'_>,
+    epilogue: Epilogue,
+) -> Result<Dispatch, GpuError> {
+    let (m, n, k) = conv_gemm_shape(pass, g);
+    assert_eq!(
+        c.channels, n,
+        "{label}: output slice has {} channels, not {n}",
+        c.channels
+    );
+    assert_eq!(
+        c.pixels(),
+        m,
+        "{label}: output has {} rows, not {m}",
+        c.pixels()
+    );
+    assert!(
+        epilogue.loads == ConvLoads::Scalar || ConvLoads::best(pass, g) == ConvLoads::Vec4,
+        "{label}: vec4 loads do not fit {g:?}"
+    );
+    let mode = match pass {
+        ConvPass::Forward => 0.0,
+        ConvPass::BackwardData => 1.0,
+        ConvPass::BackwardFilter => 2.0,
+    };
+    let flag = |on: bool| if on { 1.0 } else { 0.0 };
+    let kernel = Kernel::new(epilogue.loads.shader(), "conv2d")
+        .with("MODE", mode)
+        .with("BIAS", flag(bias.is_some()))
+        .with("RELU", flag(epilogue.relu))
+        .with("ACCUMULATE", flag(epilogue.accumulate));
+    let u = |v: usize| v as u32;
+    let shape = gpu.uniform(
+        &format!("{label}.shape"),
+        &ConvShape {
+            batch: u(g.batch),
+            in_height: u(g.in_height),
+            in_width: u(g.in_width),
+            in_channels: u(g.in_channels),
+            out_height: u(g.out_height),
+            out_width: u(g.out_width),
+            out_channels: u(g.out_channels),
+            window_height: u(g.window_height),
+            window_width: u(g.window_width),
+            stride: u(g.stride),
+            pad_top: u(g.pad_top),
+            pad_left: u(g.pad_left),
+            m: u(m),
+            n: u(n),
+            k: u(k),
+            c_stride: u(c.stride()),
+            c_offset: u(c.offset),
+            _pad: [0; 3],
+        },
+    );
+    let placeholder;
+    let bias_buffer = match bias {
+        Some(t) => &t.buffer,
+        None => {
+            placeholder = gpu.zeros(&format!("{label}.no-bias"), &[1])?;
+            &placeholder.buffer
+        }
+    };
+    let blocks = m.div_ceil(8) * n.div_ceil(8);
+    gpu.dispatch(
+        label,
+        &kernel,
+        &[
+            Binding::uniform(&shape),
+            Binding::read(&a.buffer),
+            Binding::read(&b.buffer),
+            Binding::read(bias_buffer),
+            Binding::write(&c.tensor.buffer),
+        ],
+        workgroups_for(blocks, 64),
+    )
+}
+
+/// y = conv(x, w) + b, then ReLU when `relu`, written into the channel slice `y`.
+#[allow(clippy::too_many_arguments)]
+pub fn conv2d_forward(
+    gpu: &Gpu,
+    label: &str,
+    g: &WindowGeometry,
+    x: &Tensor,
+    w: &Tensor,
+    b: &Tensor,
+    relu: bool,
+    y: ChannelSlice<'_>,
+    loads: ConvLoads,
+) -> Result<Dispatch, GpuError> {
+    assert_eq!(x.len(), g.input_len(), "{label}: input length");
+    assert_eq!(w.len(), g.filter_len(), "{label}: filter length");
+    conv_dispatch(
+        gpu,
+        label,
+        ConvPass::Forward,
+        g,
+        x,
+        w,
+        Some(b),
+        y,
+        Epilogue {
+            relu,
+            accumulate: false,
+            loads,
+        },
+    )
+}
+
+/// dx = the gradient of the input from dz (the gradient of the convolution's output,
+/// [batch, out_h, out_w, out_c]); added to dx when `accumulate`.
+#[allow(clippy::too_many_arguments)]
+pub fn conv2d_backward_data(
+    gpu: &Gpu,
+    label: &str,
+    g: &WindowGeometry,
+    dz: &Tensor,
+    w: &Tensor,
+    dx: &Tensor,
+    accumulate: bool,
+    loads: ConvLoads,
+) -> Result<Dispatch, GpuError> {
+    assert_eq!(dz.len(), g.output_len(), "{label}: output-gradient length");
+    assert_eq!(dx.len(), g.input_len(), "{label}: input-gradient length");
+    conv_dispatch(
+        gpu,
+        label,
+        ConvPass::BackwardData,
+        g,
+        dz,
+        w,
+        None,
+        ChannelSlice::whole(dx),
+        Epilogue {
+            relu: false,
+            accumulate,
+            loads,
+        },
+    )
+}
+
+/// dw = the gradient of the filter from x and dz.
+#[allow(clippy::too_many_arguments)]
+pub fn conv2d_backward_filter(
+    gpu: &Gpu,
+    label: &str,
+    g: &WindowGeometry,
+    x: &Tensor,
+    dz: &Tensor,
+    dw: &Tensor,
+    loads: ConvLoads,
+) -> Result<Dispatch, GpuError> {
+    assert_eq!(x.len(), g.input_len(), "{label}: input length");
+    assert_eq!(dz.len(), g.output_len(), "{label}: output-gradient length");
+    assert_eq!(dw.len(), g.filter_len(), "{label}: filter-gradient length");
+    conv_dispatch(
+        gpu,
+        label,
+        ConvPass::BackwardFilter,
+        g,
+        x,
+        dz,
+        None,
+        ChannelSlice {
+            tensor: dw,
+            offset: 0,
+            channels: g.out_channels,
+        },
+        Epilogue {
+            relu: false,
+            accumulate: false,
+            loads,
+        },
+    )
+}

@@ -1,0 +1,91 @@
+//! Local response normalization across channels (shaders/lrn.wgsl), TensorFlow's
+//! definition; the forward keeps each element's normalizer for the backward.
+
+use shatter_gpu::{Binding, Dispatch, Gpu, GpuError, Kernel, Tensor, workgroups_for};
+
+use crate::reference::LrnParams;
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct LrnShape {
+    pixels: u32,
+    channels: u32,
+    radius: u32,
+    _pad: u32,
+    bias: f32,
+    alpha: f32,
+    beta: f32,
+    _pad2: f32,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn lrn(
+    gpu: &Gpu,
+    label: &str,
+    entry: &'static str,
+    channels: usize,
+    p: LrnParams,
+    x: &Tensor,
+    dy: &Tensor,
+    scale: &Tensor,
+    destination: &Tensor,
+) -> Result<Dispatch, GpuError> {
+    for t in [dy, scale, destination] {
+        assert_eq!(t.len(), x.len(), "{label}: {} length", t.name);
+    }
+    let shape = gpu.uniform(
+        &format!("{label}.shape"),
+        &LrnShape {
+            pixels: (x.len() / channels) as u32,
+            channels: channels as u32,
+            radius: p.depth_radius as u32,
+            _pad: 0,
+            bias: p.bias,
+            alpha: p.alpha,
+            beta: p.beta,
+            _pad2: 0.0,
+        },
+    );
+    gpu.dispatch(
+        label,
+        &Kernel::new("lrn", entry),
+        &[
+            Binding::uniform(&shape),
+            Binding::read(&x.buffer),
+            Binding::read(&dy.buffer),
+            Binding::write(&scale.buffer),
+            Binding::write(&destination.buffer),
+        ],
+        workgroups_for(x.len(), 256),
+    )
+}
+
+/// y = x * s^-beta with s = bias + alpha * (sum of squares over the channel window),
+/// keeping s in `scale`.
+pub fn lrn_forward(
+    gpu: &Gpu,
+    label: &str,
+    channels: usize,
+    p: LrnParams,
+    x: &Tensor,
+    scale: &Tensor,
+    y: &Tensor,
+) -> Result<Dispatch, GpuError> {
+    // The forward reads no dy; x is bound in its place.
+    lrn(gpu, label, "lrn_forward", channels, p, x, x, scale, y)
+}
+
+/// dx from x, dy and the forward's `scale`.
+#[allow(clippy::too_many_arguments)]
+pub fn lrn_backward(
+    gpu: &Gpu,
+    label: &str,
+    channels: usize,
+    p: LrnParams,
+    x: &Tensor,
+    dy: &Tensor,
+    scale: &Tensor,
+    dx: &Tensor,
+) -> Result<Dispatch, GpuError> {
+    lrn(gpu, label, "lrn_backward", channels, p, x, dy, scale, dx)
+}

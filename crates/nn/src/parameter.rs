@@ -1,0 +1,75 @@
+//! A trainable tensor with its gradient and its optimizer state.
+
+use shatter_gpu::{Dispatch, Gpu, GpuError, Tensor};
+
+use crate::optimizer::{SgdConfig, sgd_momentum};
+
+pub struct Parameter {
+    pub value: Tensor,
+    /// dL/dvalue, written by the layer's backward each step.
+    pub grad: Tensor,
+    velocity: Tensor,
+    /// Whether weight decay applies (weights and filters; not biases or batch-norm scales).
+    pub weight_decay: bool,
+}
+
+impl Parameter {
+    /// A parameter of `shape` holding `init`.
+    pub fn new(
+        gpu: &Gpu,
+        name: &str,
+        shape: &[usize],
+        init: &[f32],
+        weight_decay: bool,
+    ) -> Result<Self, GpuError> {
+        Ok(Self {
+            value: gpu.tensor(name, shape, init)?,
+            grad: gpu.zeros(&format!("{name}.grad"), shape)?,
+            velocity: gpu.zeros(&format!("{name}.velocity"), shape)?,
+            weight_decay,
+        })
+    }
+
+    /// A zero-initialized parameter (biases).
+    pub fn zeros(
+        gpu: &Gpu,
+        name: &str,
+        shape: &[usize],
+        weight_decay: bool,
+    ) -> Result<Self, GpuError> {
+        Self::new(
+            gpu,
+            name,
+            shape,
+            &vec![0.0; shape.iter().product()],
+            weight_decay,
+        )
+    }
+
+    pub fn len(&self) -> usize {
+        self.value.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.value.is_empty()
+    }
+
+    /// The momentum-SGD step of this parameter.
+    pub fn update(
+        &self,
+        gpu: &Gpu,
+        config: &SgdConfig,
+        cursor: &shatter_gpu::wgpu::Buffer,
+    ) -> Result<Dispatch, GpuError> {
+        sgd_momentum(
+            gpu,
+            &format!("{}.update", self.value.name),
+            config,
+            self.weight_decay,
+            cursor,
+            &self.grad,
+            &self.value,
+            &self.velocity,
+        )
+    }
+}

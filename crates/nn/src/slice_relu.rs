@@ -1,0 +1,46 @@
+//! ReLU backward read from a channel slice (shaders/channel_slice.wgsl).
+
+use shatter_gpu::{Binding, Dispatch, Gpu, GpuError, Kernel, Tensor, workgroups_for};
+
+use crate::slice::ChannelSlice;
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct SliceShape {
+    pixels: u32,
+    channels: u32,
+    stride: u32,
+    offset: u32,
+}
+
+/// dz = dy where y > 0, else 0; dy and y sliced alike, dz holding only the slice's channels.
+pub fn relu_backward_slice(
+    gpu: &Gpu,
+    label: &str,
+    dy: &Tensor,
+    y: ChannelSlice<'_>,
+    dz: &Tensor,
+) -> Result<Dispatch, GpuError> {
+    assert_eq!(dy.len(), y.tensor.len(), "{label}: dy is sliced as y");
+    assert_eq!(dz.len(), y.pixels() * y.channels, "{label}: dz length");
+    let shape = gpu.uniform(
+        &format!("{label}.shape"),
+        &SliceShape {
+            pixels: y.pixels() as u32,
+            channels: y.channels as u32,
+            stride: y.stride() as u32,
+            offset: y.offset as u32,
+        },
+    );
+    gpu.dispatch(
+        label,
+        &Kernel::new("channel_slice", "relu_backward_slice"),
+        &[
+            Binding::uniform(&shape),
+            Binding::read(&dy.buffer),
+            Binding::read(&y.tensor.buffer),
+            Binding::write(&dz.buffer),
+        ],
+        workgroups_for(dz.len(), 256),
+    )
+}

@@ -1,0 +1,384 @@
+// Convolution as an implicit GEMM on NHWC tensors, in three modes chosen by MODE:
+//   0 forward:          y[n,oh,ow,oc]   M = N*OH*OW, N = OC, K = KH*KW*C,  A = x patches, B = w
+//   1 backward-data:    dx[n,h,w,c]     M = N*H*W,   N = C,  K = KH*KW*OC, A = dz gathered, B = w per tap, transposed
+//   2 backward-filter:  dw[kh,kw,c,oc]  M = KH*KW*C, N = OC, K = N*OH*OW,  A = x patches, transposed, B = dz
+// A's element for (row, k) is computed from the geometry when loaded (a tap in the padding,
+// or a gradient position the stride skips, reads 0), so no im2col buffer exists.
+// The filter is [KH, KW, C, OC]. This fragment holds the geometry, the loops and the
+// epilogue; the file composed after it supplies the loads (load_a, load_b, a_tile_filter)
+// with scalar reads (conv2d.wgsl, any shape) or 16-byte reads (conv2d_vec4.wgsl).
+// Each invocation accumulates an 8x8 block of C in named registers (see gemm_vec4.wgsl
+// for why), and invocations are laid out in one dimension so every lane of a workgroup
+// has a block, whatever N is.
+
+struct ConvShape {
+    batch: u32,
+    in_height: u32,
+    in_width: u32,
+    in_channels: u32,
+    out_height: u32,
+    out_width: u32,
+    out_channels: u32,
+    window_height: u32,
+    window_width: u32,
+    stride: u32,
+    pad_top: u32,
+    pad_left: u32,
+    // The GEMM's M, N, K for this mode.
+    m: u32,
+    n: u32,
+    k: u32,
+    // C's rows are c_stride apart and start at column c_offset: a forward pass writes its
+    // channel slice of a concatenation in place.
+    c_stride: u32,
+    c_offset: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+}
+
+override MODE: u32 = 0u;
+// Forward only: add bias[oc], then max(0, x).
+override BIAS: bool = false;
+override RELU: bool = false;
+// Add to C instead of overwriting it: the second consumer of a tensor adds its gradient.
+override ACCUMULATE: bool = false;
+
+@group(0) @binding(0) var<uniform> shape: ConvShape;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> c: array<f32>;
+
+// 8 rows of A over 4 consecutive k: a{i} = A[row0 + i, k .. k + 4].
+struct Rows {
+    a0: vec4<f32>,
+    a1: vec4<f32>,
+    a2: vec4<f32>,
+    a3: vec4<f32>,
+    a4: vec4<f32>,
+    a5: vec4<f32>,
+    a6: vec4<f32>,
+    a7: vec4<f32>,
+}
+
+// 4 rows of B over 8 columns: b{j}{h} = B[k + j, col0 + 4h .. col0 + 4h + 4].
+struct Panel {
+    b00: vec4<f32>,
+    b01: vec4<f32>,
+    b10: vec4<f32>,
+    b11: vec4<f32>,
+    b20: vec4<f32>,
+    b21: vec4<f32>,
+    b30: vec4<f32>,
+    b31: vec4<f32>,
+}
+
+// The 8x8 block of C: c{i}{h} = C[row0 + i, col0 + 4h .. col0 + 4h + 4].
+struct Block {
+    c00: vec4<f32>,
+    c01: vec4<f32>,
+    c10: vec4<f32>,
+    c11: vec4<f32>,
+    c20: vec4<f32>,
+    c21: vec4<f32>,
+    c30: vec4<f32>,
+    c31: vec4<f32>,
+    c40: vec4<f32>,
+    c41: vec4<f32>,
+    c50: vec4<f32>,
+    c51: vec4<f32>,
+    c60: vec4<f32>,
+    c61: vec4<f32>,
+    c70: vec4<f32>,
+    c71: vec4<f32>,
+}
+
+// The rows of one group of four rows of A in backward-filter mode: each row is a filter
+// tap (kh, kw, as offsets from the output position less the padding) and a channel.
+struct TapRows {
+    dh: vec4<i32>,
+    dw: vec4<i32>,
+    channel: vec4<u32>,
+}
+
+// Which of four (row, column) positions lie in [0, height) x [0, width).
+fn inside(row: vec4<i32>, col: vec4<i32>, height: vec4<i32>, width: vec4<i32>) -> vec4<bool> {
+    return (row >= vec4<i32>(0)) & (row < height) & (col >= vec4<i32>(0)) & (col < width);
+}
+
+fn row_times_panel(a: vec4<f32>, b0: vec4<f32>, b1: vec4<f32>, b2: vec4<f32>, b3: vec4<f32>) -> vec4<f32> {
+    return a.x * b0 + a.y * b1 + a.z * b2 + a.w * b3;
+}
+
+fn multiply_add(acc: Block, a: Rows, b: Panel) -> Block {
+    var r = acc;
+    r.c00 += row_times_panel(a.a0, b.b00, b.b10, b.b20, b.b30);
+    r.c01 += row_times_panel(a.a0, b.b01, b.b11, b.b21, b.b31);
+    r.c10 += row_times_panel(a.a1, b.b00, b.b10, b.b20, b.b30);
+    r.c11 += row_times_panel(a.a1, b.b01, b.b11, b.b21, b.b31);
+    r.c20 += row_times_panel(a.a2, b.b00, b.b10, b.b20, b.b30);
+    r.c21 += row_times_panel(a.a2, b.b01, b.b11, b.b21, b.b31);
+    r.c30 += row_times_panel(a.a3, b.b00, b.b10, b.b20, b.b30);
+    r.c31 += row_times_panel(a.a3, b.b01, b.b11, b.b21, b.b31);
+    r.c40 += row_times_panel(a.a4, b.b00, b.b10, b.b20, b.b30);
+    r.c41 += row_times_panel(a.a4, b.b01, b.b11, b.b21, b.b31);
+    r.c50 += row_times_panel(a.a5, b.b00, b.b10, b.b20, b.b30);
+    r.c51 += row_times_panel(a.a5, b.b01, b.b11, b.b21, b.b31);
+    r.c60 += row_times_panel(a.a6, b.b00, b.b10, b.b20, b.b30);
+    r.c61 += row_times_panel(a.a6, b.b01, b.b11, b.b21, b.b31);
+    r.c70 += row_times_panel(a.a7, b.b00, b.b10, b.b20, b.b30);
+    r.c71 += row_times_panel(a.a7, b.b01, b.b11, b.b21, b.b31);
+    return r;
+}
+
+// Write four values of row `row` of C from column `col0` through the epilogue; rows and
+// columns past the edge of C are dropped.
+fn store(row: u32, col0: u32, value: vec4<f32>) {
+    if row >= shape.m {
+        return;
+    }
+    for (var j = 0u; j < 4u; j++) {
+        let col = col0 + j;
+        if col < shape.n {
+            var v = value[j];
+            if BIAS {
+                v += bias[col];
+            }
+            if RELU {
+                v = max(v, 0.0);
+            }
+            let index = row * shape.c_stride + shape.c_offset + col;
+            if ACCUMULATE {
+                v += c[index];
+            }
+            c[index] = v;
+        }
+    }
+}
+
+fn store_block(row0: u32, col0: u32, acc: Block) {
+    store(row0 + 0u, col0, acc.c00);
+    store(row0 + 0u, col0 + 4u, acc.c01);
+    store(row0 + 1u, col0, acc.c10);
+    store(row0 + 1u, col0 + 4u, acc.c11);
+    store(row0 + 2u, col0, acc.c20);
+    store(row0 + 2u, col0 + 4u, acc.c21);
+    store(row0 + 3u, col0, acc.c30);
+    store(row0 + 3u, col0 + 4u, acc.c31);
+    store(row0 + 4u, col0, acc.c40);
+    store(row0 + 4u, col0 + 4u, acc.c41);
+    store(row0 + 5u, col0, acc.c50);
+    store(row0 + 5u, col0 + 4u, acc.c51);
+    store(row0 + 6u, col0, acc.c60);
+    store(row0 + 6u, col0 + 4u, acc.c61);
+    store(row0 + 7u, col0, acc.c70);
+    store(row0 + 7u, col0 + 4u, acc.c71);
+}
+
+// Values of a 4-wide group of columns starting at `col` that lie inside N (0 to 4).
+fn columns_in(col: u32) -> u32 {
+    return select(0u, min(4u, shape.n - col), col < shape.n);
+}
+
+// B rows k .. k + 4 over the block's 8 columns, for B stored row-major [K, N]
+// (forward: the filter; backward-filter: dz). Rows at or past `k_count` read 0.
+fn panel_rows(k: u32, k_count: u32, col0: u32) -> Panel {
+    let n = shape.n;
+    let w0 = columns_in(col0);
+    let w1 = columns_in(col0 + 4u);
+    var p: Panel;
+    p.b00 = load_b(k * n + col0, select(0u, w0, 0u < k_count));
+    p.b01 = load_b(k * n + col0 + 4u, select(0u, w1, 0u < k_count));
+    p.b10 = load_b((k + 1u) * n + col0, select(0u, w0, 1u < k_count));
+    p.b11 = load_b((k + 1u) * n + col0 + 4u, select(0u, w1, 1u < k_count));
+    p.b20 = load_b((k + 2u) * n + col0, select(0u, w0, 2u < k_count));
+    p.b21 = load_b((k + 2u) * n + col0 + 4u, select(0u, w1, 2u < k_count));
+    p.b30 = load_b((k + 3u) * n + col0, select(0u, w0, 3u < k_count));
+    p.b31 = load_b((k + 3u) * n + col0 + 4u, select(0u, w1, 3u < k_count));
+    return p;
+}
+
+// Rows of A from 8 gather bases: a{i} = A-source[base{i} + offset .. + count{i}].
+fn gather_rows(base_lo: vec4<u32>, base_hi: vec4<u32>, count_lo: vec4<u32>, count_hi: vec4<u32>, offset: u32) -> Rows {
+    var r: Rows;
+    r.a0 = load_a(base_lo.x + offset, count_lo.x);
+    r.a1 = load_a(base_lo.y + offset, count_lo.y);
+    r.a2 = load_a(base_lo.z + offset, count_lo.z);
+    r.a3 = load_a(base_lo.w + offset, count_lo.w);
+    r.a4 = load_a(base_hi.x + offset, count_hi.x);
+    r.a5 = load_a(base_hi.y + offset, count_hi.y);
+    r.a6 = load_a(base_hi.z + offset, count_hi.z);
+    r.a7 = load_a(base_hi.w + offset, count_hi.w);
+    return r;
+}
+
+// The block's (row0, col0) from the flat invocation index, or false past the end.
+fn block_origin(gid: vec3<u32>, groups: vec3<u32>) -> vec3<u32> {
+    let index = gid.x + gid.y * groups.x * 64u;
+    let column_blocks = (shape.n + 7u) / 8u;
+    let row_blocks = (shape.m + 7u) / 8u;
+    return vec3<u32>((index / column_blocks) * 8u, (index % column_blocks) * 8u, u32(index < row_blocks * column_blocks));
+}
+
+// Forward: row = output pixel (n, oh, ow); k = (kh, kw, c) walked tap by tap, channels
+// four at a time, so the inner loop has no division.
+fn conv_forward(row0: u32, col0: u32) -> Block {
+    let s = shape;
+    let last = s.m - 1u;
+    let rows_lo = min(vec4<u32>(row0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(last));
+    let rows_hi = min(vec4<u32>(row0) + vec4<u32>(4u, 5u, 6u, 7u), vec4<u32>(last));
+    let plane = s.out_height * s.out_width;
+    let image_lo = rows_lo / plane;
+    let image_hi = rows_hi / plane;
+    let pixel_lo = rows_lo % plane;
+    let pixel_hi = rows_hi % plane;
+    let top_lo = vec4<i32>((pixel_lo / s.out_width) * s.stride) - i32(s.pad_top);
+    let top_hi = vec4<i32>((pixel_hi / s.out_width) * s.stride) - i32(s.pad_top);
+    let left_lo = vec4<i32>((pixel_lo % s.out_width) * s.stride) - i32(s.pad_left);
+    let left_hi = vec4<i32>((pixel_hi % s.out_width) * s.stride) - i32(s.pad_left);
+    let height = vec4<i32>(i32(s.in_height));
+    let width = vec4<i32>(i32(s.in_width));
+    var acc: Block;
+    for (var tap = 0u; tap < s.window_height * s.window_width; tap++) {
+        let ih_lo = top_lo + i32(tap / s.window_width);
+        let ih_hi = top_hi + i32(tap / s.window_width);
+        let iw_lo = left_lo + i32(tap % s.window_width);
+        let iw_hi = left_hi + i32(tap % s.window_width);
+        let in_lo = inside(ih_lo, iw_lo, height, width);
+        let in_hi = inside(ih_hi, iw_hi, height, width);
+        let base_lo = select(vec4<u32>(0u), ((image_lo * s.in_height + vec4<u32>(ih_lo)) * s.in_width + vec4<u32>(iw_lo)) * s.in_channels, in_lo);
+        let base_hi = select(vec4<u32>(0u), ((image_hi * s.in_height + vec4<u32>(ih_hi)) * s.in_width + vec4<u32>(iw_hi)) * s.in_channels, in_hi);
+        for (var ch = 0u; ch < s.in_channels; ch += 4u) {
+            let count = min(4u, s.in_channels - ch);
+            let count_lo = select(vec4<u32>(0u), vec4<u32>(count), in_lo);
+            let count_hi = select(vec4<u32>(0u), vec4<u32>(count), in_hi);
+            let a = gather_rows(base_lo, base_hi, count_lo, count_hi, ch);
+            let b = panel_rows(tap * s.in_channels + ch, count, col0);
+            acc = multiply_add(acc, a, b);
+        }
+    }
+    return acc;
+}
+
+// Backward-data: row = input pixel (n, h, w), column = input channel; k = (kh, kw, oc).
+// The output position a tap reaches from (h, w) is ((h + pad - kh) / stride, ...), when
+// that division is whole and lands inside the output.
+fn conv_backward_data(row0: u32, col0: u32) -> Block {
+    let s = shape;
+    let last = s.m - 1u;
+    let rows_lo = min(vec4<u32>(row0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(last));
+    let rows_hi = min(vec4<u32>(row0) + vec4<u32>(4u, 5u, 6u, 7u), vec4<u32>(last));
+    let plane = s.in_height * s.in_width;
+    let image_lo = rows_lo / plane;
+    let image_hi = rows_hi / plane;
+    let pixel_lo = rows_lo % plane;
+    let pixel_hi = rows_hi % plane;
+    let h_lo = vec4<i32>(pixel_lo / s.in_width) + i32(s.pad_top);
+    let h_hi = vec4<i32>(pixel_hi / s.in_width) + i32(s.pad_top);
+    let w_lo = vec4<i32>(pixel_lo % s.in_width) + i32(s.pad_left);
+    let w_hi = vec4<i32>(pixel_hi % s.in_width) + i32(s.pad_left);
+    let stride = vec4<i32>(i32(s.stride));
+    let out_h = vec4<i32>(i32(s.out_height));
+    let out_w = vec4<i32>(i32(s.out_width));
+    let last_col = s.n - 1u;
+    var acc: Block;
+    for (var tap = 0u; tap < s.window_height * s.window_width; tap++) {
+        let th_lo = h_lo - i32(tap / s.window_width);
+        let th_hi = h_hi - i32(tap / s.window_width);
+        let tw_lo = w_lo - i32(tap % s.window_width);
+        let tw_hi = w_hi - i32(tap % s.window_width);
+        // Clamp negatives to 0 before dividing; they are invalid anyway.
+        let oh_lo = max(th_lo, vec4<i32>(0)) / stride;
+        let oh_hi = max(th_hi, vec4<i32>(0)) / stride;
+        let ow_lo = max(tw_lo, vec4<i32>(0)) / stride;
+        let ow_hi = max(tw_hi, vec4<i32>(0)) / stride;
+        let in_lo = inside(th_lo, tw_lo, out_h * stride, out_w * stride) & (oh_lo * stride == th_lo) & (ow_lo * stride == tw_lo);
+        let in_hi = inside(th_hi, tw_hi, out_h * stride, out_w * stride) & (oh_hi * stride == th_hi) & (ow_hi * stride == tw_hi);
+        let base_lo = select(vec4<u32>(0u), ((image_lo * s.out_height + vec4<u32>(oh_lo)) * s.out_width + vec4<u32>(ow_lo)) * s.out_channels, in_lo);
+        let base_hi = select(vec4<u32>(0u), ((image_hi * s.out_height + vec4<u32>(oh_hi)) * s.out_width + vec4<u32>(ow_hi)) * s.out_channels, in_hi);
+        // Filter rows of this tap: w[tap, c, oc] sits at (tap * C + c) * OC + oc.
+        let filter_tap = tap * s.in_channels;
+        for (var oc = 0u; oc < s.out_channels; oc += 4u) {
+            let count = min(4u, s.out_channels - oc);
+            let count_lo = select(vec4<u32>(0u), vec4<u32>(count), in_lo);
+            let count_hi = select(vec4<u32>(0u), vec4<u32>(count), in_hi);
+            let a = gather_rows(base_lo, base_hi, count_lo, count_hi, oc);
+            // B[k = (tap, oc + j), col = c] = w[(tap * C + c) * OC + oc + j]: read each
+            // column's four k values together, then transpose into rows.
+            let left = transpose(mat4x4<f32>(
+                load_b((filter_tap + min(col0, last_col)) * s.out_channels + oc, count),
+                load_b((filter_tap + min(col0 + 1u, last_col)) * s.out_channels + oc, count),
+                load_b((filter_tap + min(col0 + 2u, last_col)) * s.out_channels + oc, count),
+                load_b((filter_tap + min(col0 + 3u, last_col)) * s.out_channels + oc, count),
+            ));
+            let right = transpose(mat4x4<f32>(
+                load_b((filter_tap + min(col0 + 4u, last_col)) * s.out_channels + oc, count),
+                load_b((filter_tap + min(col0 + 5u, last_col)) * s.out_channels + oc, count),
+                load_b((filter_tap + min(col0 + 6u, last_col)) * s.out_channels + oc, count),
+                load_b((filter_tap + min(col0 + 7u, last_col)) * s.out_channels + oc, count),
+            ));
+            let b = Panel(left[0], right[0], left[1], right[1], left[2], right[2], left[3], right[3]);
+            acc = multiply_add(acc, a, b);
+        }
+    }
+    return acc;
+}
+
+fn tap_rows(rows: vec4<u32>) -> TapRows {
+    let s = shape;
+    let tap = rows / s.in_channels;
+    var t: TapRows;
+    t.dh = vec4<i32>(tap / s.window_width) - i32(s.pad_top);
+    t.dw = vec4<i32>(tap % s.window_width) - i32(s.pad_left);
+    t.channel = rows % s.in_channels;
+    return t;
+}
+
+// Backward-filter: row = (kh, kw, c), column = oc; k = output pixel (n, oh, ow), walked
+// row by row of each image, four output columns at a time (the last group of a row is
+// partial: its missing k read 0 on both sides).
+fn conv_backward_filter(row0: u32, col0: u32) -> Block {
+    let s = shape;
+    let last = s.m - 1u;
+    let lo = tap_rows(min(vec4<u32>(row0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(last)));
+    let hi = tap_rows(min(vec4<u32>(row0) + vec4<u32>(4u, 5u, 6u, 7u), vec4<u32>(last)));
+    var acc: Block;
+    for (var image = 0u; image < s.batch; image++) {
+        for (var oh = 0u; oh < s.out_height; oh++) {
+            let k_row = (image * s.out_height + oh) * s.out_width;
+            for (var ow = 0u; ow < s.out_width; ow += 4u) {
+                let count = min(4u, s.out_width - ow);
+                let t_lo = transpose(a_tile_filter(lo, image, oh, ow, count));
+                let t_hi = transpose(a_tile_filter(hi, image, oh, ow, count));
+                let a = Rows(t_lo[0], t_lo[1], t_lo[2], t_lo[3], t_hi[0], t_hi[1], t_hi[2], t_hi[3]);
+                let b = panel_rows(k_row + ow, count, col0);
+                acc = multiply_add(acc, a, b);
+            }
+        }
+    }
+    return acc;
+}
+
+// The flat x index of (image, ih, iw, 0), and whether that position is inside the image.
+fn input_pixel(image: u32, ih: i32, iw: i32) -> vec2<u32> {
+    let s = shape;
+    let inside = ih >= 0 && iw >= 0 && ih < i32(s.in_height) && iw < i32(s.in_width);
+    let index = ((image * s.in_height + u32(max(ih, 0))) * s.in_width + u32(max(iw, 0))) * s.in_channels;
+    return vec2<u32>(select(0u, index, inside), u32(inside));
+}
+
+@compute @workgroup_size(64)
+fn conv2d(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let origin = block_origin(gid, groups);
+    if origin.z == 0u {
+        return;
+    }
+    var acc: Block;
+    if MODE == 0u {
+        acc = conv_forward(origin.x, origin.y);
+    } else if MODE == 1u {
+        acc = conv_backward_data(origin.x, origin.y);
+    } else {
+        acc = conv_backward_filter(origin.x, origin.y);
+    }
+    store_block(origin.x, origin.y, acc);
+}

@@ -1,0 +1,33 @@
+// The loads of the implicit-GEMM convolution (_conv2d.wgsl) as 16-byte reads, which on
+// CPU adapters move four values per load instruction (see gemm_vec4.wgsl). The host
+// picks this file only where every load is four whole, aligned values: input channels a
+// multiple of 4 (forward, backward-filter), output channels a multiple of 8 (forward,
+// backward-filter) or of 4 (backward-data). Then `count` is always 0 or 4, and the four
+// rows of a backward-filter group are four consecutive channels of one tap.
+
+@group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;
+
+fn load_a(index: u32, count: u32) -> vec4<f32> {
+    return select(vec4<f32>(0.0), a[min(index / 4u, arrayLength(&a) - 1u)], count > 0u);
+}
+
+fn load_b(index: u32, count: u32) -> vec4<f32> {
+    return select(vec4<f32>(0.0), b[min(index / 4u, arrayLength(&b) - 1u)], count > 0u);
+}
+
+fn filter_column(t: TapRows, image: u32, ih: i32, iw: i32, valid: bool) -> vec4<f32> {
+    let p = input_pixel(image, ih, iw);
+    return load_a(p.x + t.channel.x, select(0u, 4u, valid && p.y == 1u));
+}
+
+fn a_tile_filter(t: TapRows, image: u32, oh: u32, ow: u32, count: u32) -> mat4x4<f32> {
+    let s = shape.stride;
+    let ih = i32(oh * s) + t.dh.x;
+    return mat4x4<f32>(
+        filter_column(t, image, ih, i32(ow * s) + t.dw.x, 0u < count),
+        filter_column(t, image, ih, i32((ow + 1u) * s) + t.dw.x, 1u < count),
+        filter_column(t, image, ih, i32((ow + 2u) * s) + t.dw.x, 2u < count),
+        filter_column(t, image, ih, i32((ow + 3u) * s) + t.dw.x, 3u < count),
+    );
+}

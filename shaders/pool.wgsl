@@ -1,0 +1,113 @@
+// Max pooling on NHWC tensors, forward and backward. The forward writes each output
+// into a channel slice of y (rows y_stride apart, from channel y_offset: a branch of a
+// concatenation) and records which input it took; the backward gathers: each input
+// element sums the gradients of the outputs that took it, so no two invocations write
+// one address and the result does not depend on scheduling.
+
+struct PoolShape {
+    batch: u32,
+    in_height: u32,
+    in_width: u32,
+    channels: u32,
+    out_height: u32,
+    out_width: u32,
+    window: u32,
+    stride: u32,
+    pad_top: u32,
+    pad_left: u32,
+    y_stride: u32,
+    y_offset: u32,
+}
+
+// Backward: add to dx instead of overwriting it (the input feeds another branch too).
+override ACCUMULATE: bool = false;
+
+@group(0) @binding(0) var<uniform> shape: PoolShape;
+// Forward: x. Backward: the gradient of the whole concatenated output (slice as y's).
+@group(0) @binding(1) var<storage, read> source: array<f32>;
+// Flat index into x of the input each output took; [batch, out_h, out_w, channels].
+@group(0) @binding(2) var<storage, read_write> argmax: array<u32>;
+// Forward: y. Backward: dx.
+@group(0) @binding(3) var<storage, read_write> destination: array<f32>;
+
+fn flat_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
+    return gid.x + gid.y * groups.x * 256u;
+}
+
+@compute @workgroup_size(256)
+fn max_pool_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let s = shape;
+    let i = flat_index(gid, groups);
+    if i >= s.batch * s.out_height * s.out_width * s.channels {
+        return;
+    }
+    let ch = i % s.channels;
+    let pixel = i / s.channels;
+    let ow = pixel % s.out_width;
+    let oh = (pixel / s.out_width) % s.out_height;
+    let image = pixel / (s.out_width * s.out_height);
+    let top = i32(oh * s.stride) - i32(s.pad_top);
+    let left = i32(ow * s.stride) - i32(s.pad_left);
+    // Padding never wins: start below every value, keep the first maximum in scan order.
+    var best = -3.4028235e38;
+    var best_index = 0xffffffffu;
+    for (var dh = 0u; dh < s.window; dh++) {
+        let ih = top + i32(dh);
+        if ih < 0 || ih >= i32(s.in_height) {
+            continue;
+        }
+        for (var dw = 0u; dw < s.window; dw++) {
+            let iw = left + i32(dw);
+            if iw < 0 || iw >= i32(s.in_width) {
+                continue;
+            }
+            let index = ((image * s.in_height + u32(ih)) * s.in_width + u32(iw)) * s.channels + ch;
+            let v = source[index];
+            if v > best || best_index == 0xffffffffu {
+                best = v;
+                best_index = index;
+            }
+        }
+    }
+    argmax[i] = best_index;
+    destination[pixel * s.y_stride + s.y_offset + ch] = best;
+}
+
+// First output row (or column) whose window covers input position p, and the last + 1.
+fn covering(p: u32, pad: u32, out_size: u32) -> vec2<u32> {
+    let s = shape;
+    let padded = p + pad;
+    // o * stride <= padded and o * stride + window > padded.
+    let first = select(0u, (padded + 1u - s.window + s.stride - 1u) / s.stride, padded + 1u > s.window);
+    let last = min(padded / s.stride + 1u, out_size);
+    return vec2<u32>(first, last);
+}
+
+@compute @workgroup_size(256)
+fn max_pool_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let s = shape;
+    let i = flat_index(gid, groups);
+    if i >= s.batch * s.in_height * s.in_width * s.channels {
+        return;
+    }
+    let ch = i % s.channels;
+    let pixel = i / s.channels;
+    let w = pixel % s.in_width;
+    let h = (pixel / s.in_width) % s.in_height;
+    let image = pixel / (s.in_width * s.in_height);
+    let rows = covering(h, s.pad_top, s.out_height);
+    let cols = covering(w, s.pad_left, s.out_width);
+    var sum = 0.0;
+    for (var oh = rows.x; oh < rows.y; oh++) {
+        for (var ow = cols.x; ow < cols.y; ow++) {
+            let out_pixel = (image * s.out_height + oh) * s.out_width + ow;
+            if argmax[out_pixel * s.channels + ch] == i {
+                sum += source[out_pixel * s.y_stride + s.y_offset + ch];
+            }
+        }
+    }
+    if ACCUMULATE {
+        sum += destination[i];
+    }
+    destination[i] = sum;
+}

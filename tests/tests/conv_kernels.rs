@@ -1,0 +1,167 @@
+//! The implicit-GEMM convolution kernels (shaders/_conv2d.wgsl with conv2d.wgsl's scalar
+//! loads and conv2d_vec4.wgsl's 16-byte loads) against the CPU reference: forward with
+//! bias and ReLU into a channel slice, backward-data (overwriting and accumulating) and
+//! backward-filter, over strides 1 and 2, SAME and VALID padding, kernels 1, 3 and 5,
+//! batch 1 and larger, and sizes that are no multiple of any block.
+//!
+//! Tolerance: f32 accumulation against the f64 reference over a depth K (taps x channels,
+//! or batch x output pixels for the filter gradient): |error| <= 2e-6 * K + 1e-5, plus
+//! 1e-4 relative.
+
+use shatter_gpu::Gpu;
+use shatter_nn::reference;
+use shatter_nn::{
+    ChannelSlice, ConvLoads, ConvPass, Padding, WindowGeometry, conv_gemm_shape,
+    conv2d_backward_data, conv2d_backward_filter, conv2d_forward,
+};
+use shatter_tests::{assert_close, gpu, random_values, rng};
+
+/// (batch, [h, w, c], filters, kernel, stride, padding)
+type Case = (usize, [usize; 3], usize, usize, usize, Padding);
+
+const CASES: [Case; 10] = [
+    (1, [5, 7, 3], 5, 3, 1, Padding::Same),
+    (2, [9, 6, 4], 8, 3, 2, Padding::Same),
+    (3, [8, 8, 8], 16, 1, 1, Padding::Same),
+    (2, [7, 7, 4], 8, 5, 1, Padding::Same),
+    (2, [11, 10, 8], 8, 5, 2, Padding::Valid),
+    (1, [6, 9, 1], 7, 3, 2, Padding::Valid),
+    (2, [7, 7, 12], 24, 3, 2, Padding::Same),
+    (4, [3, 3, 2], 3, 1, 2, Padding::Same),
+    (2, [14, 14, 16], 12, 3, 1, Padding::Same),
+    (1, [10, 10, 3], 64, 5, 1, Padding::Same),
+];
+
+fn tolerance(depth: usize) -> f32 {
+    2e-6 * depth as f32 + 1e-5
+}
+
+fn check_case(gpu: &Gpu, case: Case, seed: u64) {
+    let (batch, shape, filters, kernel, stride, padding) = case;
+    let g = WindowGeometry::new(batch, shape, filters, kernel, stride, padding);
+    let what = format!("{g:?}");
+    let mut r = rng(seed);
+    let x = random_values(&mut r, g.input_len());
+    let w = random_values(&mut r, g.filter_len());
+    let b = random_values(&mut r, filters);
+    let dz = random_values(&mut r, g.output_len());
+    let prior = random_values(&mut r, g.input_len());
+    let up = |name: &str, v: &[f32]| gpu.tensor(name, &[v.len()], v).unwrap();
+    let (x_t, w_t, b_t, dz_t) = (up("x", &x), up("w", &w), up("b", &b), up("dz", &dz));
+
+    // The reference: y, and the gradients for the output gradient dz.
+    let y_want = reference::conv2d_forward(&g, &x, &w, &b);
+    let (dx_want, dw_want, _) = reference::conv2d_backward(&g, &x, &w, &dz);
+    let (_, _, k_forward) = conv_gemm_shape(ConvPass::Forward, &g);
+    let (_, _, k_data) = conv_gemm_shape(ConvPass::BackwardData, &g);
+    let (_, _, k_filter) = conv_gemm_shape(ConvPass::BackwardFilter, &g);
+
+    for pass in [
+        ConvPass::Forward,
+        ConvPass::BackwardData,
+        ConvPass::BackwardFilter,
+    ] {
+        let mut variants = vec![ConvLoads::Scalar];
+        if ConvLoads::best(pass, &g) == ConvLoads::Vec4 {
+            variants.push(ConvLoads::Vec4);
+        }
+        for loads in variants {
+            let what = format!("{pass:?} {loads:?} {what}");
+            match pass {
+                ConvPass::Forward => {
+                    // Into channels [2, 2 + filters) of a wider tensor, with ReLU; the
+                    // channels around the slice must stay as they were.
+                    let total = filters + 5;
+                    let pixels = g.output_pixels();
+                    let around = vec![-7.0; pixels * total];
+                    let y_t = gpu
+                        .tensor("y", &[batch, g.out_height, g.out_width, total], &around)
+                        .unwrap();
+                    let slice = ChannelSlice {
+                        tensor: &y_t,
+                        offset: 2,
+                        channels: filters,
+                    };
+                    let d = conv2d_forward(gpu, "conv", &g, &x_t, &w_t, &b_t, true, slice, loads)
+                        .unwrap();
+                    gpu.run([&d]).unwrap();
+                    let got = gpu.read_f32(&y_t).unwrap();
+                    let mut want = around.clone();
+                    for p in 0..pixels {
+                        for f in 0..filters {
+                            want[p * total + 2 + f] = y_want[p * filters + f].max(0.0);
+                        }
+                    }
+                    assert_close(&what, &got, &want, 1e-4, tolerance(k_forward));
+                }
+                ConvPass::BackwardData => {
+                    for accumulate in [false, true] {
+                        let dims = [batch, shape[0], shape[1], shape[2]];
+                        let dx_t = gpu.tensor("dx", &dims, &prior).unwrap();
+                        let d = conv2d_backward_data(
+                            gpu, "dx", &g, &dz_t, &w_t, &dx_t, accumulate, loads,
+                        )
+                        .unwrap();
+                        gpu.run([&d]).unwrap();
+                        let want: Vec<f32> = if accumulate {
+                            dx_want.iter().zip(&prior).map(|(a, b)| a + b).collect()
+                        } else {
+                            dx_want.clone()
+                        };
+                        let what = format!("{what} accumulate {accumulate}");
+                        let got = gpu.read_f32(&dx_t).unwrap();
+                        assert_close(&what, &got, &want, 1e-4, tolerance(k_data));
+                    }
+                }
+                ConvPass::BackwardFilter => {
+                    let dw_t = gpu
+                        .zeros("dw", &[kernel, kernel, shape[2], filters])
+                        .unwrap();
+                    let d =
+                        conv2d_backward_filter(gpu, "dw", &g, &x_t, &dz_t, &dw_t, loads).unwrap();
+                    gpu.run([&d]).unwrap();
+                    let got = gpu.read_f32(&dw_t).unwrap();
+                    assert_close(&what, &got, &dw_want, 1e-4, tolerance(k_filter));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn conv2d_forward_and_backward_agree_with_the_reference() {
+    let Some(gpu) = gpu() else { return };
+    for (i, case) in CASES.into_iter().enumerate() {
+        check_case(gpu, case, 100 + i as u64);
+    }
+}
+
+#[test]
+fn vec4_loads_are_chosen_where_the_channels_allow_them() {
+    let g = |c, f| WindowGeometry::new(2, [8, 8, c], f, 3, 1, Padding::Same);
+    assert_eq!(
+        ConvLoads::best(ConvPass::Forward, &g(3, 64)),
+        ConvLoads::Scalar
+    );
+    assert_eq!(
+        ConvLoads::best(ConvPass::Forward, &g(64, 64)),
+        ConvLoads::Vec4
+    );
+    assert_eq!(
+        ConvLoads::best(ConvPass::Forward, &g(64, 12)),
+        ConvLoads::Scalar
+    );
+    assert_eq!(
+        ConvLoads::best(ConvPass::BackwardData, &g(3, 12)),
+        ConvLoads::Vec4
+    );
+    assert_eq!(
+        ConvLoads::best(ConvPass::BackwardFilter, &g(96, 32)),
+        ConvLoads::Vec4
+    );
+    // Every layer of the paper's convolutional models past the first gets 16-byte loads.
+    assert_eq!(
+        ConvLoads::best(ConvPass::BackwardFilter, &g(80, 80)),
+        ConvLoads::Vec4
+    );
+}
