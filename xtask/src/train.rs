@@ -4,12 +4,13 @@ use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use shatter::{Progress, TrainConfig, run_training, write_json_atomic};
+use shatter_nn::ModelKind;
 
 use crate::BadInput;
 
 #[derive(Args)]
 pub struct TrainArgs {
-    /// mlp1x512 or mlp3x512.
+    /// mlp1x512, mlp3x512, alexnet, inception or inception-nobn.
     #[arg(long, default_value = "mlp1x512")]
     pub model: String,
     /// fashion-mnist-mini (bundled), fashion-mnist, mnist, cifar10, or folder:PATH (PATH/train/<class>/ and PATH/test/<class>/ images).
@@ -21,6 +22,9 @@ pub struct TrainArgs {
     /// Keep only the first N training images.
     #[arg(long)]
     pub subset: Option<usize>,
+    /// Keep only the first N test images (a faster, noisier evaluation).
+    #[arg(long)]
+    pub test_subset: Option<usize>,
     /// Epoch budget; the run stops earlier once training accuracy reaches --fit-threshold.
     #[arg(long, default_value_t = 100)]
     pub epochs: usize,
@@ -32,8 +36,9 @@ pub struct TrainArgs {
     pub data_seed: Option<u64>,
     #[arg(long, default_value_t = 128)]
     pub batch_size: usize,
-    #[arg(long, allow_negative_numbers = true, default_value_t = 0.01)]
-    pub lr: f64,
+    /// Initial learning rate (default: the paper's for the model, 0.1 for the Inceptions, 0.01 otherwise).
+    #[arg(long, allow_negative_numbers = true)]
+    pub lr: Option<f64>,
     #[arg(long, allow_negative_numbers = true, default_value_t = 0.9)]
     pub momentum: f64,
     /// Learning-rate factor per decay period.
@@ -79,11 +84,17 @@ impl TrainArgs {
             dataset: self.dataset.clone(),
             corrupt: self.corrupt.clone(),
             subset: self.subset,
+            test_subset: self.test_subset,
             epochs: self.epochs,
             seed: self.seed,
             data_seed: self.data_seed.unwrap_or(self.seed),
             batch_size: self.batch_size,
-            lr: self.lr,
+            lr: self.lr.unwrap_or_else(|| {
+                // An unknown model is reported by validate(); any rate will do until then.
+                self.model
+                    .parse::<ModelKind>()
+                    .map_or(0.01, ModelKind::paper_learning_rate)
+            }),
             momentum: self.momentum,
             lr_decay: self.lr_decay,
             lr_decay_images,

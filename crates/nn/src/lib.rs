@@ -40,7 +40,7 @@ pub use layers::{LayerSpec, forward_flops_per_image, output_shape, parameter_cou
 pub use loss::softmax_xent;
 pub use lrn::{lrn_backward, lrn_forward};
 pub use model::ModelKind;
-pub use network::{BuiltLayer, Network};
+pub use network::{BuiltLayer, Network, NetworkShape};
 pub use optimizer::{LrSchedule, SgdConfig, sgd_momentum};
 pub use parameter::Parameter;
 pub use pool::{max_pool_backward, max_pool_forward, mean_pool_backward, mean_pool_forward};

@@ -40,6 +40,16 @@ impl ModelKind {
         }
     }
 
+    /// The paper's initial learning rate: 0.1 for the small Inception, 0.01 for the small
+    /// AlexNet and the MLPs (PAPER.md). The paper gives no separate rate for the Inception
+    /// without batch norm; shatter uses the Inception's.
+    pub fn paper_learning_rate(self) -> f64 {
+        match self {
+            Self::Inception | Self::InceptionNoBn => 0.1,
+            _ => 0.01,
+        }
+    }
+
     /// The layers, input to logits.
     pub fn layers(self) -> Vec<LayerSpec> {
         match self {

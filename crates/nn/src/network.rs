@@ -27,6 +27,15 @@ use crate::reduce::column_sum;
 use crate::slice::ChannelSlice;
 use crate::slice_relu::relu_backward_slice;
 
+/// What a network is built for: one image's [channels, height, width], the classes, and
+/// the batch size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NetworkShape {
+    pub input: [usize; 3],
+    pub classes: usize,
+    pub batch: usize,
+}
+
 /// One built layer: its dispatches, parameters and the work it does per step.
 pub struct BuiltLayer {
     pub name: String,
@@ -61,7 +70,8 @@ struct SliceTarget {
 }
 
 pub struct Network {
-    pub kind: ModelKind,
+    /// The model's name (a zoo name, or what a test calls its own layers).
+    pub name: String,
     pub batch: usize,
     /// [channels, height, width] of one input image.
     pub input_shape: [usize; 3],
@@ -103,6 +113,28 @@ impl Network {
         seed: u64,
         cursor: &shatter_gpu::wgpu::Buffer,
     ) -> Result<Self, GpuError> {
+        let shape = NetworkShape {
+            input: input_shape,
+            classes,
+            batch,
+        };
+        Self::from_layers(gpu, kind.name(), &kind.layers(), shape, seed, cursor)
+    }
+
+    /// Build any layer description (see [`Network::build`]); it must end in logits.
+    pub fn from_layers(
+        gpu: &Gpu,
+        name: &str,
+        specs: &[LayerSpec],
+        shape: NetworkShape,
+        seed: u64,
+        cursor: &shatter_gpu::wgpu::Buffer,
+    ) -> Result<Self, GpuError> {
+        let NetworkShape {
+            input: input_shape,
+            classes,
+            batch,
+        } = shape;
         let [c, h, w] = input_shape;
         let input = Arc::new(gpu.zeros("input", &[batch, h, w, c])?);
         let labels = gpu.u32_buffer("labels", &vec![0; batch])?;
@@ -117,16 +149,15 @@ impl Network {
             modules: 0,
             prefix: String::new(),
         };
-        let specs = kind.layers();
         let start = Activation {
             value: input.clone(),
             grad: None,
             shape: [h, w, c],
         };
-        let logits = builder.sequence(&specs, start, None, false)?;
-        assert_eq!(logits.shape, [1, 1, classes], "{kind} must end in logits");
+        let logits = builder.sequence(specs, start, None, false)?;
+        assert_eq!(logits.shape, [1, 1, classes], "{name} must end in logits");
         Ok(Self {
-            kind,
+            name: name.to_owned(),
             batch,
             input_shape,
             classes,
@@ -135,7 +166,7 @@ impl Network {
             labels,
             layers: builder.layers,
             logits,
-            parameters: parameter_counts(&specs, [h, w, c], classes),
+            parameters: parameter_counts(specs, [h, w, c], classes),
         })
     }
 

@@ -19,6 +19,9 @@ pub struct TrainConfig {
     pub corrupt: String,
     /// Keep only the first N training images.
     pub subset: Option<usize>,
+    /// Keep only the first N test images (faster evaluation on slow adapters).
+    #[serde(default)]
+    pub test_subset: Option<usize>,
     /// Epoch budget.
     pub epochs: usize,
     /// Seed of the weights and the epoch order.
@@ -52,6 +55,7 @@ impl Default for TrainConfig {
             dataset: "fashion-mnist-mini".into(),
             corrupt: "none".into(),
             subset: None,
+            test_subset: None,
             epochs: 100,
             seed: 1,
             data_seed: 1,
@@ -122,6 +126,9 @@ impl TrainConfig {
         }
         if self.subset == Some(0) {
             return fail("subset must be at least 1 image (got 0)".into());
+        }
+        if self.test_subset == Some(0) {
+            return fail("test-subset must be at least 1 image (got 0)".into());
         }
         Ok(())
     }

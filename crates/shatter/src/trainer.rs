@@ -355,6 +355,9 @@ pub fn run_training(
     if let Some(n) = config.subset {
         dataset.subset_train(n)?;
     }
+    if let Some(n) = config.test_subset {
+        dataset.subset_test(n)?;
+    }
     let report = apply_corruption(&mut dataset, &corruption, config.data_seed);
     let train_images = dataset.train.labels.len();
     let schedule = LrSchedule {
