@@ -13,7 +13,7 @@
 
 use shatter_gpu::Gpu;
 use shatter_nn::reference::LrnParams;
-use shatter_nn::{LayerSpec, Network, NetworkShape, StepCursor};
+use shatter_nn::{ConvInit, LayerSpec, Network, NetworkShape, StepCursor, WeightInit};
 use shatter_tests::{gpu, random_values, rng};
 
 const H: f32 = 1e-3;
@@ -77,8 +77,12 @@ fn network_backward_matches_finite_differences_of_the_loss() {
         classes,
         batch,
     };
+    let init = WeightInit {
+        seed: 5,
+        conv: ConvInit::He,
+    };
     let net =
-        Network::from_layers(gpu, "every-layer", &layers(), shape, 5, &cursor.buffer).unwrap();
+        Network::from_layers(gpu, "every-layer", &layers(), shape, init, &cursor.buffer).unwrap();
     let mut r = rng(400);
     gpu.write_f32(&net.input, &random_values(&mut r, net.input.len()));
     gpu.write_u32(&net.labels, 0, &[1, 4, 0]);

@@ -7,9 +7,9 @@ use anyhow::Result;
 use clap::Args;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use shatter::Trainer;
+use shatter::{InputCrop, Trainer};
 use shatter_data::{Dataset, Split};
-use shatter_nn::{LrSchedule, ModelKind, SgdConfig};
+use shatter_nn::{ConvInit, LrSchedule, ModelKind, SgdConfig, WeightInit};
 
 use crate::BadInput;
 
@@ -20,9 +20,10 @@ pub struct BenchArgs {
     models: Vec<String>,
     #[arg(long, default_value_t = 128)]
     batch_size: usize,
-    /// Timed steps per model (after one untimed warm-up epoch of the same length).
-    #[arg(long, default_value_t = 20)]
-    steps: usize,
+    /// Timed steps per model (after one untimed warm-up epoch of the same length). Default:
+    /// 20, or on CPU adapters 8 for alexnet and 3 for the Inceptions (about 25 s an epoch).
+    #[arg(long)]
+    steps: Option<usize>,
     /// One JSON object per line instead of text.
     #[arg(long)]
     json: bool,
@@ -31,6 +32,10 @@ pub struct BenchArgs {
     /// Also time each kernel of a training step alone (repeated dispatch; median of trials).
     #[arg(long)]
     profile: bool,
+    /// Also time each layer's forward and backward alone, with their GFLOP/s (repeated
+    /// dispatch; median of trials).
+    #[arg(long)]
+    layers: bool,
     /// Also time the GEMM kernels alone (512x512x512 and the MLP's training shapes), every variant.
     #[arg(long)]
     gemm: bool,
@@ -66,15 +71,13 @@ pub fn run(args: BenchArgs) -> Result<()> {
             .map(|m| m.parse().map_err(BadInput))
             .collect::<Result<_, _>>()?
     };
-    if args.steps == 0 || args.batch_size == 0 {
+    if args.steps == Some(0) || args.batch_size == 0 {
         return Err(BadInput("--steps and --batch-size must be at least 1".into()).into());
     }
     let gpu = shatter_gpu::Gpu::new(args.adapter.as_deref())?;
     if !args.json {
         println!("adapter: {}", gpu.adapter().describe());
     }
-    let images = args.steps * args.batch_size;
-    let dataset = synthetic(images);
     let sgd = SgdConfig {
         schedule: LrSchedule {
             lr0: 0.01,
@@ -89,10 +92,31 @@ pub fn run(args: BenchArgs) -> Result<()> {
         bench_gemm(&gpu, args.json)?;
     }
     for model in models {
+        let steps = args.steps.unwrap_or(match model {
+            ModelKind::Alexnet if gpu.is_cpu() => 8,
+            ModelKind::Inception | ModelKind::InceptionNoBn if gpu.is_cpu() => 3,
+            _ => 20,
+        });
+        let images = steps * args.batch_size;
+        let dataset = synthetic(images);
         let built = Instant::now();
-        let trainer = Trainer::build(&gpu, &dataset, model, args.batch_size, 1, &sgd, false)?;
+        let trainer = Trainer::build(
+            &gpu,
+            &dataset,
+            model,
+            args.batch_size,
+            WeightInit {
+                seed: 1,
+                conv: ConvInit::He,
+            },
+            &sgd,
+            InputCrop::PAPER,
+        )?;
         if args.profile {
             profile_step(&gpu, &trainer, model, args.json)?;
+        }
+        if args.layers {
+            profile_layers(&gpu, &trainer, model, args.json)?;
         }
         let order: Vec<u32> = (0..images as u32).collect();
         // The first epoch includes pipeline compilation in the driver: time it apart.
@@ -109,19 +133,20 @@ pub fn run(args: BenchArgs) -> Result<()> {
         let seconds = trials[1];
         let images_per_second = images as f64 / seconds;
         let gflops =
-            trainer.network.training_flops_per_step() as f64 * args.steps as f64 / seconds / 1e9;
+            trainer.network.training_flops_per_step() as f64 * steps as f64 / seconds / 1e9;
         let adapter = gpu.adapter();
         if args.json {
             let line = serde_json::json!({
                 "workload": format!("{}-train", model.name()),
                 "model": model.name(),
                 "parameters": trainer.network.parameter_count(),
+                "batch_norm_parameters": trainer.network.batch_norm_parameter_count(),
                 "batch_size": args.batch_size,
                 "input": [3, 28, 28],
-                "steps": args.steps,
+                "steps": steps,
                 "images_per_second": images_per_second,
                 "gflops": gflops,
-                "step_ms": seconds * 1e3 / args.steps as f64,
+                "step_ms": seconds * 1e3 / steps as f64,
                 "first_epoch_seconds": first_epoch,
                 "gemm_variant": trainer.network.variant.name(),
                 "adapter": adapter.name,
@@ -136,9 +161,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 trainer.network.parameter_count(),
                 images_per_second,
                 gflops,
-                seconds * 1e3 / args.steps as f64,
+                seconds * 1e3 / steps as f64,
                 trainer.network.variant.name(),
-                args.steps,
+                steps,
                 first_epoch
             );
         }
@@ -213,15 +238,7 @@ fn profile_step(
     gpu.run(step.iter().copied())?;
     let mut total = 0.0;
     for d in &step {
-        let mut trials: Vec<f64> = (0..5)
-            .map(|_| {
-                let start = Instant::now();
-                gpu.run(std::iter::repeat_n(*d, 4))
-                    .map(|()| start.elapsed().as_secs_f64() / 4.0)
-            })
-            .collect::<Result<_, _>>()?;
-        trials.sort_by(f64::total_cmp);
-        let ms = trials[2] * 1e3;
+        let ms = time_dispatches(gpu, &[*d], 4)? * 1e3;
         total += ms;
         if json {
             println!(
@@ -236,6 +253,88 @@ fn profile_step(
         println!(
             "  {:<28} {total:>8.3} ms (kernels one at a time, each with a submit's overhead)",
             "sum"
+        );
+    }
+    Ok(())
+}
+
+/// Median seconds of `dispatches` run `reps` times per submit over five submits.
+fn time_dispatches(
+    gpu: &shatter_gpu::Gpu,
+    dispatches: &[&shatter_gpu::Dispatch],
+    reps: usize,
+) -> Result<f64> {
+    gpu.run(dispatches.iter().copied())?;
+    let mut trials: Vec<f64> = (0..5)
+        .map(|_| {
+            let start = Instant::now();
+            let all = (0..reps).flat_map(|_| dispatches.iter().copied());
+            gpu.run(all)
+                .map(|()| start.elapsed().as_secs_f64() / reps as f64)
+        })
+        .collect::<Result<_, _>>()?;
+    trials.sort_by(f64::total_cmp);
+    Ok(trials[2])
+}
+
+/// Each layer's forward and backward timed alone, with the GFLOP/s of its conv or dense
+/// products (pooling, normalization and elementwise layers show time only).
+fn profile_layers(
+    gpu: &shatter_gpu::Gpu,
+    trainer: &Trainer,
+    model: ModelKind,
+    json: bool,
+) -> Result<()> {
+    // One whole step first, so every buffer holds the values of a real step.
+    gpu.run(trainer.train_step())?;
+    let gflops = |flops: u64, seconds: f64| flops as f64 / seconds / 1e9;
+    let (mut forward_total, mut backward_total) = (0.0, 0.0);
+    for layer in &trainer.network.layers {
+        let forward: Vec<_> = layer.forward.iter().collect();
+        let backward: Vec<_> = layer.backward.iter().collect();
+        let f = time_dispatches(gpu, &forward, 3)?;
+        let b = if backward.is_empty() {
+            0.0
+        } else {
+            time_dispatches(gpu, &backward, 3)?
+        };
+        forward_total += f;
+        backward_total += b;
+        if json {
+            let line = serde_json::json!({
+                "workload": format!("{}-layer", model.name()),
+                "layer": layer.name,
+                "forward_ms": f * 1e3,
+                "backward_ms": b * 1e3,
+                "forward_gflops": gflops(layer.forward_flops, f),
+                "backward_gflops": if b > 0.0 { gflops(layer.backward_flops, b) } else { 0.0 },
+                "adapter": gpu.adapter().name,
+            });
+            println!("{line}");
+        } else {
+            let rate = |flops: u64, s: f64| {
+                if flops == 0 || s == 0.0 {
+                    String::from("      -")
+                } else {
+                    format!("{:>7.2}", gflops(flops, s))
+                }
+            };
+            println!(
+                "  {:<22} forward {:>9.3} ms {} GFLOP/s   backward {:>9.3} ms {} GFLOP/s",
+                layer.name,
+                f * 1e3,
+                rate(layer.forward_flops, f),
+                b * 1e3,
+                rate(layer.backward_flops, b),
+            );
+        }
+    }
+    if !json {
+        println!(
+            "  {:<22} forward {:>9.3} ms                 backward {:>9.3} ms (layers one at a time)",
+            "sum",
+            forward_total * 1e3,
+            backward_total * 1e3
         );
     }
     Ok(())

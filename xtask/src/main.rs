@@ -27,7 +27,7 @@ enum Command {
     /// List the GPU adapters this machine offers (honours WGPU_BACKEND) and the one shatter would choose.
     Adapters,
     /// Train one model on one (possibly randomized) dataset and write <out>/run.json.
-    Train(train::TrainArgs),
+    Train(Box<train::TrainArgs>),
     /// Measure training-step speed (images/s, GFLOP/s) on synthetic 3x28x28 data.
     Bench(bench::BenchArgs),
     /// Fetch a dataset (cifar10, fashion-mnist, mnist) into the data directory, verified.
@@ -44,7 +44,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Adapters => adapters::run(),
-        Command::Train(args) => train::run(args),
+        Command::Train(args) => train::run(*args),
         Command::Bench(args) => bench::run(args),
         Command::MakeMini(args) => make_mini::run(args),
         Command::Download(args) => download_command::run(args),

@@ -55,6 +55,12 @@ pub struct TrainArgs {
     /// Crop training images at random offsets instead of the centre (28x28 of CIFAR-10's 32x32).
     #[arg(long)]
     pub random_crop: bool,
+    /// Side of the square crop the network sees; images no larger stay whole.
+    #[arg(long, default_value_t = 28)]
+    pub crop: usize,
+    /// Conv filter initialization: he (He-uniform, the default) or glorot (Glorot-uniform).
+    #[arg(long, default_value = "he")]
+    pub conv_init: String,
     /// Training accuracy that counts as a fit (stops the run).
     #[arg(long, allow_negative_numbers = true, default_value_t = 1.0)]
     pub fit_threshold: f64,
@@ -101,6 +107,8 @@ impl TrainArgs {
             lr_staircase: !self.lr_smooth,
             weight_decay: self.weight_decay,
             random_crop: self.random_crop,
+            crop: self.crop,
+            conv_init: self.conv_init.clone(),
             fit_threshold: self.fit_threshold,
         };
         config.validate()?;
@@ -127,11 +135,17 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let record = run_training(&gpu, &config, &data_dir, &mut |event| match event {
         Progress::Started {
             parameters,
+            batch_norm_parameters,
             steps_per_epoch,
         } => {
+            let extra = if batch_norm_parameters > 0 {
+                format!(" (+ {batch_norm_parameters} batch-norm scales and shifts)")
+            } else {
+                String::new()
+            };
             bar.suspend(|| {
                 println!(
-                    "{} on {} ({}): {parameters} parameters, {steps_per_epoch} steps per epoch",
+                    "{} on {} ({}): {parameters} parameters{extra}, {steps_per_epoch} steps per epoch",
                     config.model, config.dataset, config.corrupt
                 )
             });

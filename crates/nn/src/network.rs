@@ -15,7 +15,7 @@ use crate::conv2d::{
 };
 use crate::dense::Dense;
 use crate::gemm::GemmVariant;
-use crate::init::{glorot_uniform, glorot_uniform_filter};
+use crate::init::{ConvInit, conv_filter_init, glorot_uniform};
 use crate::layers::{LayerSpec, output_shape, parameter_counts, sequence_output_shape};
 use crate::loss::softmax_xent;
 use crate::lrn::{lrn_backward, lrn_forward};
@@ -34,6 +34,13 @@ pub struct NetworkShape {
     pub input: [usize; 3],
     pub classes: usize,
     pub batch: usize,
+}
+
+/// How a network's weights are drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WeightInit {
+    pub seed: u64,
+    pub conv: ConvInit,
 }
 
 /// One built layer: its dispatches, parameters and the work it does per step.
@@ -95,6 +102,7 @@ struct Builder<'a> {
     variant: GemmVariant,
     cursor: &'a shatter_gpu::wgpu::Buffer,
     rng: ChaCha8Rng,
+    conv_init: ConvInit,
     layers: Vec<BuiltLayer>,
     modules: usize,
     prefix: String,
@@ -102,7 +110,7 @@ struct Builder<'a> {
 
 impl Network {
     /// Build `kind` for `batch` images of `input_shape` ([channels, height, width]), with
-    /// weights drawn from `seed`. `cursor` is the training pass's step cursor, whose
+    /// weights drawn as `init` says. `cursor` is the training pass's step cursor, whose
     /// `rows` batch normalization averages over.
     pub fn build(
         gpu: &Gpu,
@@ -110,7 +118,7 @@ impl Network {
         input_shape: [usize; 3],
         classes: usize,
         batch: usize,
-        seed: u64,
+        init: WeightInit,
         cursor: &shatter_gpu::wgpu::Buffer,
     ) -> Result<Self, GpuError> {
         let shape = NetworkShape {
@@ -118,7 +126,7 @@ impl Network {
             classes,
             batch,
         };
-        Self::from_layers(gpu, kind.name(), &kind.layers(), shape, seed, cursor)
+        Self::from_layers(gpu, kind.name(), &kind.layers(), shape, init, cursor)
     }
 
     /// Build any layer description (see [`Network::build`]); it must end in logits.
@@ -127,7 +135,7 @@ impl Network {
         name: &str,
         specs: &[LayerSpec],
         shape: NetworkShape,
-        seed: u64,
+        init: WeightInit,
         cursor: &shatter_gpu::wgpu::Buffer,
     ) -> Result<Self, GpuError> {
         let NetworkShape {
@@ -144,7 +152,8 @@ impl Network {
             classes,
             variant: GemmVariant::for_adapter(gpu),
             cursor,
-            rng: ChaCha8Rng::seed_from_u64(seed),
+            rng: ChaCha8Rng::seed_from_u64(init.seed),
+            conv_init: init.conv,
             layers: Vec::new(),
             modules: 0,
             prefix: String::new(),
@@ -370,7 +379,13 @@ impl Builder<'_> {
             .expect("a conv layer");
         let filters = g.out_channels;
         let kernel = g.window_height;
-        let init = glorot_uniform_filter(&mut self.rng, kernel, g.in_channels, filters);
+        let init = conv_filter_init(
+            &mut self.rng,
+            self.conv_init,
+            kernel,
+            g.in_channels,
+            filters,
+        );
         let filter = Parameter::new(
             gpu,
             &format!("{name}.filter"),

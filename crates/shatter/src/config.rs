@@ -43,8 +43,23 @@ pub struct TrainConfig {
     /// images) instead of the centre; evaluation always crops the centre.
     #[serde(default)]
     pub random_crop: bool,
+    /// Side of the square crop the network sees (the paper: 28 of CIFAR-10's 32); images
+    /// no larger stay whole.
+    #[serde(default = "paper_crop")]
+    pub crop: usize,
+    /// How conv filters are drawn: `he` (default) or `glorot`; dense layers are Glorot.
+    #[serde(default = "default_conv_init")]
+    pub conv_init: String,
     /// Training accuracy (0..1] that counts as fitting the data; the run stops there.
     pub fit_threshold: f64,
+}
+
+fn paper_crop() -> usize {
+    28
+}
+
+fn default_conv_init() -> String {
+    "he".into()
 }
 
 impl Default for TrainConfig {
@@ -67,6 +82,8 @@ impl Default for TrainConfig {
             lr_staircase: true,
             weight_decay: 0.0,
             random_crop: false,
+            crop: 28,
+            conv_init: default_conv_init(),
             fit_threshold: 1.0,
         }
     }
@@ -126,6 +143,12 @@ impl TrainConfig {
         }
         if self.subset == Some(0) {
             return fail("subset must be at least 1 image (got 0)".into());
+        }
+        if let Err(e) = self.conv_init.parse::<shatter_nn::ConvInit>() {
+            return fail(e);
+        }
+        if self.crop == 0 {
+            return fail("crop must be at least 1 pixel (got 0)".into());
         }
         if self.test_subset == Some(0) {
             return fail("test-subset must be at least 1 image (got 0)".into());

@@ -14,4 +14,4 @@ pub use config::{ConfigError, TrainConfig};
 pub use record::{EpochRecord, FitEpochs, RunRecord, write_json_atomic};
 pub use resident::ResidentSplit;
 pub use show_data::{CHANGED, KEPT, sample_grid};
-pub use trainer::{Progress, Trainer, run_training};
+pub use trainer::{InputCrop, Progress, Trainer, run_training};

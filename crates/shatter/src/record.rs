@@ -68,7 +68,11 @@ pub struct RunRecord {
     pub train_images: usize,
     pub test_images: usize,
     pub input_shape: [usize; 3],
+    /// Conv and dense weights and biases (the paper's count).
     pub parameters: usize,
+    /// Batch-norm scales and shifts, trained on top of `parameters`.
+    #[serde(default)]
+    pub batch_norm_parameters: usize,
     pub corruption: CorruptionRecord,
     pub epochs: Vec<EpochRecord>,
     /// Mean training loss of every step, in order.

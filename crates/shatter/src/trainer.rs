@@ -13,7 +13,8 @@ use rand_chacha::ChaCha8Rng;
 use shatter_data::{Corruption, Dataset, DatasetSpec, apply_corruption, load_spec};
 use shatter_gpu::{Dispatch, Gpu, Readback, Tensor, U32Buffer};
 use shatter_nn::{
-    CursorPass, LrSchedule, ModelKind, Network, SgdConfig, StepCursor, cursor_dispatches,
+    CursorPass, LrSchedule, ModelKind, Network, SgdConfig, StepCursor, WeightInit,
+    cursor_dispatches,
 };
 
 use crate::batch::{BatchShape, gather_batch};
@@ -25,10 +26,30 @@ use crate::resident::ResidentSplit;
 /// progress is reported often.
 const STEPS_PER_SUBMIT: usize = 8;
 
+/// What part of each image the network sees: a `size` x `size` crop (images smaller than
+/// that stay whole), at the centre, or for training batches at a random offset per
+/// sample when `random` (evaluation always crops the centre).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InputCrop {
+    pub size: usize,
+    pub random: bool,
+}
+
+impl InputCrop {
+    /// The paper's 28x28 centre crop.
+    pub const PAPER: InputCrop = InputCrop {
+        size: 28,
+        random: false,
+    };
+}
+
 /// What the trainer tells its caller while it runs.
 pub enum Progress<'a> {
     Started {
+        /// As the paper counts: conv and dense weights and biases.
         parameters: usize,
+        /// Batch-norm scales and shifts, trained but not in `parameters`.
+        batch_norm_parameters: usize,
         steps_per_epoch: usize,
     },
     Steps {
@@ -64,30 +85,29 @@ pub struct Trainer<'g> {
 
 impl<'g> Trainer<'g> {
     /// Upload `dataset` and build `model` with every buffer and dispatch training needs.
-    /// With `random_crop`, training batches are cropped at random offsets (evaluation
-    /// always crops the centre).
+    /// The network sees `crop` of each image (see [`InputCrop`]).
     pub fn build(
         gpu: &'g Gpu,
         dataset: &Dataset,
         model: ModelKind,
         batch: usize,
-        seed: u64,
+        init: WeightInit,
         sgd: &SgdConfig,
-        random_crop: bool,
+        crop: InputCrop,
     ) -> Result<Self> {
-        let crop = dataset.height.min(28);
+        let seed = init.seed;
         let shape = BatchShape {
             batch,
             channels: dataset.channels,
             height: dataset.height,
             width: dataset.width,
-            crop_height: crop,
-            crop_width: dataset.width.min(28),
+            crop_height: dataset.height.min(crop.size),
+            crop_width: dataset.width.min(crop.size),
             random_crop: None,
         };
         // Its own stream of the run's seed, like the epoch order.
         let train_shape = BatchShape {
-            random_crop: random_crop.then_some((seed ^ 0x6372_6f70) as u32),
+            random_crop: crop.random.then_some((seed ^ 0x6372_6f70) as u32),
             ..shape
         };
         let values = dataset.image_bytes();
@@ -102,7 +122,7 @@ impl<'g> Trainer<'g> {
             [shape.channels, shape.crop_height, shape.crop_width],
             dataset.classes,
             batch,
-            seed,
+            init,
             &train_cursor,
         )?;
         let identity: Vec<u32> = (0..train_split.images as u32).collect();
@@ -376,12 +396,19 @@ pub fn run_training(
         &dataset,
         model,
         config.batch_size,
-        config.seed,
+        WeightInit {
+            seed: config.seed,
+            conv: config.conv_init.parse().map_err(crate::ConfigError)?,
+        },
         &sgd,
-        config.random_crop,
+        InputCrop {
+            size: config.crop,
+            random: config.random_crop,
+        },
     )?;
     progress(Progress::Started {
         parameters: trainer.network.parameter_count(),
+        batch_norm_parameters: trainer.network.batch_norm_parameter_count(),
         steps_per_epoch: trainer.steps_per_epoch(),
     });
 
@@ -476,6 +503,7 @@ pub fn run_training(
         test_images: dataset.test.labels.len(),
         input_shape: trainer.network.input_shape,
         parameters: trainer.network.parameter_count(),
+        batch_norm_parameters: trainer.network.batch_norm_parameter_count(),
         corruption: CorruptionRecord {
             mode: report.mode.clone(),
             data_seed: report.data_seed,
