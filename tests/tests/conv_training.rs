@@ -122,3 +122,34 @@ fn inception_without_batch_norm_fits_random_labels() {
     });
     assert_eq!(run.batch_norm_parameters, 0);
 }
+
+/// Batch norm's reductions, the pooling backward's gather and every other kernel sum in a
+/// fixed order, so a conv model's run repeats bit for bit on one adapter.
+#[test]
+fn inception_runs_repeat_bit_for_bit() {
+    let Some(gpu) = gpu() else { return };
+    let config = TrainConfig {
+        model: "inception".into(),
+        subset: Some(64),
+        test_subset: Some(32),
+        crop: 8,
+        batch_size: 32,
+        lr: 0.1,
+        epochs: 2,
+        ..TrainConfig::default()
+    };
+    let run = || {
+        run_training(gpu, &config, std::path::Path::new("unused"), &mut |_| {})
+            .expect("training runs")
+    };
+    let (a, b) = (run(), run());
+    assert_eq!(a.step_losses, b.step_losses);
+    assert_eq!(a.step_losses.len(), 4);
+    let accuracies = |r: &RunRecord| -> Vec<(f64, f64)> {
+        r.epochs
+            .iter()
+            .map(|e| (e.train_accuracy, e.test_accuracy))
+            .collect()
+    };
+    assert_eq!(accuracies(&a), accuracies(&b));
+}
