@@ -92,6 +92,23 @@ impl BatchNorm {
         )
     }
 
+    /// The bindings of shaders/batch_norm.wgsl, shared by its entry points.
+    fn forward_bindings<'a>(
+        &'a self,
+        shape: &'a shatter_gpu::wgpu::Buffer,
+        t: &NormTensors<'a>,
+    ) -> [Binding<'a>; 7] {
+        [
+            Binding::uniform(shape),
+            Binding::read(t.cursor),
+            Binding::read(&t.z.buffer),
+            Binding::read(&t.affine.value.buffer),
+            Binding::write(&self.stats.buffer),
+            Binding::write(&self.running.buffer),
+            Binding::write(&t.y.tensor.buffer),
+        ]
+    }
+
     fn relu_flag(t: &NormTensors<'_>) -> f64 {
         if t.relu { 1.0 } else { 0.0 }
     }
@@ -104,15 +121,7 @@ impl BatchNorm {
         t: NormTensors<'_>,
     ) -> Result<Vec<Dispatch>, GpuError> {
         let shape = self.shape(gpu, label, &t);
-        let bindings = [
-            Binding::uniform(&shape),
-            Binding::read(t.cursor),
-            Binding::read(&t.z.buffer),
-            Binding::read(&t.affine.value.buffer),
-            Binding::write(&self.stats.buffer),
-            Binding::write(&self.running.buffer),
-            Binding::write(&t.y.tensor.buffer),
-        ];
+        let bindings = self.forward_bindings(&shape, &t);
         let relu = Self::relu_flag(&t);
         Ok(vec![
             gpu.dispatch(
@@ -143,15 +152,7 @@ impl BatchNorm {
             &Kernel::new("batch_norm", "batch_norm_apply")
                 .with("RELU", Self::relu_flag(&t))
                 .with("EVAL", 1.0),
-            &[
-                Binding::uniform(&shape),
-                Binding::read(t.cursor),
-                Binding::read(&t.z.buffer),
-                Binding::read(&t.affine.value.buffer),
-                Binding::write(&self.stats.buffer),
-                Binding::write(&self.running.buffer),
-                Binding::write(&t.y.tensor.buffer),
-            ],
+            &self.forward_bindings(&shape, &t),
             workgroups_for(t.z.len(), 256),
         )
     }

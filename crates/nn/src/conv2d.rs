@@ -153,14 +153,9 @@ fn conv_dispatch(
             _pad: [0; 3],
         },
     );
-    let placeholder;
-    let bias_buffer = match bias {
-        Some(t) => &t.buffer,
-        None => {
-            placeholder = gpu.zeros(&format!("{label}.no-bias"), &[1])?;
-            &placeholder.buffer
-        }
-    };
+    // Without a bias the kernel never reads binding 3, but the layout still has it: bind
+    // B there again (two read-only bindings of one buffer are allowed), so no buffer is made.
+    let bias_buffer = bias.map_or(&b.buffer, |t| &t.buffer);
     let blocks = m.div_ceil(8) * n.div_ceil(8);
     gpu.dispatch(
         label,

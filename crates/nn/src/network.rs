@@ -272,6 +272,27 @@ impl Builder<'_> {
         self.layers.push(layer);
     }
 
+    /// Add a layer without parameters or counted FLOPs (pooling, normalization), whose
+    /// forward is the same in training and evaluation.
+    fn push_parameterless(
+        &mut self,
+        name: String,
+        forward: Dispatch,
+        backward: Vec<Dispatch>,
+        scratch: Vec<Box<dyn Any>>,
+    ) {
+        self.push(BuiltLayer {
+            name,
+            forward: vec![forward.clone()],
+            forward_eval: vec![forward],
+            backward,
+            parameters: Vec::new(),
+            forward_flops: 0,
+            backward_flops: 0,
+            _scratch: scratch,
+        });
+    }
+
     /// A fresh activation of `shape` with its gradient.
     fn activation(&self, name: &str, shape: [usize; 3]) -> Result<Activation, GpuError> {
         let [h, w, c] = shape;
@@ -545,16 +566,7 @@ impl Builder<'_> {
                 accumulate,
             )?);
         }
-        self.push(BuiltLayer {
-            name,
-            forward: vec![forward.clone()],
-            forward_eval: vec![forward],
-            backward,
-            parameters: Vec::new(),
-            forward_flops: 0,
-            backward_flops: 0,
-            _scratch: vec![Box::new(argmax)],
-        });
+        self.push_parameterless(name, forward, backward, vec![Box::new(argmax)]);
         Ok(out)
     }
 
@@ -590,16 +602,7 @@ impl Builder<'_> {
                 dx,
             )?);
         }
-        self.push(BuiltLayer {
-            name,
-            forward: vec![forward.clone()],
-            forward_eval: vec![forward],
-            backward,
-            parameters: Vec::new(),
-            forward_flops: 0,
-            backward_flops: 0,
-            _scratch: vec![Box::new(scale)],
-        });
+        self.push_parameterless(name, forward, backward, vec![Box::new(scale)]);
         Ok(out)
     }
 
@@ -626,16 +629,7 @@ impl Builder<'_> {
                 dx,
             )?);
         }
-        self.push(BuiltLayer {
-            name,
-            forward: vec![forward.clone()],
-            forward_eval: vec![forward],
-            backward,
-            parameters: Vec::new(),
-            forward_flops: 0,
-            backward_flops: 0,
-            _scratch: Vec::new(),
-        });
+        self.push_parameterless(name, forward, backward, Vec::new());
         Ok(out)
     }
 
