@@ -1,6 +1,8 @@
 //! Shared helpers of shatter's cross-crate tests: the adapter every GPU test runs on,
 //! deterministic random data, and comparisons with a tolerance that say where they fail.
 
+pub mod fixtures;
+
 use std::sync::OnceLock;
 
 use rand::{Rng, SeedableRng};

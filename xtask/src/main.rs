@@ -5,7 +5,10 @@ mod adapters;
 mod bench;
 mod download_command;
 mod make_mini;
+mod rademacher;
+mod report_command;
 mod show_data;
+mod sweep;
 mod train;
 
 use std::process::ExitCode;
@@ -26,6 +29,12 @@ struct Cli {
 enum Command {
     /// List the GPU adapters this machine offers (honours WGPU_BACKEND) and the one shatter would choose.
     Adapters,
+    /// Run a grid of experiments (default: the quick preset) into <out>/runs/, then write the report.
+    Sweep(Box<sweep::SweepArgs>),
+    /// Rebuild the figures, Table 1 and report.md of a sweep's results folder.
+    Report(report_command::ReportArgs),
+    /// Estimate a model's empirical Rademacher complexity by fitting random signs (section 2.2).
+    Rademacher(Box<rademacher::RademacherArgs>),
     /// Train one model on one (possibly randomized) dataset and write <out>/run.json.
     Train(Box<train::TrainArgs>),
     /// Measure training-step speed (images/s, GFLOP/s) on synthetic 3x28x28 data.
@@ -44,6 +53,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Adapters => adapters::run(),
+        Command::Sweep(args) => sweep::run(*args),
+        Command::Report(args) => report_command::run(args),
+        Command::Rademacher(args) => rademacher::run(*args),
         Command::Train(args) => train::run(*args),
         Command::Bench(args) => bench::run(args),
         Command::MakeMini(args) => make_mini::run(args),

@@ -169,3 +169,55 @@ fn a_truncated_cifar_batch_is_one_line_naming_the_file_and_exit_2() {
         "{stderr}"
     );
 }
+
+#[test]
+fn bad_sweep_settings_are_one_line_and_exit_2() {
+    assert_bad_input(
+        &["sweep", "--shard", "3/2"],
+        "--shard '3/2': expected I/N with 1 <= I <= N, e.g. 2/4",
+    );
+    assert_bad_input(
+        &["sweep", "--preset", "huge"],
+        "unknown preset 'huge': expected one of quick, figure1, table1",
+    );
+    assert_bad_input(
+        &["sweep", "--only", "colour"],
+        "--only 'colour': expected KEY=VALUE, e.g. model=mlp1x512",
+    );
+    assert_bad_input(
+        &["sweep", "--jobs", "0"],
+        "--jobs must be at least 1 (got 0)",
+    );
+    assert_bad_input(
+        &["sweep", "--config", "no-such-sweep.toml"],
+        "no-such-sweep.toml: cannot read (No such file or directory (os error 2))",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mine.toml");
+    std::fs::write(
+        &file,
+        "[sweep]\nname = \"mine\"\ndataset = \"fashion-mnist-mini\"\nmodels = [\"mlp1x512\"]\n[train]\nlearning_rate = 0.1\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = xtask(&["sweep", "--config", file.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "error: {} (line 6): unknown field `learning_rate`, expected one of `epochs`, `lr`,",
+            file.display()
+        )),
+        "{stderr}"
+    );
+    assert_bad_input(
+        &["report", dir.path().to_str().unwrap()],
+        &format!(
+            "{}: no runs/ folder here; expected a results folder written by `cargo xtask sweep`",
+            dir.path().display()
+        ),
+    );
+    assert_bad_input(
+        &["rademacher", "--n", "0"],
+        "--n must be at least 1 (got 0)",
+    );
+}

@@ -42,7 +42,7 @@ pub(crate) fn instance() -> wgpu::Instance {
     wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env())
 }
 
-fn backends_tried() -> String {
+pub(crate) fn backends_tried() -> String {
     let backends = wgpu::Backends::from_env().unwrap_or(wgpu::Backends::all());
     let names = [
         (wgpu::Backends::VULKAN, "vulkan"),
@@ -59,7 +59,7 @@ fn backends_tried() -> String {
     tried.join(", ")
 }
 
-fn enumerate(instance: &wgpu::Instance) -> Vec<wgpu::Adapter> {
+pub(crate) fn enumerate(instance: &wgpu::Instance) -> Vec<wgpu::Adapter> {
     let backends = wgpu::Backends::from_env().unwrap_or(wgpu::Backends::all());
     pollster::block_on(instance.enumerate_adapters(backends))
 }

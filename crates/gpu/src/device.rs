@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::adapter::{AdapterSummary, choose_adapter, instance};
+use crate::adapter::{AdapterSummary, backends_tried, choose_adapter, enumerate, instance};
 use crate::error::GpuError;
 use crate::pipeline::PipelineCache;
 
@@ -24,6 +24,18 @@ impl Gpu {
         let instance = instance();
         let adapter = choose_adapter(&instance, requested)?;
         Self::open(adapter)
+    }
+
+    /// Open every adapter the environment exposes (honouring `WGPU_BACKEND`), in wgpu's
+    /// order: a sweep with `--adapter all` spreads its runs over them.
+    pub fn open_all() -> Result<Vec<Self>, GpuError> {
+        let adapters = enumerate(&instance());
+        if adapters.is_empty() {
+            return Err(GpuError::NoAdapter {
+                backends: backends_tried(),
+            });
+        }
+        adapters.into_iter().map(Self::open).collect()
     }
 
     fn open(adapter: wgpu::Adapter) -> Result<Self, GpuError> {

@@ -4,14 +4,19 @@
 
 mod batch;
 mod config;
+pub mod rademacher;
 mod record;
+pub mod report;
 mod resident;
 mod show_data;
+pub mod sweep;
 mod trainer;
 
 pub use batch::{BatchShape, crop_origin, gather_batch, reference_batch};
 pub use config::{ConfigError, TrainConfig};
-pub use record::{EpochRecord, FitEpochs, RunRecord, write_json_atomic};
+pub use record::{
+    AdapterRecord, CorruptionRecord, EpochRecord, FitEpochs, RunRecord, write_json_atomic,
+};
 pub use resident::ResidentSplit;
 pub use show_data::{CHANGED, KEPT, sample_grid};
-pub use trainer::{InputCrop, Progress, Trainer, run_training};
+pub use trainer::{InputCrop, Progress, Trainer, load_run_data, run_training, train_prepared};

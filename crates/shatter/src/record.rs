@@ -8,6 +8,21 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::TrainConfig;
 
+/// JSON has no NaN: serde_json writes a non-finite float as `null`. A diverged run's losses
+/// are NaN, so these read `null` back as NaN, and its record stays readable.
+mod null_as_nan {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn one<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
+
+    pub fn many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+        let values = Vec::<Option<f64>>::deserialize(d)?;
+        Ok(values.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EpochRecord {
     pub epoch: usize,
@@ -16,12 +31,18 @@ pub struct EpochRecord {
     /// Learning rate at the last step of the epoch.
     pub lr: f64,
     /// Mean loss and accuracy over the epoch's training steps (the weights moved meanwhile).
+    #[serde(deserialize_with = "null_as_nan::one")]
     pub running_train_loss: f64,
+    #[serde(deserialize_with = "null_as_nan::one")]
     pub running_train_accuracy: f64,
     /// Loss and accuracy on the whole training set at the end of the epoch.
+    #[serde(deserialize_with = "null_as_nan::one")]
     pub train_loss: f64,
+    #[serde(deserialize_with = "null_as_nan::one")]
     pub train_accuracy: f64,
+    #[serde(deserialize_with = "null_as_nan::one")]
     pub test_loss: f64,
+    #[serde(deserialize_with = "null_as_nan::one")]
     pub test_accuracy: f64,
     pub seconds: f64,
 }
@@ -68,6 +89,9 @@ pub struct RunRecord {
     pub train_images: usize,
     pub test_images: usize,
     pub input_shape: [usize; 3],
+    /// Classes of the dataset (chance accuracy is 1 / classes).
+    #[serde(default = "ten_classes")]
+    pub classes: usize,
     /// Conv and dense weights and biases (the paper's count).
     pub parameters: usize,
     /// Batch-norm scales and shifts, trained on top of `parameters`.
@@ -76,6 +100,7 @@ pub struct RunRecord {
     pub corruption: CorruptionRecord,
     pub epochs: Vec<EpochRecord>,
     /// Mean training loss of every step, in order.
+    #[serde(deserialize_with = "null_as_nan::many")]
     pub step_losses: Vec<f64>,
     /// First epoch (1-based) and step at which training accuracy reached the fit threshold.
     pub converged_epoch: Option<usize>,
@@ -83,12 +108,21 @@ pub struct RunRecord {
     /// Training images seen until then.
     pub converged_images: Option<u64>,
     pub fit_epochs: FitEpochs,
+    #[serde(deserialize_with = "null_as_nan::one")]
     pub final_train_accuracy: f64,
+    #[serde(deserialize_with = "null_as_nan::one")]
     pub final_test_accuracy: f64,
     pub diverged: bool,
     pub wall_seconds: f64,
+    /// When the run finished, in seconds since the Unix epoch (None in older records).
+    #[serde(default)]
+    pub finished_unix: Option<u64>,
     /// Training throughput (evaluation passes excluded).
     pub images_per_second: f64,
+}
+
+fn ten_classes() -> usize {
+    10
 }
 
 /// Write `value` as pretty JSON to `path` through a temporary file and a rename, so a

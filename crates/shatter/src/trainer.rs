@@ -10,7 +10,9 @@ use anyhow::{Context, Result};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
-use shatter_data::{Corruption, Dataset, DatasetSpec, apply_corruption, load_spec};
+use shatter_data::{
+    Corruption, CorruptionReport, Dataset, DatasetSpec, apply_corruption, load_spec,
+};
 use shatter_gpu::{Dispatch, Gpu, Readback, Tensor, U32Buffer};
 use shatter_nn::{
     CursorPass, LrSchedule, ModelKind, Network, SgdConfig, StepCursor, WeightInit,
@@ -368,7 +370,12 @@ pub fn run_training(
 ) -> Result<RunRecord> {
     config.validate()?;
     let started = Instant::now();
-    let model: ModelKind = config.model.parse().map_err(anyhow::Error::msg)?;
+    let (dataset, report) = load_run_data(config, data_dir)?;
+    train_prepared(gpu, config, &dataset, &report, started, progress)
+}
+
+/// The run's data: the dataset, cut to the configured subsets, with the randomization applied.
+pub fn load_run_data(config: &TrainConfig, data_dir: &Path) -> Result<(Dataset, CorruptionReport)> {
     let spec: DatasetSpec = config.dataset.parse()?;
     let corruption: Corruption = config.corrupt.parse()?;
     let mut dataset = load_spec(&spec, data_dir)?;
@@ -379,6 +386,20 @@ pub fn run_training(
         dataset.subset_test(n)?;
     }
     let report = apply_corruption(&mut dataset, &corruption, config.data_seed);
+    Ok((dataset, report))
+}
+
+/// Train `config`'s model on `dataset` as given (already cut and randomized; `report` says
+/// how) and return the run record; its wall time counts from `started`.
+pub fn train_prepared(
+    gpu: &Gpu,
+    config: &TrainConfig,
+    dataset: &Dataset,
+    report: &CorruptionReport,
+    started: Instant,
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<RunRecord> {
+    let model: ModelKind = config.model.parse().map_err(anyhow::Error::msg)?;
     let train_images = dataset.train.labels.len();
     let schedule = LrSchedule {
         lr0: config.lr,
@@ -393,7 +414,7 @@ pub fn run_training(
     };
     let trainer = Trainer::build(
         gpu,
-        &dataset,
+        dataset,
         model,
         config.batch_size,
         WeightInit {
@@ -502,6 +523,7 @@ pub fn run_training(
         train_images,
         test_images: dataset.test.labels.len(),
         input_shape: trainer.network.input_shape,
+        classes: dataset.classes,
         parameters: trainer.network.parameter_count(),
         batch_norm_parameters: trainer.network.batch_norm_parameter_count(),
         corruption: CorruptionRecord {
@@ -523,6 +545,10 @@ pub fn run_training(
         fit_epochs: fit,
         diverged,
         wall_seconds: started.elapsed().as_secs_f64(),
+        finished_unix: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .map(|d| d.as_secs()),
         images_per_second: images_seen as f64 / training_seconds.max(1e-9),
     })
 }

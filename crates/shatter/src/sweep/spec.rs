@@ -1,0 +1,294 @@
+//! The sweep file (TOML): a grid of runs. `[sweep]` names the data and the axes every
+//! sweep has (models, corruptions, seeds); `[train]` holds the training settings, each a
+//! value or a list, and a list makes that setting a grid axis too. Settings left out take
+//! the paper's values (PAPER.md): the learning rate per model, x0.95 per 50,000 images,
+//! momentum 0.9, batch 128, no weight decay, centre crops, stop at 100% train accuracy.
+
+use serde::Deserialize;
+use shatter_nn::ModelKind;
+
+use crate::config::{ConfigError, TrainConfig};
+use crate::sweep::run_id::run_id;
+
+/// One value or a list of values: a list is a grid axis.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Axis<T> {
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<T: Clone> Axis<T> {
+    fn values(&self) -> Vec<T> {
+        match self {
+            Axis::One(v) => vec![v.clone()],
+            Axis::Many(v) => v.clone(),
+        }
+    }
+}
+
+/// A learning-rate decay period: a number of training images, or "epoch".
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum DecayEvery {
+    Images(u64),
+    Named(String),
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepSection {
+    pub name: String,
+    /// fashion-mnist-mini, fashion-mnist, mnist, cifar10 or folder:PATH.
+    pub dataset: String,
+    /// Keep only the first N training images.
+    pub subset: Option<usize>,
+    /// Keep only the first N test images.
+    pub test_subset: Option<usize>,
+    pub models: Vec<String>,
+    #[serde(default = "default_corruptions")]
+    pub corruptions: Vec<String>,
+    /// Each seed draws the weights, the epoch order and the randomization.
+    #[serde(default = "default_seeds")]
+    pub seeds: Vec<u64>,
+}
+
+fn default_corruptions() -> Vec<String> {
+    vec!["none".into()]
+}
+
+fn default_seeds() -> Vec<u64> {
+    vec![1]
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainSection {
+    pub epochs: Option<Axis<usize>>,
+    /// Default: the paper's rate for the model (0.1 for the Inceptions, 0.01 otherwise).
+    pub lr: Option<Axis<f64>>,
+    pub momentum: Option<Axis<f64>>,
+    pub lr_decay: Option<Axis<f64>>,
+    /// Images per decay step, or "epoch" (default 50,000: one CIFAR-10 epoch).
+    pub lr_decay_every: Option<Axis<DecayEvery>>,
+    /// Decay smoothly instead of in steps.
+    pub lr_smooth: Option<Axis<bool>>,
+    pub batch_size: Option<Axis<usize>>,
+    pub weight_decay: Option<Axis<f64>>,
+    pub random_crop: Option<Axis<bool>>,
+    /// Batch norm on or off, for the models that have it (inception / inception-nobn);
+    /// other models ignore this axis.
+    pub batch_norm: Option<Axis<bool>>,
+    pub crop: Option<Axis<usize>>,
+    pub conv_init: Option<Axis<String>>,
+    pub fit_threshold: Option<Axis<f64>>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepSpec {
+    pub sweep: SweepSection,
+    #[serde(default)]
+    pub train: TrainSection,
+}
+
+/// One run of a sweep: its id (a hash of the whole config) and its config.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlannedRun {
+    pub id: String,
+    pub config: TrainConfig,
+}
+
+impl SweepSpec {
+    /// Parse a sweep file; `source` names it in errors ("assets/sweeps/quick.toml").
+    pub fn parse(text: &str, source: &str) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|e| {
+            // toml's message spans lines (a caret under the key); keep the first line
+            // and the key's position.
+            let span = e
+                .span()
+                .map(|s| {
+                    let line = text[..s.start].matches('\n').count() + 1;
+                    format!(" (line {line})")
+                })
+                .unwrap_or_default();
+            ConfigError(format!("{source}{span}: {}", e.message().trim()))
+        })
+    }
+
+    /// Expand the grid into runs, in a fixed order: seed, model, corruption, batch norm,
+    /// then the training axes in the order of [`TrainSection`]'s fields, the last fastest.
+    /// Every config is validated; combinations that make the same config (the batch-norm
+    /// axis on a model without batch norm) appear once.
+    pub fn expand(&self, source: &str) -> Result<Vec<PlannedRun>, ConfigError> {
+        let s = &self.sweep;
+        for (name, empty) in [
+            ("models", s.models.is_empty()),
+            ("corruptions", s.corruptions.is_empty()),
+            ("seeds", s.seeds.is_empty()),
+        ] {
+            if empty {
+                return Err(ConfigError(format!(
+                    "{source}: sweep.{name}: the list is empty"
+                )));
+            }
+        }
+        let axes = self.train.axes(source)?;
+        let batch_norm = self
+            .train
+            .batch_norm
+            .as_ref()
+            .map_or(vec![true], Axis::values);
+        if batch_norm.is_empty() {
+            return Err(ConfigError(format!(
+                "{source}: train.batch_norm: the list is empty"
+            )));
+        }
+        let mut runs: Vec<PlannedRun> = Vec::new();
+        for &seed in &s.seeds {
+            for model_name in &s.models {
+                let model: ModelKind = model_name
+                    .parse()
+                    .map_err(|e: String| ConfigError(format!("{source}: sweep.models: {e}")))?;
+                for corrupt in &s.corruptions {
+                    for &bn in &batch_norm {
+                        let model = with_batch_norm(model, bn);
+                        let base = TrainConfig {
+                            model: model.name().into(),
+                            dataset: s.dataset.clone(),
+                            corrupt: corrupt.clone(),
+                            subset: s.subset,
+                            test_subset: s.test_subset,
+                            seed,
+                            data_seed: seed,
+                            // The paper's rate for the model unless train.lr sets one.
+                            lr: model.paper_learning_rate(),
+                            ..TrainConfig::default()
+                        };
+                        for config in grid(&base, &axes) {
+                            config
+                                .validate()
+                                .map_err(|e| ConfigError(format!("{source}: {}", e.0)))?;
+                            let id = run_id(&config);
+                            if !runs.iter().any(|r| r.id == id) {
+                                runs.push(PlannedRun { id, config });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(runs)
+    }
+}
+
+/// One training axis: the ways it can set a config.
+type Setting = Box<dyn Fn(&mut TrainConfig)>;
+
+impl TrainSection {
+    /// The training axes present in the file, each as its list of settings.
+    fn axes(&self, source: &str) -> Result<Vec<Vec<Setting>>, ConfigError> {
+        let mut axes: Vec<Vec<Setting>> = Vec::new();
+        let mut add = |name: &str, settings: Vec<Setting>| {
+            if settings.is_empty() {
+                return Err(ConfigError(format!(
+                    "{source}: train.{name}: the list is empty"
+                )));
+            }
+            axes.push(settings);
+            Ok(())
+        };
+        fn each<T: Clone + 'static>(
+            axis: &Option<Axis<T>>,
+            set: fn(&mut TrainConfig, T),
+        ) -> Option<Vec<Setting>> {
+            axis.as_ref().map(|a| {
+                a.values()
+                    .into_iter()
+                    .map(|v| Box::new(move |c: &mut TrainConfig| set(c, v.clone())) as Setting)
+                    .collect()
+            })
+        }
+        let decay_every = match &self.lr_decay_every {
+            None => None,
+            Some(a) => Some(
+                a.values()
+                    .into_iter()
+                    .map(|d| match d {
+                        DecayEvery::Images(n) => Ok(Some(n)),
+                        DecayEvery::Named(s) if s == "epoch" => Ok(None),
+                        DecayEvery::Named(s) => Err(ConfigError(format!(
+                            "{source}: train.lr_decay_every '{s}': expected a number of images or \"epoch\""
+                        ))),
+                    })
+                    .collect::<Result<Vec<Option<u64>>, _>>()?,
+            ),
+        };
+        let decay_every = decay_every.map(Axis::Many);
+        let present = [
+            ("epochs", each(&self.epochs, |c, v| c.epochs = v)),
+            ("lr", each(&self.lr, |c, v| c.lr = v)),
+            ("momentum", each(&self.momentum, |c, v| c.momentum = v)),
+            ("lr_decay", each(&self.lr_decay, |c, v| c.lr_decay = v)),
+            (
+                "lr_decay_every",
+                each(&decay_every, |c, v| c.lr_decay_images = v),
+            ),
+            (
+                "lr_smooth",
+                each(&self.lr_smooth, |c, v| c.lr_staircase = !v),
+            ),
+            (
+                "batch_size",
+                each(&self.batch_size, |c, v| c.batch_size = v),
+            ),
+            (
+                "weight_decay",
+                each(&self.weight_decay, |c, v| c.weight_decay = v),
+            ),
+            (
+                "random_crop",
+                each(&self.random_crop, |c, v| c.random_crop = v),
+            ),
+            ("crop", each(&self.crop, |c, v| c.crop = v)),
+            ("conv_init", each(&self.conv_init, |c, v| c.conv_init = v)),
+            (
+                "fit_threshold",
+                each(&self.fit_threshold, |c, v| c.fit_threshold = v),
+            ),
+        ];
+        for (name, settings) in present {
+            if let Some(settings) = settings {
+                add(name, settings)?;
+            }
+        }
+        Ok(axes)
+    }
+}
+
+/// Every combination of one setting per axis applied to `base`, the last axis fastest.
+fn grid(base: &TrainConfig, axes: &[Vec<Setting>]) -> Vec<TrainConfig> {
+    let mut configs = vec![base.clone()];
+    for axis in axes {
+        configs = configs
+            .iter()
+            .flat_map(|c| {
+                axis.iter().map(move |set| {
+                    let mut c = c.clone();
+                    set(&mut c);
+                    c
+                })
+            })
+            .collect();
+    }
+    configs
+}
+
+/// The Inception with or without batch norm; models without it are unchanged.
+fn with_batch_norm(model: ModelKind, on: bool) -> ModelKind {
+    match (model, on) {
+        (ModelKind::Inception, false) => ModelKind::InceptionNoBn,
+        (ModelKind::InceptionNoBn, true) => ModelKind::Inception,
+        (m, _) => m,
+    }
+}

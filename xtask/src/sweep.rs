@@ -1,0 +1,307 @@
+//! `cargo xtask sweep`: run a grid of experiments into one results folder, skipping runs
+//! already finished there, then write the report.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use shatter::sweep::{Shard, Sweep, SweepEvent, read_results, run_sweep};
+use shatter::{Progress, report};
+use shatter_gpu::Gpu;
+
+use crate::BadInput;
+
+#[derive(Args)]
+pub struct SweepArgs {
+    /// A bundled preset: quick (the default), figure1 or table1 (assets/sweeps/).
+    #[arg(long, conflicts_with = "config")]
+    pub preset: Option<String>,
+    /// A sweep file (TOML); see assets/sweeps/ for the format.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Results folder (default: results/<sweep name>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Run shard I of N (1-based), a deterministic 1/N of the runs; N machines fill one folder.
+    #[arg(long, default_value = "1/1")]
+    pub shard: String,
+    /// Runs trained at once on each adapter.
+    #[arg(long, default_value_t = 1)]
+    pub jobs: usize,
+    /// Adapter name (substring), or `all` to spread runs over every adapter; default:
+    /// $WGPU_ADAPTER_NAME or the best one.
+    #[arg(long, visible_alias = "adapters")]
+    pub adapter: Option<String>,
+    /// Keep only runs whose setting KEY has VALUE (repeatable), e.g. --only model=mlp1x512.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub only: Vec<String>,
+    /// List the runs and what is finished, and train nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not write the report after the runs.
+    #[arg(long)]
+    pub no_report: bool,
+    /// Data folder (default: $SHATTER_DATA or ./data).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl SweepArgs {
+    fn sweep(&self) -> Result<Sweep> {
+        let mut sweep = match (&self.config, &self.preset) {
+            (Some(path), _) => Sweep::from_file(path)?,
+            (None, preset) => Sweep::preset(preset.as_deref().unwrap_or("quick"))?,
+        };
+        for filter in &self.only {
+            let (key, value) = filter.split_once('=').ok_or_else(|| {
+                BadInput(format!(
+                    "--only '{filter}': expected KEY=VALUE, e.g. model=mlp1x512"
+                ))
+            })?;
+            sweep.keep_only(key.trim(), value.trim())?;
+        }
+        Ok(sweep)
+    }
+}
+
+pub fn run(args: SweepArgs) -> Result<()> {
+    let sweep = args.sweep()?;
+    let shard: Shard = args.shard.parse()?;
+    if args.jobs == 0 {
+        return Err(BadInput("--jobs must be at least 1 (got 0)".into()).into());
+    }
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("results").join(&sweep.name));
+    let selected = shard.select(&sweep.runs);
+    let results = read_results(&out)?;
+    for skipped in &results.skipped {
+        eprintln!("warning: {}: {skipped}", out.display());
+    }
+    let todo: Vec<_> = selected
+        .iter()
+        .filter(|r| !results.runs.contains_key(&r.id))
+        .cloned()
+        .collect();
+    println!(
+        "sweep {} ({}): {} runs{}, {} already finished in {}, {} to run",
+        sweep.name,
+        sweep.source,
+        selected.len(),
+        if shard == Shard::WHOLE {
+            String::new()
+        } else {
+            format!(
+                " in shard {}/{} of {}",
+                shard.index,
+                shard.count,
+                sweep.runs.len()
+            )
+        },
+        selected.len() - todo.len(),
+        out.display(),
+        todo.len()
+    );
+    if args.dry_run {
+        for run in &selected {
+            let c = &run.config;
+            let state = if todo.iter().any(|t| t.id == run.id) {
+                "to run"
+            } else {
+                "finished"
+            };
+            println!(
+                "{}  {:<14} {:<16} seed {:<3} lr {} wd {} crop {} batch {} epochs {}  {state}",
+                run.id,
+                c.model,
+                c.corrupt,
+                c.seed,
+                c.lr,
+                c.weight_decay,
+                c.random_crop,
+                c.batch_size,
+                c.epochs
+            );
+        }
+        return Ok(());
+    }
+    std::fs::create_dir_all(out.join("runs"))
+        .with_context(|| format!("{}: cannot create the results folder", out.display()))?;
+    keep_sweep_file(&out, &sweep)?;
+
+    let data_dir = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(shatter_data::default_data_dir);
+    let started = Instant::now();
+    let mut failed = 0;
+    if !todo.is_empty() {
+        let gpus = match args.adapter.as_deref() {
+            Some("all") => Gpu::open_all()?,
+            name => vec![Gpu::new(name)?],
+        };
+        for gpu in &gpus {
+            println!(
+                "adapter: {} ({} at once)",
+                gpu.adapter().describe(),
+                args.jobs
+            );
+        }
+        failed = train_runs(&gpus, args.jobs, todo, &out, &data_dir)?;
+    }
+    println!(
+        "sweep {}: runs done in {:.1}s",
+        sweep.name,
+        started.elapsed().as_secs_f64()
+    );
+    if !args.no_report {
+        print_report(&out)?;
+    }
+    if failed > 0 {
+        anyhow::bail!("{failed} runs failed (see above); rerun the sweep to retry them");
+    }
+    Ok(())
+}
+
+/// Keep the sweep file beside its results, so the report can name the runs still missing.
+fn keep_sweep_file(out: &std::path::Path, sweep: &Sweep) -> Result<()> {
+    let path = out.join("sweep.toml");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        if existing == sweep.text {
+            return Ok(());
+        }
+        eprintln!(
+            "note: {} held another sweep file; replacing it (the runs already there stay and are reported)",
+            path.display()
+        );
+    }
+    let tmp = out.join("sweep.toml.tmp");
+    std::fs::write(&tmp, &sweep.text)
+        .with_context(|| format!("{}: cannot write", tmp.display()))?;
+    std::fs::rename(&tmp, &path).with_context(|| format!("{}: cannot write", path.display()))
+}
+
+/// Train the runs with a progress display: one bar for the sweep, one line per worker.
+/// Returns how many runs failed.
+fn train_runs(
+    gpus: &[Gpu],
+    jobs: usize,
+    todo: Vec<shatter::sweep::PlannedRun>,
+    out: &std::path::Path,
+    data_dir: &std::path::Path,
+) -> Result<usize> {
+    let total = todo.len();
+    let display = MultiProgress::new();
+    let overall = display.add(ProgressBar::new(total as u64));
+    overall.set_style(
+        ProgressStyle::with_template("runs [{bar:30}] {pos}/{len}  elapsed {elapsed}  eta {eta}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let workers = gpus.len() * jobs;
+    let lines: Vec<ProgressBar> = (0..workers)
+        .map(|_| {
+            let line = display.add(ProgressBar::new(0));
+            line.set_style(
+                ProgressStyle::with_template("  {prefix} epoch {msg} [{bar:20}] {pos}/{len} steps")
+                    .expect("valid template")
+                    .progress_chars("=> "),
+            );
+            line
+        })
+        .collect();
+    let done = Mutex::new(0usize);
+    let failures = run_sweep(gpus, jobs, todo, out, data_dir, &|event| match event {
+        SweepEvent::Started { worker, run } => {
+            let c = &run.config;
+            lines[worker].set_prefix(format!("{} {} seed {}", c.model, c.corrupt, c.seed));
+            lines[worker].set_message(format!("1/{}", c.epochs));
+            lines[worker].set_position(0);
+        }
+        SweepEvent::Training {
+            worker,
+            run,
+            progress,
+        } => match progress {
+            Progress::Started {
+                steps_per_epoch, ..
+            } => lines[worker].set_length(steps_per_epoch as u64),
+            Progress::Steps { epoch, done, .. } => {
+                lines[worker].set_message(format!("{epoch}/{}", run.config.epochs));
+                lines[worker].set_position(done as u64);
+            }
+            Progress::Epoch(_) => {}
+        },
+        SweepEvent::Finished { run, record, .. } => {
+            let n = {
+                let mut d = done.lock().expect("counter lock");
+                *d += 1;
+                *d
+            };
+            overall.inc(1);
+            let outcome = if record.diverged {
+                "diverged".to_owned()
+            } else if let Some(e) = record.converged_epoch {
+                format!("fitted at epoch {e}")
+            } else {
+                format!("did not fit in {} epochs", record.epochs.len())
+            };
+            let c = &run.config;
+            display.suspend(|| {
+                println!(
+                    "[{n}/{total}] {} {} {} seed {}: {outcome}, train {:.2}%, test {:.2}%, {:.1}s",
+                    run.id,
+                    c.model,
+                    c.corrupt,
+                    c.seed,
+                    100.0 * record.final_train_accuracy,
+                    100.0 * record.final_test_accuracy,
+                    record.wall_seconds
+                )
+            });
+        }
+        SweepEvent::Failed { run, error, .. } => {
+            overall.inc(1);
+            let message: Vec<String> = error.chain().map(|c| c.to_string()).collect();
+            display.suspend(|| {
+                eprintln!(
+                    "run {} ({} {}) failed: {}",
+                    run.id,
+                    run.config.model,
+                    run.config.corrupt,
+                    message.join(": ")
+                )
+            });
+        }
+    });
+    for line in lines {
+        line.finish_and_clear();
+    }
+    overall.finish_and_clear();
+    Ok(failures.len())
+}
+
+/// Write the report of `out` and say what it holds.
+pub fn print_report(out: &std::path::Path) -> Result<()> {
+    let summary = report::write_report(out)?;
+    for skipped in &summary.skipped {
+        eprintln!("warning: {}: {skipped}", out.display());
+    }
+    println!(
+        "report of {} runs{}:",
+        summary.runs,
+        if summary.missing > 0 {
+            format!(" ({} of sweep.toml not run yet)", summary.missing)
+        } else {
+            String::new()
+        }
+    );
+    for file in &summary.files {
+        println!("  {}", file.display());
+    }
+    Ok(())
+}
