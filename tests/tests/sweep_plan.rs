@@ -134,6 +134,13 @@ fn the_batch_norm_axis_switches_the_inception_and_leaves_other_models_alone() {
     let models: Vec<&str> = sweep.runs.iter().map(|r| r.config.model.as_str()).collect();
     // alexnet has no batch norm: its two settings are one run.
     assert_eq!(models, ["inception", "inception-nobn", "alexnet"]);
+    // Without the axis, a model runs as named.
+    let sweep = parse(
+        "[sweep]\nname = \"bn\"\ndataset = \"cifar10\"\nmodels = [\"inception-nobn\", \"inception\"]\n",
+    )
+    .unwrap();
+    let models: Vec<&str> = sweep.runs.iter().map(|r| r.config.model.as_str()).collect();
+    assert_eq!(models, ["inception-nobn", "inception"]);
 }
 
 #[test]

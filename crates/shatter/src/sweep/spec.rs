@@ -134,17 +134,18 @@ impl SweepSpec {
             }
         }
         let axes = self.train.axes(source)?;
-        let batch_norm = self
-            .train
-            .batch_norm
-            .as_ref()
-            .map_or(vec![true], Axis::values);
+        // Without the axis each model runs as named.
+        let batch_norm: Vec<Option<bool>> = match &self.train.batch_norm {
+            None => vec![None],
+            Some(axis) => axis.values().into_iter().map(Some).collect(),
+        };
         if batch_norm.is_empty() {
             return Err(ConfigError(format!(
                 "{source}: train.batch_norm: the list is empty"
             )));
         }
         let mut runs: Vec<PlannedRun> = Vec::new();
+        let mut ids = std::collections::HashSet::new();
         for &seed in &s.seeds {
             for model_name in &s.models {
                 let model: ModelKind = model_name
@@ -170,7 +171,7 @@ impl SweepSpec {
                                 .validate()
                                 .map_err(|e| ConfigError(format!("{source}: {}", e.0)))?;
                             let id = run_id(&config);
-                            if !runs.iter().any(|r| r.id == id) {
+                            if ids.insert(id.clone()) {
                                 runs.push(PlannedRun { id, config });
                             }
                         }
@@ -284,11 +285,12 @@ fn grid(base: &TrainConfig, axes: &[Vec<Setting>]) -> Vec<TrainConfig> {
     configs
 }
 
-/// The Inception with or without batch norm; models without it are unchanged.
-fn with_batch_norm(model: ModelKind, on: bool) -> ModelKind {
+/// The Inception with or without batch norm as `on` asks (None: as named); models
+/// without batch norm are unchanged.
+fn with_batch_norm(model: ModelKind, on: Option<bool>) -> ModelKind {
     match (model, on) {
-        (ModelKind::Inception, false) => ModelKind::InceptionNoBn,
-        (ModelKind::InceptionNoBn, true) => ModelKind::Inception,
+        (ModelKind::Inception, Some(false)) => ModelKind::InceptionNoBn,
+        (ModelKind::InceptionNoBn, Some(true)) => ModelKind::Inception,
         (m, _) => m,
     }
 }
