@@ -299,3 +299,17 @@ fn dense_layer_backward_matches_reference() {
         1e-4,
     );
 }
+
+#[test]
+fn the_device_counts_the_bytes_of_every_buffer_it_creates() {
+    if gpu().is_none() {
+        return;
+    }
+    // A device of its own: the shared one counts the other tests' buffers too.
+    let gpu = Gpu::new(None).unwrap();
+    assert_eq!(gpu.buffer_bytes(), 0);
+    let _a = gpu.zeros("count.a", &[100]).unwrap();
+    let _b = gpu.tensor("count.b", &[3], &[1.0, 2.0, 3.0]).unwrap();
+    let _c = gpu.u32_buffer("count.c", &[1, 2]).unwrap();
+    assert_eq!(gpu.buffer_bytes(), 400 + 12 + 8);
+}

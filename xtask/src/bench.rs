@@ -39,6 +39,9 @@ pub struct BenchArgs {
     /// Also time the GEMM kernels alone (512x512x512 and the MLP's training shapes), every variant.
     #[arg(long)]
     gemm: bool,
+    /// An earlier `bench --json` output to compare images/s with, workload by workload.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<std::path::PathBuf>,
 }
 
 fn synthetic(images: usize) -> Dataset {
@@ -74,9 +77,17 @@ pub fn run(args: BenchArgs) -> Result<()> {
     if args.steps == Some(0) || args.batch_size == 0 {
         return Err(BadInput("--steps and --batch-size must be at least 1".into()).into());
     }
+    let baseline = args
+        .baseline
+        .as_deref()
+        .map(crate::bench_baseline::Baseline::load)
+        .transpose()?;
     let gpu = shatter_gpu::Gpu::new(args.adapter.as_deref())?;
     if !args.json {
         println!("adapter: {}", gpu.adapter().describe());
+        if let Some(b) = &baseline {
+            println!("baseline: {}", b.source);
+        }
     }
     let sgd = SgdConfig {
         schedule: LrSchedule {
@@ -98,7 +109,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
             _ => 20,
         });
         let images = steps * args.batch_size;
+        let first_step = time_to_first_step(args.adapter.as_deref(), model, args.batch_size, &sgd)?;
         let dataset = synthetic(images);
+        let bytes_before = gpu.buffer_bytes();
         let built = Instant::now();
         let trainer = Trainer::build(
             &gpu,
@@ -112,6 +125,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
             &sgd,
             InputCrop::PAPER,
         )?;
+        let buffer_bytes = gpu.buffer_bytes() - bytes_before;
         if args.profile {
             profile_step(&gpu, &trainer, model, args.json)?;
         }
@@ -135,9 +149,13 @@ pub fn run(args: BenchArgs) -> Result<()> {
         let gflops =
             trainer.network.training_flops_per_step() as f64 * steps as f64 / seconds / 1e9;
         let adapter = gpu.adapter();
+        let workload = format!("{}-train", model.name());
+        let before = baseline
+            .as_ref()
+            .and_then(|b| b.images_per_second(&workload));
         if args.json {
             let line = serde_json::json!({
-                "workload": format!("{}-train", model.name()),
+                "workload": workload,
                 "model": model.name(),
                 "parameters": trainer.network.parameter_count(),
                 "batch_norm_parameters": trainer.network.batch_norm_parameter_count(),
@@ -148,6 +166,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 "gflops": gflops,
                 "step_ms": seconds * 1e3 / steps as f64,
                 "first_epoch_seconds": first_epoch,
+                "time_to_first_step_seconds": first_step,
+                "gpu_buffer_bytes": buffer_bytes,
+                "baseline_images_per_second": before,
+                "speedup_over_baseline": before.map(|b| images_per_second / b),
                 "gemm_variant": trainer.network.variant.name(),
                 "adapter": adapter.name,
                 "backend": adapter.backend,
@@ -156,19 +178,50 @@ pub fn run(args: BenchArgs) -> Result<()> {
             println!("{line}");
         } else {
             println!(
-                "{:<10} {:>9} params  {:>9.0} images/s  {:>7.2} GFLOP/s  {:>7.2} ms/step  (gemm {}, build+first {} steps {:.2}s)",
+                "{:<14} {:>9} params  {:>9.0} images/s  {:>7.2} GFLOP/s  {:>8.2} ms/step  first step {:.2}s  {:.1} MiB of buffers  (gemm {}){}",
                 model.name(),
                 trainer.network.parameter_count(),
                 images_per_second,
                 gflops,
                 seconds * 1e3 / steps as f64,
+                first_step,
+                buffer_bytes as f64 / (1024.0 * 1024.0),
                 trainer.network.variant.name(),
-                steps,
-                first_epoch
+                before.map_or_else(String::new, |b| format!(
+                    "  {:.2}x baseline ({b:.0} images/s)",
+                    images_per_second / b
+                )),
             );
         }
     }
     Ok(())
+}
+
+/// Seconds from opening the adapter (an empty pipeline cache) to the end of the first
+/// training step of `model`: device, buffers, pipelines, upload, and one step.
+fn time_to_first_step(
+    adapter: Option<&str>,
+    model: ModelKind,
+    batch: usize,
+    sgd: &SgdConfig,
+) -> Result<f64> {
+    let start = Instant::now();
+    let gpu = shatter_gpu::Gpu::new(adapter)?;
+    let trainer = Trainer::build(
+        &gpu,
+        &synthetic(batch),
+        model,
+        batch,
+        WeightInit {
+            seed: 1,
+            conv: ConvInit::He,
+        },
+        sgd,
+        InputCrop::PAPER,
+    )?;
+    let order: Vec<u32> = (0..batch as u32).collect();
+    trainer.train_epoch(&order, 0, &mut |_| {})?;
+    Ok(start.elapsed().as_secs_f64())
 }
 
 /// GEMM alone: each variant on a square shape and the shapes of an MLP training step

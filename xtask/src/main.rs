@@ -3,6 +3,7 @@
 
 mod adapters;
 mod bench;
+mod bench_baseline;
 mod download_command;
 mod make_mini;
 mod rademacher;

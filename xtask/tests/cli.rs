@@ -221,3 +221,35 @@ fn bad_sweep_settings_are_one_line_and_exit_2() {
         "--n must be at least 1 (got 0)",
     );
 }
+
+#[test]
+fn a_bad_bench_baseline_is_one_line_and_exit_2() {
+    assert_bad_input(
+        &["bench", "--baseline", "no-such-bench.json"],
+        "--baseline no-such-bench.json: cannot read (No such file or directory (os error 2))",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("old.json");
+    std::fs::write(
+        &file,
+        "{\"workload\": \"mlp1x512-train\", \"images_per_second\": 10}\nnot json\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = xtask(&["bench", "--baseline", file.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "error: --baseline {} line 2: not a `bench --json` line (",
+            file.display()
+        )),
+        "{stderr}"
+    );
+    std::fs::write(&file, "{\"hello\": 1}\n").unwrap();
+    assert_bad_input(
+        &["bench", "--baseline", file.to_str().unwrap()],
+        &format!(
+            "--baseline {}: no training workloads (expected the output of `cargo xtask bench --json`)",
+            file.display()
+        ),
+    );
+}

@@ -16,6 +16,8 @@ pub struct Gpu {
     /// Errors wgpu raised outside an error scope (e.g. at submit). Checked by `check`.
     uncaptured: Arc<Mutex<Vec<String>>>,
     lost: Arc<Mutex<Option<String>>>,
+    /// Bytes of every buffer shatter has created on this device (see `buffer_bytes`).
+    allocated: std::sync::atomic::AtomicU64,
 }
 
 impl Gpu {
@@ -82,7 +84,21 @@ impl Gpu {
             pipelines: PipelineCache::default(),
             uncaptured,
             lost,
+            allocated: std::sync::atomic::AtomicU64::new(0),
         })
+    }
+
+    /// Bytes of all the buffers shatter has created on this device so far. A trainer
+    /// allocates everything at build time and holds it until it is dropped, so the growth
+    /// over a build is the GPU memory its buffers occupy at their peak (the driver's own
+    /// overhead and pipeline objects are not counted).
+    pub fn buffer_bytes(&self) -> u64 {
+        self.allocated.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_allocation(&self, bytes: u64) {
+        self.allocated
+            .fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The chosen adapter, as printed by commands and stored in run records.

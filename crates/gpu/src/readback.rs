@@ -23,6 +23,7 @@ impl Readback {
             // Copies need 4-byte alignment; map offsets need 8 (wgpu::MAP_ALIGNMENT).
             offset += len.next_multiple_of(8);
         }
+        gpu.count_allocation(offset.max(8));
         let staging = gpu.scoped(&format!("allocating readback '{name}'"), || {
             gpu.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some(name),

@@ -57,6 +57,7 @@ impl Gpu {
     pub fn zeros(&self, name: &str, shape: &[usize]) -> Result<Tensor, GpuError> {
         let elements = shape.iter().product();
         let size = self.checked_size(name, elements)?;
+        self.count_allocation(size);
         let buffer = self.scoped(&format!("allocating '{name}'"), || {
             self.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some(name),
@@ -108,6 +109,7 @@ impl Gpu {
         } else {
             bytes
         };
+        self.count_allocation(contents.len() as u64);
         self.scoped(&format!("uploading '{name}'"), || {
             self.device
                 .create_buffer_init(&wgpu::util::BufferInitDescriptor {
@@ -120,6 +122,7 @@ impl Gpu {
 
     /// A uniform buffer holding one `T` (kernel parameters, written once at build time).
     pub fn uniform<T: bytemuck::Pod>(&self, name: &str, value: &T) -> wgpu::Buffer {
+        self.count_allocation(std::mem::size_of::<T>() as u64);
         self.device
             .create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some(name),
