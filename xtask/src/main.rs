@@ -51,6 +51,13 @@ enum Command {
 pub use xtask::BadInput;
 
 fn main() -> ExitCode {
+    // Rust ignores SIGPIPE, so `println!` into a closed pipe (`cargo xtask sweep --dry-run |
+    // head`) would panic; restore the default, ending quietly as other command-line tools do.
+    #[cfg(unix)]
+    // SAFETY: called before any thread starts; SIG_DFL is a valid disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Adapters => adapters::run(),
