@@ -42,7 +42,24 @@ pub fn figure_1a_file(model: &str) -> String {
 /// Write every figure and table of the runs in `out`, then report.md.
 pub fn write_report(out: &Path) -> Result<ReportSummary> {
     let results = read_results(out)?;
-    let records: Vec<&RunRecord> = results.runs.values().collect();
+    let mut records: Vec<&RunRecord> = results.runs.values().collect();
+    // Read in the paper's order: by model, then corruption level (pixel modes after), seed.
+    let models = models_of(&records);
+    records.sort_by(|a, b| {
+        let key = |r: &RunRecord| {
+            (
+                models.iter().position(|m| *m == r.config.model),
+                label_corruption_level(&r.config.corrupt).map_or(2.0, |p| p),
+                r.config.corrupt.clone(),
+                r.config.seed,
+            )
+        };
+        let (ka, kb) = (key(a), key(b));
+        ka.0.cmp(&kb.0)
+            .then(ka.1.total_cmp(&kb.1))
+            .then(ka.2.cmp(&kb.2))
+            .then(ka.3.cmp(&kb.3))
+    });
     let mut summary = ReportSummary {
         runs: records.len(),
         skipped: results.skipped.clone(),
