@@ -8,7 +8,6 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use shatter::rademacher::{RademacherPoint, rademacher_point};
 use shatter::{Progress, TrainConfig, write_json_atomic};
-use shatter_nn::ModelKind;
 
 use crate::BadInput;
 
@@ -65,11 +64,9 @@ pub fn run(args: RademacherArgs) -> Result<()> {
         seed: args.seed,
         data_seed: args.seed,
         batch_size: args.batch_size,
-        lr: args.lr.unwrap_or_else(|| {
-            args.model
-                .parse::<ModelKind>()
-                .map_or(0.01, ModelKind::paper_learning_rate)
-        }),
+        lr: args
+            .lr
+            .unwrap_or_else(|| crate::train::paper_learning_rate(&args.model)),
         crop: args.crop,
         ..TrainConfig::default()
     };

@@ -179,10 +179,7 @@ fn keep_sweep_file(out: &std::path::Path, sweep: &Sweep) -> Result<()> {
             path.display()
         );
     }
-    let tmp = out.join("sweep.toml.tmp");
-    std::fs::write(&tmp, &sweep.text)
-        .with_context(|| format!("{}: cannot write", tmp.display()))?;
-    std::fs::rename(&tmp, &path).with_context(|| format!("{}: cannot write", path.display()))
+    shatter::write_atomic(&path, sweep.text.as_bytes())
 }
 
 /// Train the runs with a progress display: one bar for the sweep, one line per worker.

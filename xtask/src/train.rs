@@ -95,12 +95,7 @@ impl TrainArgs {
             seed: self.seed,
             data_seed: self.data_seed.unwrap_or(self.seed),
             batch_size: self.batch_size,
-            lr: self.lr.unwrap_or_else(|| {
-                // An unknown model is reported by validate(); any rate will do until then.
-                self.model
-                    .parse::<ModelKind>()
-                    .map_or(0.01, ModelKind::paper_learning_rate)
-            }),
+            lr: self.lr.unwrap_or_else(|| paper_learning_rate(&self.model)),
             momentum: self.momentum,
             lr_decay: self.lr_decay,
             lr_decay_images,
@@ -114,6 +109,14 @@ impl TrainArgs {
         config.validate()?;
         Ok(config)
     }
+}
+
+/// The paper's initial learning rate for `model`. An unknown model is reported by
+/// `TrainConfig::validate`; any rate will do until then.
+pub fn paper_learning_rate(model: &str) -> f64 {
+    model
+        .parse::<ModelKind>()
+        .map_or(0.01, ModelKind::paper_learning_rate)
 }
 
 pub fn run(args: TrainArgs) -> Result<()> {

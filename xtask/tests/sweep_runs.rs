@@ -12,6 +12,18 @@ fn xtask() -> Command {
     Command::new(env!("CARGO_BIN_EXE_xtask"))
 }
 
+/// Run `xtask args`, require success, and return its stdout (stderr shown on failure).
+fn run_ok<S: AsRef<std::ffi::OsStr>>(args: impl IntoIterator<Item = S>) -> String {
+    let run = xtask().args(args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout).into_owned();
+    assert!(
+        run.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    stdout
+}
+
 /// Whether a GPU test may run here (it fails under SHATTER_REQUIRE_ADAPTER=1 without one).
 fn have_adapter() -> bool {
     shatter_tests::gpu().is_some()
@@ -105,13 +117,7 @@ fn a_killed_sweep_restarts_and_finishes_with_every_run_once_and_intact() {
     );
 
     // Start it again, two runs at a time: the finished runs are skipped, the rest run.
-    let second = xtask().args(args).args(["--jobs", "2"]).output().unwrap();
-    let stdout = String::from_utf8_lossy(&second.stdout);
-    assert!(
-        second.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&second.stderr)
-    );
+    let stdout = run_ok(args.iter().chain(&["--jobs", "2"]));
     assert!(
         stdout.contains(&format!(
             "8 runs, {} already finished in {}, {} to run",
@@ -144,9 +150,7 @@ fn a_killed_sweep_restarts_and_finishes_with_every_run_once_and_intact() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
 
     // A third start has nothing to do.
-    let third = xtask().args(args).output().unwrap();
-    assert!(third.status.success());
-    assert!(String::from_utf8_lossy(&third.stdout).contains("8 runs, 8 already finished"));
+    assert!(run_ok(args).contains("8 runs, 8 already finished"));
     assert_eq!(finished_files(&out), after);
 }
 
@@ -157,22 +161,13 @@ fn the_quick_presets_mlp_runs_fit_every_mode_and_show_the_papers_effects() {
     }
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path();
-    let run = xtask()
-        .args([
-            "sweep",
-            "--only",
-            "model=mlp1x512",
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&run.stdout);
-    assert!(
-        run.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let stdout = run_ok([
+        "sweep",
+        "--only",
+        "model=mlp1x512",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     let results = read_results(out).unwrap();
     assert_eq!(results.runs.len(), 9, "{stdout}");
     let by_mode = |mode: &str| {
@@ -236,30 +231,21 @@ fn rademacher_is_near_one_on_a_small_sample_and_falls_on_a_large_one() {
     }
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path();
-    let run = xtask()
-        .args([
-            "rademacher",
-            "--model",
-            "mlp1x512",
-            "--n",
-            "32,1024",
-            "--draws",
-            "2",
-            "--epochs",
-            "8",
-            "--batch-size",
-            "16",
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&run.stdout);
-    assert!(
-        run.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    run_ok([
+        "rademacher",
+        "--model",
+        "mlp1x512",
+        "--n",
+        "32,1024",
+        "--draws",
+        "2",
+        "--epochs",
+        "8",
+        "--batch-size",
+        "16",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     let points: Vec<shatter::rademacher::RademacherPoint> =
         serde_json::from_slice(&std::fs::read(out.join("rademacher.json")).unwrap()).unwrap();
     assert_eq!(points.iter().map(|p| p.n).collect::<Vec<_>>(), [32, 1024]);

@@ -2,6 +2,7 @@
 //! record. The dataset is uploaded once and stays on the GPU; each epoch the host uploads
 //! one permutation, records the steps, and reads the metrics back once.
 
+mod atomic_file;
 mod batch;
 mod config;
 pub mod rademacher;
@@ -12,6 +13,7 @@ mod show_data;
 pub mod sweep;
 mod trainer;
 
+pub use atomic_file::write_atomic;
 pub use batch::{BatchShape, crop_origin, gather_batch, reference_batch};
 pub use config::{ConfigError, TrainConfig};
 pub use record::{

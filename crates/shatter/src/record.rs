@@ -1,6 +1,5 @@
 //! The run record written as run.json: everything needed to plot, tabulate and reproduce a run.
 
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -128,20 +127,7 @@ fn ten_classes() -> usize {
 /// Write `value` as pretty JSON to `path` through a temporary file and a rename, so a
 /// crash never leaves a half-written record where a finished one is expected.
 pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("{}: cannot create directory", dir.display()))?;
-    }
-    let tmp = path.with_extension("json.tmp");
-    let text = serde_json::to_string_pretty(value).context("serializing the run record")?;
-    {
-        let mut file = std::fs::File::create(&tmp)
-            .with_context(|| format!("{}: cannot create", tmp.display()))?;
-        file.write_all(text.as_bytes())
-            .and_then(|()| file.write_all(b"\n"))
-            .and_then(|()| file.sync_all())
-            .with_context(|| format!("{}: cannot write", tmp.display()))?;
-    }
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("{}: cannot rename into place", path.display()))
+    let mut text = serde_json::to_string_pretty(value).context("serializing the run record")?;
+    text.push('\n');
+    crate::atomic_file::write_atomic(path, text.as_bytes())
 }

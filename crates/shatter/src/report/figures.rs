@@ -41,6 +41,20 @@ fn register_font() {
     });
 }
 
+/// Every figure's frame: the title on top, room for the axis labels.
+fn chart_frame<'a, 'b>(
+    root: &'a DrawingArea<BitMapBackend<'b>, Shift>,
+    title: impl AsRef<str>,
+) -> ChartBuilder<'a, 'b, BitMapBackend<'b>> {
+    let mut builder = ChartBuilder::on(root);
+    builder
+        .caption(title.as_ref(), ("sans-serif", 26))
+        .margin(20)
+        .x_label_area_size(50)
+        .y_label_area_size(70);
+    builder
+}
+
 fn plot_error<E: std::fmt::Display>(e: E) -> anyhow::Error {
     anyhow!("drawing a figure: {e}")
 }
@@ -60,12 +74,11 @@ fn write_png(
     }
     let image =
         image::RgbImage::from_raw(WIDTH, HEIGHT, pixels).expect("buffer sized to the canvas");
-    let tmp = path.with_extension("png.tmp");
+    let mut png = std::io::Cursor::new(Vec::new());
     image
-        .save_with_format(&tmp, image::ImageFormat::Png)
-        .map_err(|e| anyhow!("{}: cannot write ({e})", tmp.display()))?;
-    std::fs::rename(&tmp, path)
-        .map_err(|e| anyhow!("{}: cannot rename into place ({e})", path.display()))
+        .write_to(&mut png, image::ImageFormat::Png)
+        .map_err(|e| anyhow!("{}: cannot encode ({e})", path.display()))?;
+    crate::atomic_file::write_atomic(path, png.get_ref())
 }
 
 /// Where a model sits in the paper's tables; models it does not have come last.
@@ -176,14 +189,7 @@ pub fn figure_1a(runs: &[&RunRecord], model: &str, path: &Path) -> Result<Vec<St
         .max(1e-3)
         * 1.05;
     write_png(path, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(
-                format!("Figure 1a: {model}, training loss"),
-                ("sans-serif", 26),
-            )
-            .margin(20)
-            .x_label_area_size(50)
-            .y_label_area_size(70)
+        let mut chart = chart_frame(root, format!("Figure 1a: {model}, training loss"))
             .build_cartesian_2d(0.0..x_max, 0.0..y_max)
             .map_err(plot_error)?;
         chart
@@ -391,11 +397,7 @@ fn draw_level_figure(
     chance: Option<f64>,
 ) -> Result<()> {
     write_png(path, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 26))
-            .margin(20)
-            .x_label_area_size(50)
-            .y_label_area_size(70)
+        let mut chart = chart_frame(root, title)
             .build_cartesian_2d(-0.02..1.02, y_range)
             .map_err(plot_error)?;
         chart
@@ -465,11 +467,7 @@ pub fn rademacher_figure(
     let n_max = points.iter().map(|p| p.n).max().unwrap_or(1) as f64;
     let x_range = (n_min / 1.5).max(0.5)..(n_max * 1.5).max(2.0);
     write_png(path, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 26))
-            .margin(20)
-            .x_label_area_size(50)
-            .y_label_area_size(70)
+        let mut chart = chart_frame(root, title)
             .build_cartesian_2d(x_range.log_scale(), -0.1..1.05)
             .map_err(plot_error)?;
         chart

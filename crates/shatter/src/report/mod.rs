@@ -17,8 +17,9 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
+use crate::atomic_file::write_atomic;
 use crate::record::RunRecord;
 use crate::sweep::{Sweep, read_results};
 
@@ -98,8 +99,8 @@ pub fn write_report(out: &Path) -> Result<ReportSummary> {
     let csv_path = out.join("table1.csv");
     let md_path = out.join("table1.md");
     let table_md = table_1_markdown(&rows);
-    write_atomic(&csv_path, &table_1_csv(&rows))?;
-    write_atomic(&md_path, &table_md)?;
+    write_atomic(&csv_path, table_1_csv(&rows).as_bytes())?;
+    write_atomic(&md_path, table_md.as_bytes())?;
     summary.files.push(csv_path);
     summary.files.push(md_path);
 
@@ -139,7 +140,7 @@ pub fn write_report(out: &Path) -> Result<ReportSummary> {
         &missing_md,
     );
     let report_path = out.join("report.md");
-    write_atomic(&report_path, &report)?;
+    write_atomic(&report_path, report.as_bytes())?;
     summary.files.push(report_path);
     Ok(summary)
 }
@@ -318,15 +319,4 @@ fn report_markdown(
         );
     }
     md
-}
-
-/// Write `text` to `path` through a temporary file and a rename.
-fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    let tmp = path.with_extension(format!(
-        "{}.tmp",
-        path.extension().and_then(|e| e.to_str()).unwrap_or("")
-    ));
-    std::fs::write(&tmp, text).with_context(|| format!("{}: cannot write", tmp.display()))?;
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("{}: cannot rename into place", path.display()))
 }
