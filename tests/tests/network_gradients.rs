@@ -13,7 +13,7 @@
 
 use shatter_gpu::Gpu;
 use shatter_nn::reference::LrnParams;
-use shatter_nn::{ConvInit, LayerSpec, Network, NetworkShape, StepCursor, WeightInit};
+use shatter_nn::{ConvInit, GemmPlan, LayerSpec, Network, NetworkShape, StepCursor, WeightInit};
 use shatter_tests::{gpu, random_values, rng};
 
 const H: f32 = 1e-3;
@@ -81,8 +81,17 @@ fn network_backward_matches_finite_differences_of_the_loss() {
         seed: 5,
         conv: ConvInit::He,
     };
-    let net =
-        Network::from_layers(gpu, "every-layer", &layers(), shape, init, &cursor.buffer).unwrap();
+    let plan = GemmPlan::for_adapter(gpu);
+    let net = Network::from_layers(
+        gpu,
+        "every-layer",
+        &layers(),
+        shape,
+        init,
+        &plan,
+        &cursor.buffer,
+    )
+    .unwrap();
     let mut r = rng(400);
     gpu.write_f32(&net.input, &random_values(&mut r, net.input.len()));
     gpu.write_u32(&net.labels, 0, &[1, 4, 0]);

@@ -39,6 +39,10 @@ pub struct BenchArgs {
     /// Also time the GEMM kernels alone (512x512x512 and the MLP's training shapes), every variant.
     #[arg(long)]
     gemm: bool,
+    /// Autotune each model's GEMM shapes first (only those the cache lacks), and report
+    /// the seconds it took.
+    #[arg(long)]
+    tune: bool,
     /// An earlier `bench --json` output to compare images/s with, workload by workload.
     #[arg(long, value_name = "FILE")]
     baseline: Option<std::path::PathBuf>,
@@ -109,6 +113,18 @@ pub fn run(args: BenchArgs) -> Result<()> {
             _ => 20,
         });
         let images = steps * args.batch_size;
+        let tune_seconds = if args.tune {
+            let start = Instant::now();
+            let shape = shatter_nn::NetworkShape {
+                input: [3, 28, 28],
+                classes: 10,
+                batch: args.batch_size,
+            };
+            crate::tune::tune_models(&gpu, &[model], shape, !args.json)?;
+            Some(start.elapsed().as_secs_f64())
+        } else {
+            None
+        };
         let first_step = time_to_first_step(args.adapter.as_deref(), model, args.batch_size, &sgd)?;
         let dataset = synthetic(images);
         let bytes_before = gpu.buffer_bytes();
@@ -170,7 +186,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 "gpu_buffer_bytes": buffer_bytes,
                 "baseline_images_per_second": before,
                 "speedup_over_baseline": before.map(|b| images_per_second / b),
-                "gemm_variant": trainer.network.variant.name(),
+                "gemm_variant": trainer.network.gemm.summary(&trainer.network.gemm_shapes),
+                "tune_seconds": tune_seconds,
                 "adapter": adapter.name,
                 "backend": adapter.backend,
                 "device_type": adapter.device_type,
@@ -186,7 +203,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 seconds * 1e3 / steps as f64,
                 first_step,
                 buffer_bytes as f64 / (1024.0 * 1024.0),
-                trainer.network.variant.name(),
+                trainer.network.gemm.summary(&trainer.network.gemm_shapes),
                 before.map_or_else(String::new, |b| format!(
                     "  {:.2}x baseline ({b:.0} images/s)",
                     images_per_second / b
@@ -234,7 +251,7 @@ fn bench_gemm(gpu: &shatter_gpu::Gpu, json: bool) -> Result<()> {
         ("weight-grad-2352x512x128", 2352, 512, 128, true, false),
         ("input-grad-128x2352x512", 128, 2352, 512, false, true),
     ];
-    for variant in [GemmVariant::Register, GemmVariant::Vec4, GemmVariant::Tiled] {
+    for variant in GemmVariant::all() {
         for &(name, m, n, k, trans_a, trans_b) in &shapes {
             let a = gpu.tensor("a", &[m * k], &vec![0.5; m * k])?;
             let b = gpu.tensor("b", &[k * n], &vec![0.25; k * n])?;

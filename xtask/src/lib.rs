@@ -1,8 +1,9 @@
-//! The parts of shatter's command line that tests drive directly: dataset download, and
-//! the error type that marks bad input (exit code 2).
+//! The parts of shatter's command line that tests drive directly: dataset download, the
+//! generated GEMM shader, and the error type that marks bad input (exit code 2).
 
 pub mod download;
 pub mod fetch;
+pub mod gen_gemm;
 
 /// A failure caused by what the user gave (arguments, configuration, data files): the
 /// command line maps it to exit code 2.

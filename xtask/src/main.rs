@@ -11,6 +11,7 @@ mod report_command;
 mod show_data;
 mod sweep;
 mod train;
+mod tune;
 
 use std::process::ExitCode;
 
@@ -44,6 +45,10 @@ enum Command {
     Download(download_command::DownloadArgs),
     /// Draw a PNG grid of training images as randomized, with their labels.
     ShowData(show_data::ShowDataArgs),
+    /// Pick the fastest GEMM kernels for this adapter and the given models, cached on disk.
+    Tune(tune::TuneArgs),
+    /// Rewrite shaders/gemm_vec4.wgsl from its generator (after changing the tile list).
+    GenGemm,
     /// Rebuild assets/fashion-mnist-mini from the full Fashion-MNIST files.
     MakeMini(make_mini::MakeMiniArgs),
 }
@@ -66,6 +71,12 @@ fn main() -> ExitCode {
         Command::Rademacher(args) => rademacher::run(*args),
         Command::Train(args) => train::run(*args),
         Command::Bench(args) => bench::run(args),
+        Command::Tune(args) => tune::run(args),
+        Command::GenGemm => xtask::gen_gemm::run(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .parent()
+                .expect("xtask sits in the workspace"),
+        ),
         Command::MakeMini(args) => make_mini::run(args),
         Command::Download(args) => download_command::run(args),
         Command::ShowData(args) => show_data::run(args),

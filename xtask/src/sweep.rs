@@ -44,6 +44,10 @@ pub struct SweepArgs {
     /// Do not write the report after the runs.
     #[arg(long)]
     pub no_report: bool,
+    /// Do not autotune GEMM kernels before the runs (shapes already in the autotune cache
+    /// are still used; SHATTER_AUTOTUNE=off ignores the cache too).
+    #[arg(long)]
+    pub no_tune: bool,
     /// Data folder (default: $SHATTER_DATA or ./data).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
@@ -150,6 +154,9 @@ pub fn run(args: SweepArgs) -> Result<()> {
                 gpu.adapter().describe(),
                 args.jobs
             );
+            if !args.no_tune && !shatter::autotune::autotune_disabled() {
+                tune_for_runs(gpu, &todo)?;
+            }
         }
         failed = train_runs(&gpus, args.jobs, todo, &out, &data_dir)?;
     }
@@ -163,6 +170,38 @@ pub fn run(args: SweepArgs) -> Result<()> {
     }
     if failed > 0 {
         anyhow::bail!("{failed} runs failed (see above); rerun the sweep to retry them");
+    }
+    Ok(())
+}
+
+/// Autotune the GEMM shapes of every (model, dataset, batch size, crop) the runs need,
+/// where the cache lacks them: once per adapter and driver, then never again. Datasets
+/// of unknown image size (image folders) keep the fixed default.
+fn tune_for_runs(gpu: &Gpu, runs: &[shatter::sweep::PlannedRun]) -> Result<()> {
+    let mut settings: Vec<(shatter_nn::ModelKind, shatter_nn::NetworkShape)> = Vec::new();
+    for run in runs {
+        let c = &run.config;
+        let Some(dataset) = shatter_data::DatasetName::ALL
+            .into_iter()
+            .find(|d| d.as_str() == c.dataset)
+        else {
+            continue;
+        };
+        let Ok(model) = c.model.parse::<shatter_nn::ModelKind>() else {
+            continue;
+        };
+        let ([channels, height, width], classes) = dataset.image_shape();
+        let shape = shatter_nn::NetworkShape {
+            input: [channels, height.min(c.crop), width.min(c.crop)],
+            classes,
+            batch: c.batch_size,
+        };
+        if !settings.contains(&(model, shape)) {
+            settings.push((model, shape));
+        }
+    }
+    for (model, shape) in settings {
+        crate::tune::tune_models(gpu, &[model], shape, false)?;
     }
     Ok(())
 }

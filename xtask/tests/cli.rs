@@ -253,3 +253,13 @@ fn a_bad_bench_baseline_is_one_line_and_exit_2() {
         ),
     );
 }
+
+#[test]
+fn tune_rejects_a_malformed_input_shape() {
+    for bad in ["3x28", "3x28x0", "threexbyx28"] {
+        assert_bad_input(
+            &["tune", "--input", bad],
+            &format!("--input {bad}: expected CHANNELSxHEIGHTxWIDTH, e.g. 3x28x28"),
+        );
+    }
+}

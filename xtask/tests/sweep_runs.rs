@@ -8,8 +8,16 @@ use std::time::{Duration, Instant};
 
 use shatter::sweep::{Sweep, read_results};
 
+/// This test binary's autotune cache, apart from the user's.
+fn cache_dir() -> &'static Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().unwrap()).path()
+}
+
 fn xtask() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_xtask"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    command.env("SHATTER_CACHE_DIR", cache_dir());
+    command
 }
 
 /// Run `xtask args`, require success, and return its stdout (stderr shown on failure).
@@ -170,6 +178,30 @@ fn the_quick_presets_mlp_runs_fit_every_mode_and_show_the_papers_effects() {
     ]);
     let results = read_results(out).unwrap();
     assert_eq!(results.runs.len(), 9, "{stdout}");
+    // The sweep tuned the MLP's GEMMs first (batch 32, 784 -> 512 -> 10), and every run used them.
+    let cache = std::fs::read_to_string(cache_dir().join("autotune.json")).unwrap();
+    for key in [
+        "32x512x784",
+        "784x512x32-ta",
+        "32x10x512",
+        "512x10x32-ta",
+        "32x512x10-tb",
+    ] {
+        assert!(
+            cache.contains(&format!("\"{key}\"")),
+            "{key} not tuned:\n{cache}"
+        );
+    }
+    for record in results.runs.values() {
+        assert!(
+            record
+                .adapter
+                .gemm_variant
+                .ends_with("(5 of 5 shapes tuned)"),
+            "{}",
+            record.adapter.gemm_variant
+        );
+    }
     let by_mode = |mode: &str| {
         results
             .runs

@@ -31,6 +31,14 @@ impl DatasetName {
         Self::Cifar10,
     ];
 
+    /// [channels, height, width] of every image, and the number of classes.
+    pub fn image_shape(&self) -> ([usize; 3], usize) {
+        match self {
+            Self::Cifar10 => ([3, 32, 32], 10),
+            Self::FashionMnistMini | Self::FashionMnist | Self::Mnist => ([1, SIDE, SIDE], CLASSES),
+        }
+    }
+
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::FashionMnistMini => "fashion-mnist-mini",

@@ -47,6 +47,7 @@ shaders![
     "pool",
     "reduce",
     "sgd",
+    "sgd_vec4",
     "softmax_xent",
 ];
 

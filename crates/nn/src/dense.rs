@@ -5,7 +5,8 @@
 
 use shatter_gpu::{Dispatch, Gpu, GpuError, Tensor};
 
-use crate::gemm::{GemmSpec, GemmVariant, gemm};
+use crate::gemm::gemm;
+use crate::gemm_plan::{GemmPlan, GemmShape};
 use crate::optimizer::SgdConfig;
 use crate::parameter::Parameter;
 use crate::reduce::column_sum;
@@ -82,14 +83,56 @@ impl Dense {
         self.output.shape[0]
     }
 
+    /// y = x W: [batch, inputs] x [inputs, outputs].
+    pub fn forward_shape(&self) -> GemmShape {
+        GemmShape {
+            m: self.batch(),
+            n: self.outputs,
+            k: self.inputs,
+            trans_a: false,
+            trans_b: false,
+        }
+    }
+
+    /// dW = x^T dz: x is read transposed.
+    pub fn weight_grad_shape(&self) -> GemmShape {
+        GemmShape {
+            m: self.inputs,
+            n: self.outputs,
+            k: self.batch(),
+            trans_a: true,
+            trans_b: false,
+        }
+    }
+
+    /// dx = dz W^T: W is read transposed.
+    pub fn input_grad_shape(&self) -> GemmShape {
+        GemmShape {
+            m: self.batch(),
+            n: self.inputs,
+            k: self.outputs,
+            trans_a: false,
+            trans_b: true,
+        }
+    }
+
+    /// The shapes of the GEMMs of one training step, with or without the input's gradient.
+    pub fn gemm_shapes(&self, with_input_grad: bool) -> Vec<GemmShape> {
+        let mut shapes = vec![self.forward_shape(), self.weight_grad_shape()];
+        if with_input_grad {
+            shapes.push(self.input_grad_shape());
+        }
+        shapes
+    }
+
     /// y = relu(x W + b) in one fused GEMM.
     pub fn forward(
         &self,
         gpu: &Gpu,
         input: &Tensor,
-        variant: GemmVariant,
+        plan: &GemmPlan,
     ) -> Result<Dispatch, GpuError> {
-        let mut spec = GemmSpec::new(self.batch(), self.outputs, self.inputs, variant);
+        let mut spec = plan.spec(self.forward_shape());
         spec.relu = self.relu;
         gemm(
             gpu,
@@ -108,7 +151,7 @@ impl Dense {
         gpu: &Gpu,
         input: &Tensor,
         input_grad: Option<&Tensor>,
-        variant: GemmVariant,
+        plan: &GemmPlan,
     ) -> Result<Vec<Dispatch>, GpuError> {
         let batch = self.batch();
         let mut dispatches = Vec::new();
@@ -125,12 +168,10 @@ impl Dense {
             }
             None => &self.output_grad,
         };
-        let mut weight_spec = GemmSpec::new(self.inputs, self.outputs, batch, variant);
-        weight_spec.trans_a = true;
         dispatches.push(gemm(
             gpu,
             &format!("{}.weight_grad", self.name),
-            weight_spec,
+            plan.spec(self.weight_grad_shape()),
             input,
             dz,
             None,
@@ -145,12 +186,10 @@ impl Dense {
             &self.bias.grad,
         )?);
         if let Some(dx) = input_grad {
-            let mut input_spec = GemmSpec::new(batch, self.inputs, self.outputs, variant);
-            input_spec.trans_b = true;
             dispatches.push(gemm(
                 gpu,
                 &format!("{}.input_grad", self.name),
-                input_spec,
+                plan.spec(self.input_grad_shape()),
                 dz,
                 &self.weight.value,
                 None,

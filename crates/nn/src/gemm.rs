@@ -2,36 +2,82 @@
 
 use shatter_gpu::{Binding, Dispatch, Gpu, GpuError, Kernel, Tensor};
 
-/// Which GEMM kernel family a device runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+use crate::gemm_plan::GemmShape;
+
+/// Blocks of C, rows x columns, that one invocation of shaders/gemm_vec4.wgsl computes:
+/// one entry point `gemm_vec4_RxC` each (the file is generated from this list by
+/// `cargo xtask gen-gemm`). Bigger blocks need fewer loads per multiply-add but spill more
+/// registers and compile for longer; which is fastest depends on the shape and adapter.
+pub const VEC4_TILES: [(usize, usize); 4] = [(8, 8), (16, 16), (32, 16), (16, 32)];
+
+/// The vec4 tile CPU adapters run when no autotune result exists: on lavapipe it was
+/// within 10-25% of the best tile on every MLP shape and compiles in about a second.
+pub const DEFAULT_VEC4_TILE: (usize, usize) = (16, 16);
+
+/// Which GEMM kernel runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum GemmVariant {
     /// shaders/gemm.wgsl: 4x4 register blocks with scalar loads; any shape.
     Register,
-    /// shaders/gemm_vec4.wgsl: register blocks fed by 16-byte loads, no workgroup memory.
-    /// Best on CPU adapters, where barriers are costly and every load is issued per lane.
-    /// Shapes it does not fit run `Register`.
-    Vec4,
+    /// shaders/gemm_vec4.wgsl: a `rows` x `cols` register block per invocation fed by
+    /// 16-byte loads, no workgroup memory (one of [`VEC4_TILES`]). Best on CPU adapters,
+    /// where barriers are costly and every load is issued per lane. Shapes it does not fit
+    /// run `Register`.
+    Vec4 { rows: usize, cols: usize },
     /// shaders/gemm_tiled.wgsl: 64x64 tiles staged in workgroup memory. Best on GPUs.
     Tiled,
 }
 
 impl GemmVariant {
-    /// The variant for this adapter: `SHATTER_GEMM=register|vec4|tiled` if set, else by device type.
+    /// The variant for this adapter when nothing was tuned: `SHATTER_GEMM=<name>` if set
+    /// (see [`GemmVariant::from_name`]), else by device type.
     pub fn for_adapter(gpu: &Gpu) -> Self {
-        match std::env::var("SHATTER_GEMM").as_deref() {
-            Ok("register") => Self::Register,
-            Ok("vec4") => Self::Vec4,
-            Ok("tiled") => Self::Tiled,
-            _ if gpu.is_cpu() => Self::Vec4,
-            _ => Self::Tiled,
+        if let Some(variant) = std::env::var("SHATTER_GEMM")
+            .ok()
+            .and_then(|name| Self::from_name(&name))
+        {
+            return variant;
+        }
+        if gpu.is_cpu() {
+            Self::default_vec4()
+        } else {
+            Self::Tiled
         }
     }
 
-    pub fn name(self) -> &'static str {
+    pub fn default_vec4() -> Self {
+        let (rows, cols) = DEFAULT_VEC4_TILE;
+        Self::Vec4 { rows, cols }
+    }
+
+    /// Every variant, in the order autotune tries them.
+    pub fn all() -> Vec<Self> {
+        let mut all = vec![Self::Register, Self::Tiled];
+        all.extend(
+            VEC4_TILES
+                .iter()
+                .map(|&(rows, cols)| Self::Vec4 { rows, cols }),
+        );
+        all
+    }
+
+    /// `register`, `tiled` or `vec4-RxC`.
+    pub fn name(self) -> String {
         match self {
-            Self::Register => "register",
-            Self::Vec4 => "vec4",
-            Self::Tiled => "tiled",
+            Self::Register => "register".into(),
+            Self::Vec4 { rows, cols } => format!("vec4-{rows}x{cols}"),
+            Self::Tiled => "tiled".into(),
+        }
+    }
+
+    /// The variant [`GemmVariant::name`] gives, or `vec4` for the default tile; `None` for
+    /// anything else, including tiles this build no longer has.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "register" => Some(Self::Register),
+            "tiled" => Some(Self::Tiled),
+            "vec4" => Some(Self::default_vec4()),
+            _ => Self::all().into_iter().find(|v| v.name() == name),
         }
     }
 }
@@ -60,6 +106,29 @@ impl GemmSpec {
             trans_b: false,
             relu: false,
             variant,
+        }
+    }
+
+    /// The shape and storage form, what kernel speed depends on.
+    pub fn shape(&self) -> GemmShape {
+        GemmShape {
+            m: self.m,
+            n: self.n,
+            k: self.k,
+            trans_a: self.trans_a,
+            trans_b: self.trans_b,
+        }
+    }
+
+    /// Whether `variant` runs this spec itself rather than falling back to `Register`.
+    pub fn fits(&self, variant: GemmVariant) -> bool {
+        match variant {
+            GemmVariant::Register | GemmVariant::Tiled => true,
+            GemmVariant::Vec4 { .. } => {
+                self.k.is_multiple_of(4)
+                    && (!self.trans_a || self.m.is_multiple_of(4))
+                    && (self.trans_b || self.n.is_multiple_of(4))
+            }
         }
     }
 
@@ -110,15 +179,21 @@ pub fn gemm(
         "{label}: C holds {} values, spec {spec:?}",
         c.len()
     );
-    let vec4_fits = spec.k.is_multiple_of(4)
-        && (!spec.trans_a || spec.m.is_multiple_of(4))
-        && (spec.trans_b || spec.n.is_multiple_of(8));
-    let (entry, workgroups) = match spec.variant {
-        GemmVariant::Vec4 if vec4_fits => (
-            Kernel::new("gemm_vec4", "gemm_vec4_8x8"),
-            [spec.n.div_ceil(64) as u32, spec.m.div_ceil(64) as u32, 1],
+    let variant = if spec.fits(spec.variant) {
+        spec.variant
+    } else {
+        GemmVariant::Register
+    };
+    let (entry, workgroups) = match variant {
+        GemmVariant::Vec4 { rows, cols } => (
+            Kernel::new("gemm_vec4", vec4_entry(rows, cols)),
+            [
+                spec.n.div_ceil(8 * cols) as u32,
+                spec.m.div_ceil(8 * rows) as u32,
+                1,
+            ],
         ),
-        GemmVariant::Register | GemmVariant::Vec4 => (
+        GemmVariant::Register => (
             Kernel::new("gemm", "gemm"),
             [spec.n.div_ceil(32) as u32, spec.m.div_ceil(32) as u32, 1],
         ),
@@ -156,4 +231,15 @@ pub fn gemm(
         ],
         workgroups,
     )
+}
+
+/// The entry point of shaders/gemm_vec4.wgsl for a tile of [`VEC4_TILES`].
+fn vec4_entry(rows: usize, cols: usize) -> &'static str {
+    match (rows, cols) {
+        (8, 8) => "gemm_vec4_8x8",
+        (16, 16) => "gemm_vec4_16x16",
+        (32, 16) => "gemm_vec4_32x16",
+        (16, 32) => "gemm_vec4_16x32",
+        _ => panic!("no gemm_vec4 entry point for a {rows}x{cols} tile"),
+    }
 }

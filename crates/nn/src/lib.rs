@@ -10,6 +10,7 @@ mod conv2d;
 mod cursor;
 mod dense;
 mod gemm;
+mod gemm_plan;
 mod geometry;
 mod init;
 mod layers;
@@ -33,7 +34,8 @@ pub use conv2d::{
 };
 pub use cursor::{CursorPass, StepCursor, cursor_dispatches};
 pub use dense::Dense;
-pub use gemm::{GemmSpec, GemmVariant, gemm};
+pub use gemm::{DEFAULT_VEC4_TILE, GemmSpec, GemmVariant, VEC4_TILES, gemm};
+pub use gemm_plan::{GemmPlan, GemmShape, time_variants};
 pub use geometry::{Padding, WindowGeometry};
 pub use init::{ConvInit, conv_filter_init, glorot_uniform};
 pub use layers::{LayerSpec, forward_flops_per_image, output_shape, parameter_counts};

@@ -14,7 +14,7 @@ use crate::conv2d::{
     ConvLoads, ConvPass, conv2d_backward_data, conv2d_backward_filter, conv2d_forward,
 };
 use crate::dense::Dense;
-use crate::gemm::GemmVariant;
+use crate::gemm_plan::{GemmPlan, GemmShape};
 use crate::init::{ConvInit, conv_filter_init, glorot_uniform};
 use crate::layers::{LayerSpec, output_shape, parameter_counts, sequence_output_shape};
 use crate::loss::softmax_xent;
@@ -83,7 +83,10 @@ pub struct Network {
     /// [channels, height, width] of one input image.
     pub input_shape: [usize; 3],
     pub classes: usize,
-    pub variant: GemmVariant,
+    /// The GEMM variant of each dense layer's shapes.
+    pub gemm: GemmPlan,
+    /// The shapes of the GEMMs of one training step, in order, repeats included.
+    pub gemm_shapes: Vec<GemmShape>,
     /// [batch, height, width, channels]: written by the batch kernel.
     pub input: Arc<Tensor>,
     /// [batch]: written by the batch kernel.
@@ -99,7 +102,8 @@ struct Builder<'a> {
     gpu: &'a Gpu,
     batch: usize,
     classes: usize,
-    variant: GemmVariant,
+    gemm: &'a GemmPlan,
+    gemm_shapes: Vec<GemmShape>,
     cursor: &'a shatter_gpu::wgpu::Buffer,
     rng: ChaCha8Rng,
     conv_init: ConvInit,
@@ -109,24 +113,18 @@ struct Builder<'a> {
 }
 
 impl Network {
-    /// Build `kind` for `batch` images of `input_shape` ([channels, height, width]), with
-    /// weights drawn as `init` says. `cursor` is the training pass's step cursor, whose
-    /// `rows` batch normalization averages over.
+    /// Build `kind` for `shape`, with weights drawn as `init` says and dense layers
+    /// running the GEMM variants `gemm` chooses. `cursor` is the training pass's step
+    /// cursor, whose `rows` batch normalization averages over.
     pub fn build(
         gpu: &Gpu,
         kind: ModelKind,
-        input_shape: [usize; 3],
-        classes: usize,
-        batch: usize,
+        shape: NetworkShape,
         init: WeightInit,
+        gemm: &GemmPlan,
         cursor: &shatter_gpu::wgpu::Buffer,
     ) -> Result<Self, GpuError> {
-        let shape = NetworkShape {
-            input: input_shape,
-            classes,
-            batch,
-        };
-        Self::from_layers(gpu, kind.name(), &kind.layers(), shape, init, cursor)
+        Self::from_layers(gpu, kind.name(), &kind.layers(), shape, init, gemm, cursor)
     }
 
     /// Build any layer description (see [`Network::build`]); it must end in logits.
@@ -136,6 +134,7 @@ impl Network {
         specs: &[LayerSpec],
         shape: NetworkShape,
         init: WeightInit,
+        gemm: &GemmPlan,
         cursor: &shatter_gpu::wgpu::Buffer,
     ) -> Result<Self, GpuError> {
         let NetworkShape {
@@ -150,7 +149,8 @@ impl Network {
             gpu,
             batch,
             classes,
-            variant: GemmVariant::for_adapter(gpu),
+            gemm,
+            gemm_shapes: Vec::new(),
             cursor,
             rng: ChaCha8Rng::seed_from_u64(init.seed),
             conv_init: init.conv,
@@ -170,7 +170,8 @@ impl Network {
             batch,
             input_shape,
             classes,
-            variant: builder.variant,
+            gemm: gemm.clone(),
+            gemm_shapes: builder.gemm_shapes,
             input,
             labels,
             layers: builder.layers,
@@ -649,10 +650,11 @@ impl Builder<'_> {
         let inputs: usize = input.shape.iter().product();
         let weight = glorot_uniform(&mut self.rng, inputs, units);
         let layer = Dense::new(gpu, &name, inputs, units, relu, self.batch, &weight)?;
-        let forward = layer.forward(gpu, &input.value, self.variant)?;
-        let backward = layer.backward(gpu, &input.value, input.grad.as_deref(), self.variant)?;
+        let forward = layer.forward(gpu, &input.value, self.gemm)?;
+        let backward = layer.backward(gpu, &input.value, input.grad.as_deref(), self.gemm)?;
         let flops = layer.training_flops(false) / 2;
         let with_input_grad = input.grad.is_some();
+        self.gemm_shapes.extend(layer.gemm_shapes(with_input_grad));
         let (parameters, output, output_grad, pre_activation_grad) = layer.into_parts();
         let mut scratch: Vec<Box<dyn Any>> = Vec::new();
         if let Some(t) = pre_activation_grad {

@@ -65,8 +65,17 @@ pub fn sgd_momentum(
         weight.len(),
         "{label}: velocity and weight lengths differ"
     );
+    // Four values per invocation where the length allows (shaders/sgd_vec4.wgsl).
+    let (kernel, items) = if weight.len().is_multiple_of(4) {
+        (
+            Kernel::new("sgd_vec4", "sgd_momentum_vec4"),
+            weight.len() / 4,
+        )
+    } else {
+        (Kernel::new("sgd", "sgd_momentum"), weight.len())
+    };
     let params = SgdParams {
-        len: weight.len() as u32,
+        len: items as u32,
         momentum: config.momentum as f32,
         weight_decay: if decays {
             config.weight_decay as f32
@@ -78,7 +87,7 @@ pub fn sgd_momentum(
     let params = gpu.uniform(&format!("{label}.params"), &params);
     gpu.dispatch(
         label,
-        &Kernel::new("sgd", "sgd_momentum"),
+        &kernel,
         &[
             Binding::uniform(&params),
             Binding::read(cursor),
@@ -86,6 +95,6 @@ pub fn sgd_momentum(
             Binding::write(&weight.buffer),
             Binding::write(&velocity.buffer),
         ],
-        workgroups_for(weight.len(), 256),
+        workgroups_for(items, 256),
     )
 }

@@ -3,6 +3,7 @@
 //! one permutation, records the steps, and reads the metrics back once.
 
 mod atomic_file;
+pub mod autotune;
 mod batch;
 mod config;
 pub mod rademacher;

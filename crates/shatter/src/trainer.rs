@@ -15,7 +15,7 @@ use shatter_data::{
 };
 use shatter_gpu::{Dispatch, Gpu, Readback, Tensor, U32Buffer};
 use shatter_nn::{
-    CursorPass, LrSchedule, ModelKind, Network, SgdConfig, StepCursor, WeightInit,
+    CursorPass, LrSchedule, ModelKind, Network, NetworkShape, SgdConfig, StepCursor, WeightInit,
     cursor_dispatches,
 };
 
@@ -118,13 +118,17 @@ impl<'g> Trainer<'g> {
         let test_split = ResidentSplit::upload(gpu, "test", &dataset.test, values)
             .context("uploading the test set")?;
         let train_cursor = gpu.u32_buffer("train.cursor", &[0; 4])?.buffer;
+        let network_shape = NetworkShape {
+            input: [shape.channels, shape.crop_height, shape.crop_width],
+            classes: dataset.classes,
+            batch,
+        };
         let network = Network::build(
             gpu,
             model,
-            [shape.channels, shape.crop_height, shape.crop_width],
-            dataset.classes,
-            batch,
+            network_shape,
             init,
+            &crate::autotune::gemm_plan(gpu),
             &train_cursor,
         )?;
         let identity: Vec<u32> = (0..train_split.images as u32).collect();
@@ -517,7 +521,7 @@ pub fn train_prepared(
             device_type: adapter.device_type.clone(),
             driver: adapter.driver.clone(),
             driver_info: adapter.driver_info.clone(),
-            gemm_variant: trainer.network.variant.name().into(),
+            gemm_variant: trainer.network.gemm.summary(&trainer.network.gemm_shapes),
         },
         dataset: dataset.name.clone(),
         train_images,

@@ -1,0 +1,189 @@
+//! Which GEMM kernel each matrix shape of a network runs, and the timing that chooses it.
+//!
+//! A [`GemmPlan`] maps shapes to variants, with one default for shapes it does not list.
+//! The default is fixed per adapter type ([`GemmVariant::for_adapter`]), so a network
+//! builds at once with no measurement; `shatter::autotune` fills the map from timings
+//! ([`time_variants`]) cached on disk per adapter and driver.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use shatter_gpu::{Gpu, GpuError};
+
+use crate::gemm::{GemmSpec, GemmVariant, gemm};
+
+/// What a GEMM kernel's speed depends on: C[m, n] = op(A)[m, k] op(B)[k, n] and which
+/// operands are stored transposed. (The bias and ReLU epilogue cost one pass over C.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GemmShape {
+    pub m: usize,
+    pub n: usize,
+    pub k: usize,
+    pub trans_a: bool,
+    pub trans_b: bool,
+}
+
+impl GemmShape {
+    /// `MxNxK`, then `-ta` and `-tb` for transposed operands: the autotune cache's key.
+    pub fn key(&self) -> String {
+        format!(
+            "{}x{}x{}{}{}",
+            self.m,
+            self.n,
+            self.k,
+            if self.trans_a { "-ta" } else { "" },
+            if self.trans_b { "-tb" } else { "" }
+        )
+    }
+
+    /// The shape [`GemmShape::key`] wrote, or `None`.
+    pub fn from_key(key: &str) -> Option<Self> {
+        let (dims, flags) = match key.split_once('-') {
+            Some((_, "")) => return None,
+            Some(parts) => parts,
+            None => (key, ""),
+        };
+        let mut dims = dims.split('x').map(|d| d.parse::<usize>().ok());
+        let (m, n, k) = (dims.next()??, dims.next()??, dims.next()??);
+        if dims.next().is_some() {
+            return None;
+        }
+        let (trans_a, trans_b) = match flags {
+            "" => (false, false),
+            "ta" => (true, false),
+            "tb" => (false, true),
+            "ta-tb" => (true, true),
+            _ => return None,
+        };
+        Some(Self {
+            m,
+            n,
+            k,
+            trans_a,
+            trans_b,
+        })
+    }
+
+    /// The spec running this shape with `variant`, without bias or ReLU.
+    pub fn spec(&self, variant: GemmVariant) -> GemmSpec {
+        GemmSpec {
+            m: self.m,
+            n: self.n,
+            k: self.k,
+            trans_a: self.trans_a,
+            trans_b: self.trans_b,
+            relu: false,
+            variant,
+        }
+    }
+}
+
+/// The GEMM variant for every shape a network runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GemmPlan {
+    default: GemmVariant,
+    chosen: BTreeMap<GemmShape, GemmVariant>,
+}
+
+impl GemmPlan {
+    /// Every shape runs `default`.
+    pub fn fixed(default: GemmVariant) -> Self {
+        Self {
+            default,
+            chosen: BTreeMap::new(),
+        }
+    }
+
+    /// The fixed plan for this adapter ([`GemmVariant::for_adapter`]).
+    pub fn for_adapter(gpu: &Gpu) -> Self {
+        Self::fixed(GemmVariant::for_adapter(gpu))
+    }
+
+    /// Run `shape` with `variant`.
+    pub fn choose(&mut self, shape: GemmShape, variant: GemmVariant) {
+        self.chosen.insert(shape, variant);
+    }
+
+    /// The variant `shape` runs.
+    pub fn variant(&self, shape: GemmShape) -> GemmVariant {
+        self.chosen.get(&shape).copied().unwrap_or(self.default)
+    }
+
+    pub fn default_variant(&self) -> GemmVariant {
+        self.default
+    }
+
+    /// How many shapes have a variant of their own.
+    pub fn chosen_count(&self) -> usize {
+        self.chosen.len()
+    }
+
+    /// The variants `shapes` run, first use first, and how many shapes had their own:
+    /// "vec4-32x16, vec4-16x32 (2 of 3 shapes tuned)". Recorded in run records.
+    pub fn summary(&self, shapes: &[GemmShape]) -> String {
+        let mut names: Vec<String> = Vec::new();
+        for &shape in shapes {
+            let name = self.variant(shape).name();
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        if names.is_empty() {
+            names.push(self.default.name());
+        }
+        let mut distinct = shapes.to_vec();
+        distinct.sort();
+        distinct.dedup();
+        let tuned = distinct
+            .iter()
+            .filter(|s| self.chosen.contains_key(s))
+            .count();
+        format!(
+            "{} ({tuned} of {} shapes tuned)",
+            names.join(", "),
+            distinct.len()
+        )
+    }
+
+    /// A spec of `shape` with this plan's variant for it.
+    pub fn spec(&self, shape: GemmShape) -> GemmSpec {
+        shape.spec(self.variant(shape))
+    }
+}
+
+/// Seconds per run of `shape` under each variant that runs it itself (variants that
+/// would fall back to another are left out), on made-up operands. Each variant runs once
+/// untimed (which also compiles its pipeline); then `trials` rounds time `reps` runs of
+/// every variant in turn, and each keeps its best round. Taking turns spreads a noisy
+/// machine's slow moments over all variants instead of penalizing whichever ran then.
+pub fn time_variants(
+    gpu: &Gpu,
+    shape: GemmShape,
+    reps: usize,
+    trials: usize,
+) -> Result<Vec<(GemmVariant, f64)>, GpuError> {
+    let GemmShape { m, n, k, .. } = shape;
+    let a = gpu.tensor("tune.a", &[m * k], &vec![0.5; m * k])?;
+    let b = gpu.tensor("tune.b", &[k * n], &vec![0.25; k * n])?;
+    let c = gpu.zeros("tune.c", &[m, n])?;
+    let mut candidates = Vec::new();
+    for variant in GemmVariant::all() {
+        let spec = shape.spec(variant);
+        if spec.fits(variant) {
+            let dispatch = gemm(gpu, "tune", spec, &a, &b, None, &c)?;
+            gpu.run([&dispatch])?;
+            candidates.push((variant, dispatch, f64::INFINITY));
+        }
+    }
+    for _ in 0..trials {
+        for (_, dispatch, best) in &mut candidates {
+            let start = Instant::now();
+            gpu.run(std::iter::repeat_n(&*dispatch, reps))?;
+            *best = best.min(start.elapsed().as_secs_f64() / reps as f64);
+        }
+    }
+    Ok(candidates
+        .into_iter()
+        .map(|(variant, _, best)| (variant, best))
+        .collect())
+}
