@@ -46,24 +46,16 @@ const THREADS: u32 = 64u;
 
 var<workgroup> partial: array<vec2<f32>, THREADS>;
 
-fn chunk_word(chunk: u32, index: u32) -> u32 {
-    if chunk == 0u {
-        return chunk0[index];
-    } else if chunk == 1u {
-        return chunk1[index];
-    }
-    return chunk2[index];
+// Value `index` of a chunk (counted from the chunk's first value), on the scale of
+// u8 / 255, from the word holding it.
+fn word_of(index: u32) -> u32 {
+    return select(index / 4u, index, shape.float_pixels == 1u);
 }
 
-// Value `offset` of stored image `image`, on the scale of u8 / 255.
-fn pixel(image: u32, offset: u32) -> f32 {
-    let chunk = image / shape.images_per_chunk;
-    let local_image = image % shape.images_per_chunk;
-    let index = local_image * shape.channels * shape.height * shape.width + offset;
+fn decode(word: u32, index: u32) -> f32 {
     if shape.float_pixels == 1u {
-        return bitcast<f32>(chunk_word(chunk, index));
+        return bitcast<f32>(word);
     }
-    let word = chunk_word(chunk, index / 4u);
     return f32((word >> ((index % 4u) * 8u)) & 0xffu) / 255.0;
 }
 
@@ -127,23 +119,53 @@ fn gather_batch(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
     // Mean and variance from one pass of sums and sums of squares: values lie in [0, 1],
     // so f32 keeps the variance to about 1e-6, and a nearly constant image falls under the
     // 1 / sqrt(values) floor anyway.
+    let chunk = image / shape.images_per_chunk;
+    let first = (image % shape.images_per_chunk) * shape.channels * shape.height * shape.width;
+    // Each pass has one loop per chunk, the chunk chosen once outside it: with the choice
+    // inside, CPU adapters (which run every storage load as a loop over lanes, in every
+    // branch of an if) paid for three loads per value.
     var sums = vec2<f32>(0.0);
-    for (var e = lid; e < values; e += THREADS) {
-        let v = pixel(image, source_offset(e, origin.x, origin.y));
-        sums += vec2<f32>(v, v * v);
+    if chunk == 0u {
+        for (var e = lid; e < values; e += THREADS) {
+            let i = first + source_offset(e, origin.x, origin.y);
+            let v = decode(chunk0[word_of(i)], i);
+            sums += vec2<f32>(v, v * v);
+        }
+    } else if chunk == 1u {
+        for (var e = lid; e < values; e += THREADS) {
+            let i = first + source_offset(e, origin.x, origin.y);
+            let v = decode(chunk1[word_of(i)], i);
+            sums += vec2<f32>(v, v * v);
+        }
+    } else {
+        for (var e = lid; e < values; e += THREADS) {
+            let i = first + source_offset(e, origin.x, origin.y);
+            let v = decode(chunk2[word_of(i)], i);
+            sums += vec2<f32>(v, v * v);
+        }
     }
     let totals = workgroup_sum(lid, sums) / f32(values);
     let mean = totals.x;
     let variance = max(totals.y - mean * mean, 0.0);
-    let scale = 1.0 / max(sqrt(variance), inverseSqrt(f32(values)));
-
+    // Invalid rows are written as zeros: scale 0 and mean 0 turn every value into 0.
+    let scale = select(0.0, 1.0 / max(sqrt(variance), inverseSqrt(f32(values))), valid);
+    let shift = select(0.0, mean, valid);
     let base = row * values;
-    for (var e = lid; e < values; e += THREADS) {
-        var v = 0.0;
-        if valid {
-            v = (pixel(image, source_offset(e, origin.x, origin.y)) - mean) * scale;
+    if chunk == 0u {
+        for (var e = lid; e < values; e += THREADS) {
+            let i = first + source_offset(e, origin.x, origin.y);
+            x[base + e] = (decode(chunk0[word_of(i)], i) - shift) * scale;
         }
-        x[base + e] = v;
+    } else if chunk == 1u {
+        for (var e = lid; e < values; e += THREADS) {
+            let i = first + source_offset(e, origin.x, origin.y);
+            x[base + e] = (decode(chunk1[word_of(i)], i) - shift) * scale;
+        }
+    } else {
+        for (var e = lid; e < values; e += THREADS) {
+            let i = first + source_offset(e, origin.x, origin.y);
+            x[base + e] = (decode(chunk2[word_of(i)], i) - shift) * scale;
+        }
     }
     if lid == 0u {
         y[row] = select(0u, labels[image], valid);
