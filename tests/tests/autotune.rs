@@ -54,8 +54,8 @@ fn variant_names_round_trip() {
 
 #[test]
 fn pick_keeps_the_default_unless_another_is_clearly_faster() {
-    let default = GemmVariant::default_vec4();
-    let small = GemmVariant::Vec4 { rows: 8, cols: 8 };
+    let default = GemmVariant::Vec4 { rows: 8, cols: 8 };
+    let small = GemmVariant::Vec4 { rows: 16, cols: 16 };
     // 10% faster: within the margin, so the default stays.
     let close = [(GemmVariant::Register, 5.0), (default, 1.0), (small, 0.9)];
     assert_eq!(pick(&close, default), default);
@@ -70,7 +70,7 @@ fn pick_keeps_the_default_unless_another_is_clearly_faster() {
 
 #[test]
 fn plans_use_their_choices_and_the_default_elsewhere() {
-    let default = GemmVariant::default_vec4();
+    let default = GemmVariant::Vec4 { rows: 16, cols: 16 };
     let tuned = shape(128, 512, 2352, false, false);
     let other = shape(64, 64, 64, true, false);
     let mut plan = GemmPlan::fixed(default);
@@ -116,7 +116,7 @@ fn saving_merges_with_entries_another_process_wrote_meanwhile() {
     // Another process saves an entry after this one loaded.
     let written = format!(
         r#"{{"format": 1, "adapters": {{"other adapter | vulkan | x | y": {{"8x8x8": "register"}},
-            "{}": {{"4x4x4": "vec4-8x8", "8x8x8": "no-such-kernel"}}}}}}"#,
+            "{}": {{"4x4x4": "vec4-32x16", "8x8x8": "no-such-kernel"}}}}}}"#,
         adapter_key(gpu)
     );
     std::fs::write(&path, written).unwrap();
@@ -132,7 +132,7 @@ fn saving_merges_with_entries_another_process_wrote_meanwhile() {
     assert_eq!(plan.variant(tiny), timed[0].best, "the new entry");
     assert_eq!(
         plan.variant(shape(4, 4, 4, false, false)),
-        GemmVariant::Vec4 { rows: 8, cols: 8 },
+        GemmVariant::Vec4 { rows: 32, cols: 16 },
         "the other process's entry"
     );
     assert_eq!(

@@ -10,9 +10,12 @@ use crate::gemm_plan::GemmShape;
 /// registers and compile for longer; which is fastest depends on the shape and adapter.
 pub const VEC4_TILES: [(usize, usize); 4] = [(8, 8), (16, 16), (32, 16), (16, 32)];
 
-/// The vec4 tile CPU adapters run when no autotune result exists: on lavapipe it was
-/// within 10-25% of the best tile on every MLP shape and compiles in about a second.
-pub const DEFAULT_VEC4_TILE: (usize, usize) = (16, 16);
+/// The vec4 tile CPU adapters run when no autotune result exists. On lavapipe a 16x16
+/// tile ran the MLPs' big GEMMs 1.3-1.4x faster in a training step, but each of its
+/// pipelines took about a second to compile, which tripled the time to a first step with
+/// a cold shader cache; 8x8 compiles in a fraction of that. Autotune picks the bigger
+/// tiles per shape where they pay.
+pub const DEFAULT_VEC4_TILE: (usize, usize) = (8, 8);
 
 /// Which GEMM kernel runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
