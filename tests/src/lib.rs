@@ -2,6 +2,9 @@
 //! deterministic random data, and comparisons with a tolerance that say where they fail.
 
 pub mod fixtures;
+mod gemm_check;
+
+pub use gemm_check::check_gemm;
 
 use std::sync::OnceLock;
 
