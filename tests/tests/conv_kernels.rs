@@ -61,10 +61,10 @@ fn check_case(gpu: &Gpu, case: Case, seed: u64) {
         ConvPass::BackwardData,
         ConvPass::BackwardFilter,
     ] {
-        let mut variants = vec![ConvLoads::Scalar];
-        if ConvLoads::best(pass, &g) == ConvLoads::Vec4 {
-            variants.push(ConvLoads::Vec4);
-        }
+        let variants: Vec<ConvLoads> = [ConvLoads::Scalar, ConvLoads::Mixed, ConvLoads::Vec4]
+            .into_iter()
+            .filter(|loads| loads.fits(pass, &g))
+            .collect();
         for loads in variants {
             let what = format!("{pass:?} {loads:?} {what}");
             match pass {
@@ -139,8 +139,17 @@ fn conv2d_forward_and_backward_agree_with_the_reference() {
 #[test]
 fn vec4_loads_are_chosen_where_the_channels_allow_them() {
     let g = |c, f| WindowGeometry::new(2, [8, 8, c], f, 3, 1, Padding::Same);
+    // A first layer: 3 channels rule out vec4 reads of the image, not of the filter or dz.
     assert_eq!(
         ConvLoads::best(ConvPass::Forward, &g(3, 64)),
+        ConvLoads::Mixed
+    );
+    assert_eq!(
+        ConvLoads::best(ConvPass::BackwardFilter, &g(1, 64)),
+        ConvLoads::Mixed
+    );
+    assert_eq!(
+        ConvLoads::best(ConvPass::Forward, &g(3, 12)),
         ConvLoads::Scalar
     );
     assert_eq!(

@@ -22,6 +22,9 @@ pub enum ConvPass {
 pub enum ConvLoads {
     /// shaders/conv2d.wgsl: scalar reads, any shape.
     Scalar,
+    /// shaders/conv2d_mixed.wgsl: scalar reads of A, 16-byte reads of B (the filter in
+    /// forward, dz in backward-filter): a first layer's 1 or 3 input channels.
+    Mixed,
     /// shaders/conv2d_vec4.wgsl: 16-byte reads, where the channel counts allow them.
     Vec4,
 }
@@ -29,17 +32,37 @@ pub enum ConvLoads {
 impl ConvLoads {
     /// The fastest loads `pass` of `g` can use.
     pub fn best(pass: ConvPass, g: &WindowGeometry) -> Self {
-        let c4 = g.in_channels.is_multiple_of(4);
-        let fits = match pass {
-            ConvPass::Forward | ConvPass::BackwardFilter => c4 && g.out_channels.is_multiple_of(8),
-            ConvPass::BackwardData => g.out_channels.is_multiple_of(4),
+        [Self::Vec4, Self::Mixed]
+            .into_iter()
+            .find(|loads| loads.fits(pass, g))
+            .unwrap_or(Self::Scalar)
+    }
+
+    /// Whether every load of these widths is whole and aligned for `pass` of `g`. A's
+    /// rows run along input channels (forward, backward-filter) or output channels
+    /// (backward-data); B's along output channels, in panels of 8 except backward-data's.
+    pub fn fits(self, pass: ConvPass, g: &WindowGeometry) -> bool {
+        let (a_whole, b_whole) = match pass {
+            ConvPass::Forward | ConvPass::BackwardFilter => (
+                g.in_channels.is_multiple_of(4),
+                g.out_channels.is_multiple_of(8),
+            ),
+            ConvPass::BackwardData => (
+                g.out_channels.is_multiple_of(4),
+                g.out_channels.is_multiple_of(4),
+            ),
         };
-        if fits { Self::Vec4 } else { Self::Scalar }
+        match self {
+            Self::Scalar => true,
+            Self::Mixed => b_whole,
+            Self::Vec4 => a_whole && b_whole,
+        }
     }
 
     fn shader(self) -> &'static str {
         match self {
             Self::Scalar => "conv2d",
+            Self::Mixed => "conv2d_mixed",
             Self::Vec4 => "conv2d_vec4",
         }
     }
@@ -115,8 +138,9 @@ fn conv_dispatch(
         c.pixels()
     );
     assert!(
-        epilogue.loads == ConvLoads::Scalar || ConvLoads::best(pass, g) == ConvLoads::Vec4,
-        "{label}: vec4 loads do not fit {g:?}"
+        epilogue.loads.fits(pass, g),
+        "{label}: {:?} loads do not fit {g:?}",
+        epilogue.loads
     );
     let mode = match pass {
         ConvPass::Forward => 0.0,
