@@ -1,38 +1,11 @@
-// Max pooling on NHWC tensors, forward and backward. The forward writes each output
-// into a channel slice of y (rows y_stride apart, from channel y_offset: a branch of a
-// concatenation) and records which input it took; the backward gathers: each input
-// element sums the gradients of the outputs that took it, so no two invocations write
-// one address and the result does not depend on scheduling.
+// Max pooling, one channel per invocation: any channel count and slice (see _pool.wgsl).
 
-struct PoolShape {
-    batch: u32,
-    in_height: u32,
-    in_width: u32,
-    channels: u32,
-    out_height: u32,
-    out_width: u32,
-    window: u32,
-    stride: u32,
-    pad_top: u32,
-    pad_left: u32,
-    y_stride: u32,
-    y_offset: u32,
-}
-
-// Backward: add to dx instead of overwriting it (the input feeds another branch too).
-override ACCUMULATE: bool = false;
-
-@group(0) @binding(0) var<uniform> shape: PoolShape;
 // Forward: x. Backward: the gradient of the whole concatenated output (slice as y's).
 @group(0) @binding(1) var<storage, read> source: array<f32>;
 // Flat index into x of the input each output took; [batch, out_h, out_w, channels].
 @group(0) @binding(2) var<storage, read_write> argmax: array<u32>;
 // Forward: y. Backward: dx.
 @group(0) @binding(3) var<storage, read_write> destination: array<f32>;
-
-fn flat_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-    return gid.x + gid.y * groups.x * 256u;
-}
 
 @compute @workgroup_size(256)
 fn max_pool_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
@@ -71,16 +44,6 @@ fn max_pool_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
     }
     argmax[i] = best_index;
     destination[pixel * s.y_stride + s.y_offset + ch] = best;
-}
-
-// First output row (or column) whose window covers input position p, and the last + 1.
-fn covering(p: u32, pad: u32, out_size: u32) -> vec2<u32> {
-    let s = shape;
-    let padded = p + pad;
-    // o * stride <= padded and o * stride + window > padded.
-    let first = select(0u, (padded + 1u - s.window + s.stride - 1u) / s.stride, padded + 1u > s.window);
-    let last = min(padded / s.stride + 1u, out_size);
-    return vec2<u32>(first, last);
 }
 
 @compute @workgroup_size(256)

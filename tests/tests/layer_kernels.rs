@@ -12,7 +12,7 @@ use shatter_nn::reference::{self, LrnParams};
 use shatter_nn::{
     BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM, BatchNorm, ChannelSlice, NormTensors, Padding,
     StepCursor, WindowGeometry, lrn_backward, lrn_forward, max_pool_backward, max_pool_forward,
-    mean_pool_backward, mean_pool_forward, relu_backward_slice,
+    max_pool_vec4_fits, mean_pool_backward, mean_pool_forward, relu_backward_slice,
 };
 use shatter_tests::{assert_close, gpu, random_values, rng};
 
@@ -30,39 +30,53 @@ fn columns(m: &[f32], stride: usize, offset: usize, channels: usize) -> Vec<f32>
 #[test]
 fn max_pooling_agrees_with_the_reference() {
     let Some(gpu) = gpu() else { return };
+    // (batch, input, window, stride, padding, slice offset): offsets 4 with channels a
+    // multiple of 4 take the four-channel kernel (pool_vec4.wgsl), the rest pool.wgsl.
     let cases = [
-        (2, [28, 28, 3], 3, 2, Padding::Same),
-        (1, [7, 7, 5], 3, 2, Padding::Same),
-        (3, [9, 6, 2], 3, 2, Padding::Valid),
-        (2, [5, 8, 4], 2, 1, Padding::Same),
+        (2, [28, 28, 3], 3, 2, Padding::Same, 1),
+        (1, [7, 7, 5], 3, 2, Padding::Same, 1),
+        (3, [9, 6, 2], 3, 2, Padding::Valid, 1),
+        (2, [5, 8, 4], 2, 1, Padding::Same, 1),
+        (2, [5, 8, 4], 2, 1, Padding::Same, 4),
+        (2, [9, 9, 8], 3, 2, Padding::Same, 4),
+        (1, [6, 7, 12], 3, 2, Padding::Valid, 4),
     ];
-    for (i, (batch, shape, window, stride, padding)) in cases.into_iter().enumerate() {
+    let mut four_channel_cases = 0;
+    for (i, (batch, shape, window, stride, padding, offset)) in cases.into_iter().enumerate() {
         let g = WindowGeometry::new(batch, shape, shape[2], window, stride, padding);
-        let what = format!("{g:?}");
+        let what = format!("{g:?} into channels from {offset}");
         let mut r = rng(300 + i as u64);
         let x = random_values(&mut r, g.input_len());
         let (y_want, argmax_want) = reference::max_pool_forward(&g, &x);
         let dims = [batch, g.out_height, g.out_width];
-        // The output goes to channels [1, 1 + c) of a concatenation c + 3 wide.
+        // The output goes to channels [offset, offset + c) of a concatenation c + 2 offset wide.
         let c = shape[2];
-        let total = c + 3;
+        let total = c + 2 * offset;
         let around = random_values(&mut r, g.output_pixels() * total);
         let y_t = nhwc(gpu, "y", [dims[0], dims[1], dims[2], total], &around);
         let argmax = gpu.u32_buffer("argmax", &vec![0; g.output_len()]).unwrap();
         let x_t = nhwc(gpu, "x", [batch, shape[0], shape[1], c], &x);
         let slice = |t| ChannelSlice {
             tensor: t,
-            offset: 1,
+            offset,
             channels: c,
         };
+        if max_pool_vec4_fits(c, &slice(&y_t)) {
+            four_channel_cases += 1;
+        }
         let d = max_pool_forward(gpu, "pool", &g, &x_t, &argmax, slice(&y_t)).unwrap();
         gpu.run([&d]).unwrap();
         let got = gpu.read_f32(&y_t).unwrap();
-        assert_eq!(columns(&got, total, 1, c), y_want, "{what}: y");
+        assert_eq!(columns(&got, total, offset, c), y_want, "{what}: y");
         assert_eq!(
-            columns(&got, total, 0, 1),
-            columns(&around, total, 0, 1),
+            columns(&got, total, 0, offset),
+            columns(&around, total, 0, offset),
             "{what}: left of the slice"
+        );
+        assert_eq!(
+            columns(&got, total, offset + c, offset),
+            columns(&around, total, offset + c, offset),
+            "{what}: right of the slice"
         );
         assert_eq!(
             gpu.read_u32(&argmax).unwrap(),
@@ -74,7 +88,7 @@ fn max_pooling_agrees_with_the_reference() {
         let dy_all = random_values(&mut r, g.output_pixels() * total);
         let dy_t = nhwc(gpu, "dy", [dims[0], dims[1], dims[2], total], &dy_all);
         let dx_want =
-            reference::max_pool_backward(&g, &argmax_want, &columns(&dy_all, total, 1, c));
+            reference::max_pool_backward(&g, &argmax_want, &columns(&dy_all, total, offset, c));
         let prior = random_values(&mut r, g.input_len());
         for accumulate in [false, true] {
             let dx_t = nhwc(gpu, "dx", [batch, shape[0], shape[1], c], &prior);
@@ -104,6 +118,10 @@ fn max_pooling_agrees_with_the_reference() {
             );
         }
     }
+    assert_eq!(
+        four_channel_cases, 3,
+        "the four-channel kernel ran in 3 cases"
+    );
 }
 
 #[test]

@@ -47,6 +47,29 @@ fn pool_shape(g: &WindowGeometry, y: &ChannelSlice<'_>) -> PoolShape {
     }
 }
 
+/// Whether max pooling of `channels` channels into (or from) `y` runs four channels per
+/// invocation (shaders/pool_vec4.wgsl): every 16-byte access must be whole and aligned.
+pub fn max_pool_vec4_fits(channels: usize, y: &ChannelSlice<'_>) -> bool {
+    channels.is_multiple_of(4) && y.stride().is_multiple_of(4) && y.offset.is_multiple_of(4)
+}
+
+/// The pooling shader for `g` and slice `y`, and the invocations covering `elements`.
+fn pool_kernel(
+    g: &WindowGeometry,
+    y: &ChannelSlice<'_>,
+    entry: &'static str,
+    elements: usize,
+) -> (Kernel, [u32; 3]) {
+    if max_pool_vec4_fits(g.in_channels, y) {
+        (
+            Kernel::new("pool_vec4", entry),
+            workgroups_for(elements / 4, 256),
+        )
+    } else {
+        (Kernel::new("pool", entry), workgroups_for(elements, 256))
+    }
+}
+
 /// y = the maximum of each window of x (padding never chosen), into the channel slice
 /// `y`; `argmax` records the flat index of x each output took.
 pub fn max_pool_forward(
@@ -60,16 +83,17 @@ pub fn max_pool_forward(
     assert_eq!(x.len(), g.input_len(), "{label}: input length");
     assert_eq!(argmax.len, g.output_len(), "{label}: argmax length");
     let shape = gpu.uniform(&format!("{label}.shape"), &pool_shape(g, &y));
+    let (kernel, workgroups) = pool_kernel(g, &y, "max_pool_forward", g.output_len());
     gpu.dispatch(
         label,
-        &Kernel::new("pool", "max_pool_forward"),
+        &kernel,
         &[
             Binding::uniform(&shape),
             Binding::read(&x.buffer),
             Binding::write(&argmax.buffer),
             Binding::write(&y.tensor.buffer),
         ],
-        workgroups_for(g.output_len(), 256),
+        workgroups,
     )
 }
 
@@ -86,17 +110,17 @@ pub fn max_pool_backward(
 ) -> Result<Dispatch, GpuError> {
     assert_eq!(dx.len(), g.input_len(), "{label}: input-gradient length");
     let shape = gpu.uniform(&format!("{label}.shape"), &pool_shape(g, &dy));
+    let (kernel, workgroups) = pool_kernel(g, &dy, "max_pool_backward", g.input_len());
     gpu.dispatch(
         label,
-        &Kernel::new("pool", "max_pool_backward")
-            .with("ACCUMULATE", if accumulate { 1.0 } else { 0.0 }),
+        &kernel.with("ACCUMULATE", if accumulate { 1.0 } else { 0.0 }),
         &[
             Binding::uniform(&shape),
             Binding::read(&dy.tensor.buffer),
             Binding::write(&argmax.buffer),
             Binding::write(&dx.buffer),
         ],
-        workgroups_for(g.input_len(), 256),
+        workgroups,
     )
 }
 
