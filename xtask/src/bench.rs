@@ -120,7 +120,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 classes: 10,
                 batch: args.batch_size,
             };
-            crate::tune::tune_models(&gpu, &[model], shape, !args.json)?;
+            let output = if args.json {
+                crate::tune::TuneOutput::Silent
+            } else {
+                crate::tune::TuneOutput::PerShape
+            };
+            crate::tune::tune_models(&gpu, &[model], shape, output)?;
             Some(start.elapsed().as_secs_f64())
         } else {
             None

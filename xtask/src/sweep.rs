@@ -201,7 +201,7 @@ fn tune_for_runs(gpu: &Gpu, runs: &[shatter::sweep::PlannedRun]) -> Result<()> {
         }
     }
     for (model, shape) in settings {
-        crate::tune::tune_models(gpu, &[model], shape, false)?;
+        crate::tune::tune_models(gpu, &[model], shape, crate::tune::TuneOutput::PerModel)?;
     }
     Ok(())
 }

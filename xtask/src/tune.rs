@@ -66,19 +66,31 @@ pub fn run(args: TuneArgs) -> Result<()> {
         classes: args.classes,
         batch: args.batch_size,
     };
-    let tuned = tune_models(&gpu, &models, shape, true)?;
+    let tuned = tune_models(&gpu, &models, shape, TuneOutput::PerShape)?;
     println!("{tuned} shapes timed; cache: {}", cache_path().display());
     Ok(())
 }
 
+/// What `tune_models` prints on stdout.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum TuneOutput {
+    /// A line per shape and per model.
+    PerShape,
+    /// A line per model that needed tuning.
+    PerModel,
+    /// Nothing (stdout carries JSON).
+    Silent,
+}
+
 /// Tune every shape of `models` at `shape` that the cache lacks for `gpu`, save the
-/// cache, and return how many shapes were timed. With `verbose`, one line per shape.
+/// cache, and return how many shapes were timed.
 pub fn tune_models(
     gpu: &Gpu,
     models: &[ModelKind],
     shape: NetworkShape,
-    verbose: bool,
+    output: TuneOutput,
 ) -> Result<usize> {
+    let verbose = output == TuneOutput::PerShape;
     let mut cache = TuneCache::load(&cache_path());
     if let Some(reason) = &cache.ignored {
         eprintln!("note: autotune cache not used and will be replaced: {reason}");
@@ -105,6 +117,9 @@ pub fn tune_models(
         })?;
         cache.save()?;
         timed += results.len();
+        if output == TuneOutput::Silent {
+            continue;
+        }
         println!(
             "{}: tuned {} GEMM shapes in {:.1} s",
             model.name(),
