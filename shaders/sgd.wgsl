@@ -1,36 +1,10 @@
-// SGD with momentum and optional L2 weight decay, as TensorFlow's MomentumOptimizer
-// (the paper's setting):  g' = g + wd * w;  v = momentum * v + g';  w -= lr * v.
-// The learning rate is the step's, computed once by `set_learning_rate` (cursor.wgsl).
+// The momentum-SGD update (_sgd.wgsl), one value per invocation: any length.
 
-struct SgdParams {
-    len: u32,
-    momentum: f32,
-    weight_decay: f32,
-    _pad: f32,
-}
-
-struct Cursor {
-    step: u32,
-    images_seen: u32,
-    lr: f32,
-    _pad: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: SgdParams;
-@group(0) @binding(1) var<storage, read> cursor: Cursor;
 @group(0) @binding(2) var<storage, read> grad: array<f32>;
 @group(0) @binding(3) var<storage, read_write> weight: array<f32>;
 @group(0) @binding(4) var<storage, read_write> velocity: array<f32>;
 
 @compute @workgroup_size(256)
 fn sgd_momentum(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let i = gid.x + gid.y * groups.x * 256u;
-    if i >= params.len {
-        return;
-    }
-    let w = weight[i];
-    let g = grad[i] + params.weight_decay * w;
-    let v = params.momentum * velocity[i] + g;
-    velocity[i] = v;
-    weight[i] = w - cursor.lr * v;
+    update(gid, groups);
 }

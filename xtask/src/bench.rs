@@ -70,14 +70,7 @@ fn synthetic(images: usize) -> Dataset {
 }
 
 pub fn run(args: BenchArgs) -> Result<()> {
-    let models: Vec<ModelKind> = if args.models.is_empty() {
-        ModelKind::ALL.to_vec()
-    } else {
-        args.models
-            .iter()
-            .map(|m| m.parse().map_err(BadInput))
-            .collect::<Result<_, _>>()?
-    };
+    let models = crate::tune::models_or_all(&args.models)?;
     if args.steps == Some(0) || args.batch_size == 0 {
         return Err(BadInput("--steps and --batch-size must be at least 1".into()).into());
     }

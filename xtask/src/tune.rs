@@ -28,31 +28,28 @@ pub struct TuneArgs {
 }
 
 fn parse_input(text: &str) -> Result<[usize; 3], BadInput> {
-    let dims: Vec<usize> = text
+    let dims: Option<Vec<usize>> = text
         .split('x')
         .map(|d| d.parse::<usize>().ok().filter(|&d| d > 0))
-        .collect::<Option<_>>()
+        .collect();
+    dims.and_then(|d| <[usize; 3]>::try_from(d).ok())
         .ok_or_else(|| {
             BadInput(format!(
                 "--input {text}: expected CHANNELSxHEIGHTxWIDTH, e.g. 3x28x28"
             ))
-        })?;
-    <[usize; 3]>::try_from(dims).map_err(|_| {
-        BadInput(format!(
-            "--input {text}: expected CHANNELSxHEIGHTxWIDTH, e.g. 3x28x28"
-        ))
-    })
+        })
+}
+
+/// The models `--model` named (repeatable), or every model when none was named.
+pub fn models_or_all(names: &[String]) -> Result<Vec<ModelKind>, BadInput> {
+    if names.is_empty() {
+        return Ok(ModelKind::ALL.to_vec());
+    }
+    names.iter().map(|m| m.parse().map_err(BadInput)).collect()
 }
 
 pub fn run(args: TuneArgs) -> Result<()> {
-    let models: Vec<ModelKind> = if args.models.is_empty() {
-        ModelKind::ALL.to_vec()
-    } else {
-        args.models
-            .iter()
-            .map(|m| m.parse().map_err(BadInput))
-            .collect::<Result<_, _>>()?
-    };
+    let models = models_or_all(&args.models)?;
     if args.batch_size == 0 || args.classes < 2 {
         return Err(
             BadInput("--batch-size must be at least 1 and --classes at least 2".into()).into(),

@@ -48,8 +48,8 @@ shaders![
     "pool" after ["_pool"],
     "pool_vec4" after ["_pool"],
     "reduce",
-    "sgd",
-    "sgd_vec4",
+    "sgd" after ["_sgd"],
+    "sgd_vec4" after ["_sgd"],
     "softmax_xent",
 ];
 

@@ -2,8 +2,6 @@
 
 use shatter_gpu::{Binding, Dispatch, Gpu, GpuError, Kernel, Tensor};
 
-use crate::gemm_plan::GemmShape;
-
 /// Blocks of C, rows x columns, that one invocation of shaders/gemm_vec4.wgsl computes:
 /// one entry point `gemm_vec4_RxC` each (the file is generated from this list by
 /// `cargo xtask gen-gemm`). Bigger blocks need fewer loads per multiply-add but spill more
@@ -100,29 +98,6 @@ pub struct GemmSpec {
 }
 
 impl GemmSpec {
-    pub fn new(m: usize, n: usize, k: usize, variant: GemmVariant) -> Self {
-        Self {
-            m,
-            n,
-            k,
-            trans_a: false,
-            trans_b: false,
-            relu: false,
-            variant,
-        }
-    }
-
-    /// The shape and storage form, what kernel speed depends on.
-    pub fn shape(&self) -> GemmShape {
-        GemmShape {
-            m: self.m,
-            n: self.n,
-            k: self.k,
-            trans_a: self.trans_a,
-            trans_b: self.trans_b,
-        }
-    }
-
     /// Whether `variant` runs this spec itself rather than falling back to `Register`.
     pub fn fits(&self, variant: GemmVariant) -> bool {
         match variant {

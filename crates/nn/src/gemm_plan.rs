@@ -109,10 +109,6 @@ impl GemmPlan {
         self.chosen.get(&shape).copied().unwrap_or(self.default)
     }
 
-    pub fn default_variant(&self) -> GemmVariant {
-        self.default
-    }
-
     /// How many shapes have a variant of their own.
     pub fn chosen_count(&self) -> usize {
         self.chosen.len()

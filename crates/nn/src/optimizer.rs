@@ -67,10 +67,7 @@ pub fn sgd_momentum(
     );
     // Four values per invocation where the length allows (shaders/sgd_vec4.wgsl).
     let (kernel, items) = if weight.len().is_multiple_of(4) {
-        (
-            Kernel::new("sgd_vec4", "sgd_momentum_vec4"),
-            weight.len() / 4,
-        )
+        (Kernel::new("sgd_vec4", "sgd_momentum"), weight.len() / 4)
     } else {
         (Kernel::new("sgd", "sgd_momentum"), weight.len())
     };

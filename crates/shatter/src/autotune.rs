@@ -104,10 +104,6 @@ impl TuneCache {
         cache
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// The plan for `gpu`: its fixed default, and every cached shape's variant. Entries
     /// naming a variant this build does not have are skipped.
     pub fn plan(&self, gpu: &Gpu) -> GemmPlan {
