@@ -1,5 +1,5 @@
-//! The implicit-GEMM convolution kernels (shaders/_conv2d.wgsl with conv2d.wgsl's scalar
-//! loads and conv2d_vec4.wgsl's 16-byte loads) against the CPU reference: forward with
+//! The implicit-GEMM convolution kernels (shaders/_conv2d.wgsl with every load variant:
+//! scalar, mixed and 16-byte, from buffers or texel mirrors) against the CPU reference: forward with
 //! bias and ReLU into a channel slice, backward-data (overwriting and accumulating) and
 //! backward-filter, over strides 1 and 2, SAME and VALID padding, kernels 1, 3 and 5,
 //! batch 1 and larger, and sizes that are no multiple of any block.
@@ -32,6 +32,13 @@ const CASES: [Case; 10] = [
     (1, [10, 10, 3], 64, 5, 1, Padding::Same),
 ];
 
+/// Texel loads copy A and B into their mirrors before the convolution; a kernel that
+/// fell back to buffer reads would pass the value checks without testing the mirrors.
+fn assert_mirrors_used(what: &str, loads: ConvLoads, dispatches: &[shatter_gpu::Dispatch]) {
+    let expected = if loads == ConvLoads::Texels { 3 } else { 1 };
+    assert_eq!(dispatches.len(), expected, "{what}: dispatches");
+}
+
 fn tolerance(depth: usize) -> f32 {
     2e-6 * depth as f32 + 1e-5
 }
@@ -61,10 +68,15 @@ fn check_case(gpu: &Gpu, case: Case, seed: u64) {
         ConvPass::BackwardData,
         ConvPass::BackwardFilter,
     ] {
-        let variants: Vec<ConvLoads> = [ConvLoads::Scalar, ConvLoads::Mixed, ConvLoads::Vec4]
-            .into_iter()
-            .filter(|loads| loads.fits(pass, &g))
-            .collect();
+        let variants: Vec<ConvLoads> = [
+            ConvLoads::Scalar,
+            ConvLoads::Mixed,
+            ConvLoads::Vec4,
+            ConvLoads::Texels,
+        ]
+        .into_iter()
+        .filter(|loads| loads.fits(pass, &g))
+        .collect();
         for loads in variants {
             let what = format!("{pass:?} {loads:?} {what}");
             match pass {
@@ -84,7 +96,8 @@ fn check_case(gpu: &Gpu, case: Case, seed: u64) {
                     };
                     let d = conv2d_forward(gpu, "conv", &g, &x_t, &w_t, &b_t, true, slice, loads)
                         .unwrap();
-                    gpu.run([&d]).unwrap();
+                    assert_mirrors_used(&what, loads, &d);
+                    gpu.run(&d).unwrap();
                     let got = gpu.read_f32(&y_t).unwrap();
                     let mut want = around.clone();
                     for p in 0..pixels {
@@ -102,7 +115,8 @@ fn check_case(gpu: &Gpu, case: Case, seed: u64) {
                             gpu, "dx", &g, &dz_t, &w_t, &dx_t, accumulate, loads,
                         )
                         .unwrap();
-                        gpu.run([&d]).unwrap();
+                        assert_mirrors_used(&what, loads, &d);
+                        gpu.run(&d).unwrap();
                         let want: Vec<f32> = if accumulate {
                             dx_want.iter().zip(&prior).map(|(a, b)| a + b).collect()
                         } else {
@@ -119,7 +133,8 @@ fn check_case(gpu: &Gpu, case: Case, seed: u64) {
                         .unwrap();
                     let d =
                         conv2d_backward_filter(gpu, "dw", &g, &x_t, &dz_t, &dw_t, loads).unwrap();
-                    gpu.run([&d]).unwrap();
+                    assert_mirrors_used(&what, loads, &d);
+                    gpu.run(&d).unwrap();
                     let got = gpu.read_f32(&dw_t).unwrap();
                     assert_close(&what, &got, &dw_want, 1e-4, tolerance(k_filter));
                 }
@@ -141,36 +156,49 @@ fn vec4_loads_are_chosen_where_the_channels_allow_them() {
     let g = |c, f| WindowGeometry::new(2, [8, 8, c], f, 3, 1, Padding::Same);
     // A first layer: 3 channels rule out vec4 reads of the image, not of the filter or dz.
     assert_eq!(
-        ConvLoads::best(ConvPass::Forward, &g(3, 64)),
+        ConvLoads::best(ConvPass::Forward, &g(3, 64), false),
         ConvLoads::Mixed
     );
     assert_eq!(
-        ConvLoads::best(ConvPass::BackwardFilter, &g(1, 64)),
+        ConvLoads::best(ConvPass::BackwardFilter, &g(1, 64), false),
         ConvLoads::Mixed
     );
     assert_eq!(
-        ConvLoads::best(ConvPass::Forward, &g(3, 12)),
+        ConvLoads::best(ConvPass::Forward, &g(3, 12), false),
         ConvLoads::Scalar
     );
     assert_eq!(
-        ConvLoads::best(ConvPass::Forward, &g(64, 64)),
+        ConvLoads::best(ConvPass::Forward, &g(64, 64), false),
         ConvLoads::Vec4
     );
     assert_eq!(
-        ConvLoads::best(ConvPass::Forward, &g(64, 12)),
+        ConvLoads::best(ConvPass::Forward, &g(64, 12), false),
         ConvLoads::Scalar
     );
     assert_eq!(
-        ConvLoads::best(ConvPass::BackwardData, &g(3, 12)),
+        ConvLoads::best(ConvPass::BackwardData, &g(3, 12), false),
         ConvLoads::Vec4
     );
     assert_eq!(
-        ConvLoads::best(ConvPass::BackwardFilter, &g(96, 32)),
+        ConvLoads::best(ConvPass::BackwardFilter, &g(96, 32), false),
         ConvLoads::Vec4
     );
     // Every layer of the paper's convolutional models past the first gets 16-byte loads.
     assert_eq!(
-        ConvLoads::best(ConvPass::BackwardFilter, &g(80, 80)),
+        ConvLoads::best(ConvPass::BackwardFilter, &g(80, 80), false),
         ConvLoads::Vec4
+    );
+    // Where texel mirrors are preferred, they replace the 16-byte buffer reads only.
+    assert_eq!(
+        ConvLoads::best(ConvPass::BackwardFilter, &g(80, 80), true),
+        ConvLoads::Texels
+    );
+    assert_eq!(
+        ConvLoads::best(ConvPass::Forward, &g(3, 64), true),
+        ConvLoads::Mixed
+    );
+    assert_eq!(
+        ConvLoads::best(ConvPass::Forward, &g(64, 12), true),
+        ConvLoads::Scalar
     );
 }

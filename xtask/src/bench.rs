@@ -263,14 +263,15 @@ fn bench_gemm(gpu: &shatter_gpu::Gpu, json: bool) -> Result<()> {
                 relu: false,
                 variant,
             };
+            // With the copies into texel mirrors where the variant needs them.
             let d = gemm(gpu, name, spec, &a, &b, None, &c)?;
-            gpu.run([&d])?;
+            gpu.run(&d)?;
             // Median of several trials: CPU adapters on shared machines are noisy.
             let reps = 4;
             let mut trials: Vec<f64> = (0..5)
                 .map(|_| {
                     let start = Instant::now();
-                    gpu.run(std::iter::repeat_n(&d, reps))
+                    gpu.run(std::iter::repeat_n(d.iter(), reps).flatten())
                         .map(|()| start.elapsed().as_secs_f64())
                 })
                 .collect::<Result<_, _>>()?;

@@ -8,38 +8,61 @@ use crate::device::Gpu;
 use crate::error::GpuError;
 use crate::pipeline::Kernel;
 
-/// How a kernel sees one buffer; the binding index is its position in the list.
+/// How a kernel sees one buffer or texture; the binding index is its position in the list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum BindingKind {
     Uniform,
     Read,
     Write,
+    /// A [`crate::TexelMirror`] read with `textureLoad` (`texture_2d<f32>`).
+    Texels,
+    /// A [`crate::TexelMirror`] written with `textureStore`
+    /// (`texture_storage_2d<rgba32float, write>`).
+    WriteTexels,
 }
 
-/// One buffer bound to a kernel.
+/// One buffer or texture bound to a kernel.
 #[derive(Clone, Copy)]
 pub struct Binding<'a> {
     kind: BindingKind,
-    buffer: &'a wgpu::Buffer,
+    resource: Resource<'a>,
+}
+
+#[derive(Clone, Copy)]
+enum Resource<'a> {
+    Buffer(&'a wgpu::Buffer),
+    Texture(&'a wgpu::TextureView),
 }
 
 impl<'a> Binding<'a> {
     pub fn uniform(buffer: &'a wgpu::Buffer) -> Self {
         Self {
             kind: BindingKind::Uniform,
-            buffer,
+            resource: Resource::Buffer(buffer),
         }
     }
     pub fn read(buffer: &'a wgpu::Buffer) -> Self {
         Self {
             kind: BindingKind::Read,
-            buffer,
+            resource: Resource::Buffer(buffer),
         }
     }
     pub fn write(buffer: &'a wgpu::Buffer) -> Self {
         Self {
             kind: BindingKind::Write,
-            buffer,
+            resource: Resource::Buffer(buffer),
+        }
+    }
+    pub fn texels(mirror: &'a crate::TexelMirror) -> Self {
+        Self {
+            kind: BindingKind::Texels,
+            resource: Resource::Texture(&mirror.view),
+        }
+    }
+    pub fn write_texels(mirror: &'a crate::TexelMirror) -> Self {
+        Self {
+            kind: BindingKind::WriteTexels,
+            resource: Resource::Texture(&mirror.view),
         }
     }
 }
@@ -90,7 +113,10 @@ impl Gpu {
             .enumerate()
             .map(|(i, b)| wgpu::BindGroupEntry {
                 binding: i as u32,
-                resource: b.buffer.as_entire_binding(),
+                resource: match b.resource {
+                    Resource::Buffer(buffer) => buffer.as_entire_binding(),
+                    Resource::Texture(view) => wgpu::BindingResource::TextureView(view),
+                },
             })
             .collect();
         let bind_group = self.scoped(&format!("binding buffers of '{label}'"), || {

@@ -15,6 +15,7 @@ mod pipeline;
 mod readback;
 mod shaders;
 mod tensor;
+mod texels;
 
 pub use adapter::{AdapterSummary, list_adapters};
 pub use device::Gpu;
@@ -24,6 +25,7 @@ pub use pipeline::Kernel;
 pub use readback::Readback;
 pub use shaders::{SHADERS, Shader, shader};
 pub use tensor::{Tensor, U32Buffer};
+pub use texels::{TEXELS_PER_ROW, TexelMirror};
 
 /// Re-exported so the layers above name wgpu types through one path and one version.
 pub use wgpu;

@@ -41,6 +41,30 @@ impl Kernel {
     }
 }
 
+/// The layout entry type of one binding kind.
+fn binding_type(kind: BindingKind) -> wgpu::BindingType {
+    let buffer = |ty| wgpu::BindingType::Buffer {
+        ty,
+        has_dynamic_offset: false,
+        min_binding_size: None,
+    };
+    match kind {
+        BindingKind::Uniform => buffer(wgpu::BufferBindingType::Uniform),
+        BindingKind::Read => buffer(wgpu::BufferBindingType::Storage { read_only: true }),
+        BindingKind::Write => buffer(wgpu::BufferBindingType::Storage { read_only: false }),
+        BindingKind::Texels => wgpu::BindingType::Texture {
+            sample_type: wgpu::TextureSampleType::Float { filterable: false },
+            view_dimension: wgpu::TextureViewDimension::D2,
+            multisampled: false,
+        },
+        BindingKind::WriteTexels => wgpu::BindingType::StorageTexture {
+            access: wgpu::StorageTextureAccess::WriteOnly,
+            format: crate::texels::TEXEL_FORMAT,
+            view_dimension: wgpu::TextureViewDimension::D2,
+        },
+    }
+}
+
 /// A built pipeline and the bind-group layout its dispatches bind with.
 type CachedPipeline = (Arc<wgpu::ComputePipeline>, Arc<wgpu::BindGroupLayout>);
 
@@ -89,19 +113,7 @@ impl Gpu {
                     .map(|(i, kind)| wgpu::BindGroupLayoutEntry {
                         binding: i as u32,
                         visibility: wgpu::ShaderStages::COMPUTE,
-                        ty: wgpu::BindingType::Buffer {
-                            ty: match kind {
-                                BindingKind::Uniform => wgpu::BufferBindingType::Uniform,
-                                BindingKind::Read => {
-                                    wgpu::BufferBindingType::Storage { read_only: true }
-                                }
-                                BindingKind::Write => {
-                                    wgpu::BufferBindingType::Storage { read_only: false }
-                                }
-                            },
-                            has_dynamic_offset: false,
-                            min_binding_size: None,
-                        },
+                        ty: binding_type(*kind),
                         count: None,
                     })
                     .collect();

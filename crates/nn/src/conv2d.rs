@@ -1,9 +1,10 @@
 //! 2-D convolution as an implicit GEMM (shaders/_conv2d.wgsl): forward with bias and
 //! ReLU, backward-data and backward-filter; NHWC activations, [kh, kw, c, oc] filters.
 
-use shatter_gpu::{Binding, Dispatch, Gpu, GpuError, Kernel, Tensor, workgroups_for};
+use shatter_gpu::{Dispatch, Gpu, GpuError, Kernel, Tensor, workgroups_for};
 
 use crate::geometry::WindowGeometry;
+use crate::product::{ProductBindings, product_dispatches};
 use crate::slice::ChannelSlice;
 
 /// Which product of a convolution a dispatch computes.
@@ -27,15 +28,31 @@ pub enum ConvLoads {
     Mixed,
     /// shaders/conv2d_vec4.wgsl: 16-byte reads, where the channel counts allow them.
     Vec4,
+    /// shaders/conv2d_texels.wgsl: the 16-byte reads of `Vec4` from texel mirrors of A
+    /// and B, which the convolution's own dispatches fill just before it; where the
+    /// mirrors would not fit a texture, `Vec4` runs instead.
+    Texels,
 }
 
 impl ConvLoads {
-    /// The fastest loads `pass` of `g` can use.
-    pub fn best(pass: ConvPass, g: &WindowGeometry) -> Self {
-        [Self::Vec4, Self::Mixed]
+    /// The fastest loads `pass` of `g` can use. `texels`: whether the adapter reads
+    /// texel mirrors faster than storage buffers (CPU adapters, see
+    /// [`ConvLoads::prefers_texels`]).
+    pub fn best(pass: ConvPass, g: &WindowGeometry, texels: bool) -> Self {
+        // Mixed stays on buffers: its scalar reads of A from a mirror (a texel fetch and a
+        // pick of one component per value) ran the AlexNet's first layer 1.2-1.4x slower.
+        let vec4 = if texels { Self::Texels } else { Self::Vec4 };
+        [vec4, Self::Mixed]
             .into_iter()
             .find(|loads| loads.fits(pass, g))
             .unwrap_or(Self::Scalar)
+    }
+
+    /// Whether `gpu` should read convolution operands through texel mirrors. On
+    /// llvmpipe and lavapipe the AlexNet's second convolution ran 1.2-1.6x faster so
+    /// (copies included); GPUs keep storage buffers, which need no copies.
+    pub fn prefers_texels(gpu: &Gpu) -> bool {
+        gpu.is_cpu()
     }
 
     /// Whether every load of these widths is whole and aligned for `pass` of `g`. A's
@@ -55,7 +72,7 @@ impl ConvLoads {
         match self {
             Self::Scalar => true,
             Self::Mixed => b_whole,
-            Self::Vec4 => a_whole && b_whole,
+            Self::Vec4 | Self::Texels => a_whole && b_whole,
         }
     }
 
@@ -64,6 +81,7 @@ impl ConvLoads {
             Self::Scalar => "conv2d",
             Self::Mixed => "conv2d_mixed",
             Self::Vec4 => "conv2d_vec4",
+            Self::Texels => "conv2d_texels",
         }
     }
 }
@@ -124,7 +142,7 @@ fn conv_dispatch(
     bias: Option<&Tensor>,
     c: ChannelSlice<'_>,
     epilogue: Epilogue,
-) -> Result<Dispatch, GpuError> {
+) -> Result<Vec<Dispatch>, GpuError> {
     let (m, n, k) = conv_gemm_shape(pass, g);
     assert_eq!(
         c.channels, n,
@@ -148,7 +166,12 @@ fn conv_dispatch(
         ConvPass::BackwardFilter => 2.0,
     };
     let flag = |on: bool| if on { 1.0 } else { 0.0 };
-    let kernel = Kernel::new(epilogue.loads.shader(), "conv2d")
+    let mirrors_fit = gpu.fits_texel_mirror(a.len()) && gpu.fits_texel_mirror(b.len());
+    let loads = match epilogue.loads {
+        ConvLoads::Texels if !mirrors_fit => ConvLoads::Vec4,
+        loads => loads,
+    };
+    let kernel = Kernel::new(loads.shader(), "conv2d")
         .with("MODE", mode)
         .with("BIAS", flag(bias.is_some()))
         .with("RELU", flag(epilogue.relu))
@@ -177,22 +200,16 @@ fn conv_dispatch(
             _pad: [0; 3],
         },
     );
-    // Without a bias the kernel never reads binding 3, but the layout still has it: bind
-    // B there again (two read-only bindings of one buffer are allowed), so no buffer is made.
-    let bias_buffer = bias.map_or(&b.buffer, |t| &t.buffer);
     let blocks = m.div_ceil(8) * n.div_ceil(8);
-    gpu.dispatch(
-        label,
-        &kernel,
-        &[
-            Binding::uniform(&shape),
-            Binding::read(&a.buffer),
-            Binding::read(&b.buffer),
-            Binding::read(bias_buffer),
-            Binding::write(&c.tensor.buffer),
-        ],
-        workgroups_for(blocks, 64),
-    )
+    let operands = ProductBindings {
+        shape: &shape,
+        a,
+        b,
+        bias,
+        c: c.tensor,
+        workgroups: workgroups_for(blocks, 64),
+    };
+    product_dispatches(gpu, label, &kernel, operands, loads == ConvLoads::Texels)
 }
 
 /// y = conv(x, w) + b, then ReLU when `relu`, written into the channel slice `y`.
@@ -207,7 +224,7 @@ pub fn conv2d_forward(
     relu: bool,
     y: ChannelSlice<'_>,
     loads: ConvLoads,
-) -> Result<Dispatch, GpuError> {
+) -> Result<Vec<Dispatch>, GpuError> {
     assert_eq!(x.len(), g.input_len(), "{label}: input length");
     assert_eq!(w.len(), g.filter_len(), "{label}: filter length");
     conv_dispatch(
@@ -239,7 +256,7 @@ pub fn conv2d_backward_data(
     dx: &Tensor,
     accumulate: bool,
     loads: ConvLoads,
-) -> Result<Dispatch, GpuError> {
+) -> Result<Vec<Dispatch>, GpuError> {
     assert_eq!(dz.len(), g.output_len(), "{label}: output-gradient length");
     assert_eq!(dx.len(), g.input_len(), "{label}: input-gradient length");
     conv_dispatch(
@@ -269,7 +286,7 @@ pub fn conv2d_backward_filter(
     dz: &Tensor,
     dw: &Tensor,
     loads: ConvLoads,
-) -> Result<Dispatch, GpuError> {
+) -> Result<Vec<Dispatch>, GpuError> {
     assert_eq!(x.len(), g.input_len(), "{label}: input length");
     assert_eq!(dz.len(), g.output_len(), "{label}: output-gradient length");
     assert_eq!(dw.len(), g.filter_len(), "{label}: filter-gradient length");

@@ -125,13 +125,13 @@ impl Dense {
         shapes
     }
 
-    /// y = relu(x W + b) in one fused GEMM.
+    /// y = relu(x W + b) in one fused GEMM (with its operand copies, see [`gemm`]).
     pub fn forward(
         &self,
         gpu: &Gpu,
         input: &Tensor,
         plan: &GemmPlan,
-    ) -> Result<Dispatch, GpuError> {
+    ) -> Result<Vec<Dispatch>, GpuError> {
         let mut spec = plan.spec(self.forward_shape());
         spec.relu = self.relu;
         gemm(
@@ -168,7 +168,7 @@ impl Dense {
             }
             None => &self.output_grad,
         };
-        dispatches.push(gemm(
+        dispatches.extend(gemm(
             gpu,
             &format!("{}.weight_grad", self.name),
             plan.spec(self.weight_grad_shape()),
@@ -186,7 +186,7 @@ impl Dense {
             &self.bias.grad,
         )?);
         if let Some(dx) = input_grad {
-            dispatches.push(gemm(
+            dispatches.extend(gemm(
                 gpu,
                 &format!("{}.input_grad", self.name),
                 plan.spec(self.input_grad_shape()),

@@ -1,18 +1,21 @@
-//! The GEMM op behind dense layers: C = op(A) op(B) (+ bias) (ReLU), in two kernel variants.
+//! The GEMM op behind dense layers: C = op(A) op(B) (+ bias) (ReLU), in several kernel variants.
 
-use shatter_gpu::{Binding, Dispatch, Gpu, GpuError, Kernel, Tensor};
+use shatter_gpu::{Dispatch, Gpu, GpuError, Kernel, Tensor};
 
-/// Blocks of C, rows x columns, that one invocation of shaders/gemm_vec4.wgsl computes:
-/// one entry point `gemm_vec4_RxC` each (the file is generated from this list by
-/// `cargo xtask gen-gemm`). Bigger blocks need fewer loads per multiply-add but spill more
+use crate::product::{ProductBindings, product_dispatches};
+
+/// Blocks of C, rows x columns, that one invocation of shaders/gemm_vec4.wgsl and
+/// shaders/gemm_texels.wgsl computes: one entry point `gemm_vec4_RxC` and `gemm_texels_RxC`
+/// each (the files are generated from this list by `cargo xtask gen-gemm`). Bigger blocks need fewer loads per multiply-add but spill more
 /// registers and compile for longer; which is fastest depends on the shape and adapter.
 pub const VEC4_TILES: [(usize, usize); 4] = [(8, 8), (16, 16), (32, 16), (16, 32)];
 
-/// The vec4 tile CPU adapters run when no autotune result exists. On lavapipe a 16x16
-/// tile ran the MLPs' big GEMMs 1.3-1.4x faster in a training step, but each of its
-/// pipelines took about a second to compile, which tripled the time to a first step with
-/// a cold shader cache; 8x8 compiles in a fraction of that. Autotune picks the bigger
-/// tiles per shape where they pay.
+/// The tile CPU adapters run when no autotune result exists, as `Texels` (texel fetches
+/// beat storage loads there; see shaders/_texels.wgsl). On lavapipe a 16x16 tile ran the
+/// MLPs' big GEMMs 1.3-1.4x faster in a training step, but each of its pipelines took
+/// about a second to compile, which tripled the time to a first step with a cold shader
+/// cache; 8x8 compiles in a fraction of that. Autotune picks the bigger tiles per shape
+/// where they pay.
 pub const DEFAULT_VEC4_TILE: (usize, usize) = (8, 8);
 
 /// Which GEMM kernel runs.
@@ -25,6 +28,11 @@ pub enum GemmVariant {
     /// where barriers are costly and every load is issued per lane. Shapes it does not fit
     /// run `Register`.
     Vec4 { rows: usize, cols: usize },
+    /// shaders/gemm_texels.wgsl: the `Vec4` kernel of the same tile reading A and B from
+    /// texel mirrors, which the GEMM's own dispatches fill just before it. Faster on
+    /// llvmpipe and lavapipe, whose texel fetches are gathers and storage loads are not.
+    /// Shapes whose operands would not fit a texture run `Vec4`.
+    Texels { rows: usize, cols: usize },
     /// shaders/gemm_tiled.wgsl: 64x64 tiles staged in workgroup memory. Best on GPUs.
     Tiled,
 }
@@ -40,7 +48,8 @@ impl GemmVariant {
             return variant;
         }
         if gpu.is_cpu() {
-            Self::default_vec4()
+            let (rows, cols) = DEFAULT_VEC4_TILE;
+            Self::Texels { rows, cols }
         } else {
             Self::Tiled
         }
@@ -59,15 +68,29 @@ impl GemmVariant {
                 .iter()
                 .map(|&(rows, cols)| Self::Vec4 { rows, cols }),
         );
+        all.extend(
+            VEC4_TILES
+                .iter()
+                .map(|&(rows, cols)| Self::Texels { rows, cols }),
+        );
         all
     }
 
-    /// `register`, `tiled` or `vec4-RxC`.
+    /// `register`, `tiled`, `vec4-RxC` or `texels-RxC`.
     pub fn name(self) -> String {
         match self {
             Self::Register => "register".into(),
             Self::Vec4 { rows, cols } => format!("vec4-{rows}x{cols}"),
+            Self::Texels { rows, cols } => format!("texels-{rows}x{cols}"),
             Self::Tiled => "tiled".into(),
+        }
+    }
+
+    /// The register block of C per invocation, for the variants that have one.
+    pub fn tile(self) -> Option<(usize, usize)> {
+        match self {
+            Self::Vec4 { rows, cols } | Self::Texels { rows, cols } => Some((rows, cols)),
+            Self::Register | Self::Tiled => None,
         }
     }
 
@@ -102,7 +125,7 @@ impl GemmSpec {
     pub fn fits(&self, variant: GemmVariant) -> bool {
         match variant {
             GemmVariant::Register | GemmVariant::Tiled => true,
-            GemmVariant::Vec4 { .. } => {
+            GemmVariant::Vec4 { .. } | GemmVariant::Texels { .. } => {
                 self.k.is_multiple_of(4)
                     && (!self.trans_a || self.m.is_multiple_of(4))
                     && (self.trans_b || self.n.is_multiple_of(4))
@@ -129,7 +152,8 @@ fn flag(on: bool) -> f64 {
     if on { 1.0 } else { 0.0 }
 }
 
-/// Build the dispatch computing `c = op(a) op(b) (+ bias)`.
+/// Build the dispatches computing `c = op(a) op(b) (+ bias)`, to record in order: the
+/// GEMM, preceded for the `Texels` variant by the copies of A and B into their mirrors.
 pub fn gemm(
     gpu: &Gpu,
     label: &str,
@@ -138,7 +162,7 @@ pub fn gemm(
     b: &Tensor,
     bias: Option<&Tensor>,
     c: &Tensor,
-) -> Result<Dispatch, GpuError> {
+) -> Result<Vec<Dispatch>, GpuError> {
     assert_eq!(
         a.len(),
         spec.m * spec.k,
@@ -157,19 +181,30 @@ pub fn gemm(
         "{label}: C holds {} values, spec {spec:?}",
         c.len()
     );
-    let variant = if spec.fits(spec.variant) {
-        spec.variant
-    } else {
-        GemmVariant::Register
+    let variant = match spec.variant {
+        v if !spec.fits(v) => GemmVariant::Register,
+        GemmVariant::Texels { rows, cols }
+            if !(gpu.fits_texel_mirror(a.len()) && gpu.fits_texel_mirror(b.len())) =>
+        {
+            GemmVariant::Vec4 { rows, cols }
+        }
+        v => v,
+    };
+    let tile_grid = |rows: usize, cols: usize| {
+        [
+            spec.n.div_ceil(8 * cols) as u32,
+            spec.m.div_ceil(8 * rows) as u32,
+            1,
+        ]
     };
     let (entry, workgroups) = match variant {
         GemmVariant::Vec4 { rows, cols } => (
-            Kernel::new("gemm_vec4", vec4_entry(rows, cols)),
-            [
-                spec.n.div_ceil(8 * cols) as u32,
-                spec.m.div_ceil(8 * rows) as u32,
-                1,
-            ],
+            Kernel::new("gemm_vec4", tile_entry(variant)),
+            tile_grid(rows, cols),
+        ),
+        GemmVariant::Texels { rows, cols } => (
+            Kernel::new("gemm_texels", tile_entry(variant)),
+            tile_grid(rows, cols),
         ),
         GemmVariant::Register => (
             Kernel::new("gemm", "gemm"),
@@ -194,30 +229,30 @@ pub fn gemm(
             _pad: 0,
         },
     );
-    // Without a bias the kernel never reads binding 3, but the layout still has it: bind
-    // B there again (two read-only bindings of one buffer are allowed), so no buffer is made.
-    let bias_buffer = bias.map_or(&b.buffer, |t| &t.buffer);
-    gpu.dispatch(
-        label,
-        &kernel,
-        &[
-            Binding::uniform(&shape),
-            Binding::read(&a.buffer),
-            Binding::read(&b.buffer),
-            Binding::read(bias_buffer),
-            Binding::write(&c.buffer),
-        ],
+    let operands = ProductBindings {
+        shape: &shape,
+        a,
+        b,
+        bias,
+        c,
         workgroups,
-    )
+    };
+    let texels = matches!(variant, GemmVariant::Texels { .. });
+    product_dispatches(gpu, label, &kernel, operands, texels)
 }
 
-/// The entry point of shaders/gemm_vec4.wgsl for a tile of [`VEC4_TILES`].
-fn vec4_entry(rows: usize, cols: usize) -> &'static str {
-    match (rows, cols) {
-        (8, 8) => "gemm_vec4_8x8",
-        (16, 16) => "gemm_vec4_16x16",
-        (32, 16) => "gemm_vec4_32x16",
-        (16, 32) => "gemm_vec4_16x32",
-        _ => panic!("no gemm_vec4 entry point for a {rows}x{cols} tile"),
+/// The entry point of shaders/gemm_vec4.wgsl or shaders/gemm_texels.wgsl for a variant
+/// with a tile of [`VEC4_TILES`].
+fn tile_entry(variant: GemmVariant) -> &'static str {
+    match variant {
+        GemmVariant::Vec4 { rows: 8, cols: 8 } => "gemm_vec4_8x8",
+        GemmVariant::Vec4 { rows: 16, cols: 16 } => "gemm_vec4_16x16",
+        GemmVariant::Vec4 { rows: 32, cols: 16 } => "gemm_vec4_32x16",
+        GemmVariant::Vec4 { rows: 16, cols: 32 } => "gemm_vec4_16x32",
+        GemmVariant::Texels { rows: 8, cols: 8 } => "gemm_texels_8x8",
+        GemmVariant::Texels { rows: 16, cols: 16 } => "gemm_texels_16x16",
+        GemmVariant::Texels { rows: 32, cols: 16 } => "gemm_texels_32x16",
+        GemmVariant::Texels { rows: 16, cols: 32 } => "gemm_texels_16x32",
+        _ => panic!("no generated GEMM entry point for {}", variant.name()),
     }
 }

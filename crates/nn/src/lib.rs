@@ -21,6 +21,7 @@ mod network;
 mod optimizer;
 mod parameter;
 mod pool;
+mod product;
 mod reduce;
 pub mod reference;
 mod relu;

@@ -428,7 +428,8 @@ impl Builder<'_> {
         let dz = gpu.zeros(&format!("{name}.pre_activation_grad"), &dims)?;
         let x = &input.value;
         let w = &filter.value;
-        let forward_loads = ConvLoads::best(ConvPass::Forward, &g);
+        let texels = ConvLoads::prefers_texels(gpu);
+        let forward_loads = ConvLoads::best(ConvPass::Forward, &g, texels);
         let mut scratch: Vec<Box<dyn Any>> = Vec::new();
         let mut affine_parameter = None;
         let (forward, forward_eval, mut backward) = if batch_norm {
@@ -454,12 +455,10 @@ impl Builder<'_> {
                 ChannelSlice::whole(&z),
                 forward_loads,
             )?;
-            let mut forward = vec![conv.clone()];
+            let mut forward = conv.clone();
             forward.extend(bn.forward_train(gpu, &format!("{name}.batch_norm"), norm)?);
-            let eval = vec![
-                conv,
-                bn.forward_eval(gpu, &format!("{name}.batch_norm"), norm)?,
-            ];
+            let mut eval = conv;
+            eval.push(bn.forward_eval(gpu, &format!("{name}.batch_norm"), norm)?);
             let backward = bn.backward(gpu, &format!("{name}.batch_norm"), norm, dy, &dz)?;
             scratch.push(Box::new(z));
             scratch.push(Box::new(bn));
@@ -478,16 +477,16 @@ impl Builder<'_> {
                 forward_loads,
             )?;
             let relu = relu_backward_slice(gpu, &format!("{name}.relu_backward"), dy, y, &dz)?;
-            (vec![conv.clone()], vec![conv], vec![relu])
+            (conv.clone(), conv, vec![relu])
         };
-        backward.push(conv2d_backward_filter(
+        backward.extend(conv2d_backward_filter(
             gpu,
             &format!("{name}.filter_grad"),
             &g,
             x,
             &dz,
             &filter.grad,
-            ConvLoads::best(ConvPass::BackwardFilter, &g),
+            ConvLoads::best(ConvPass::BackwardFilter, &g, texels),
         )?);
         backward.push(column_sum(
             gpu,
@@ -498,7 +497,7 @@ impl Builder<'_> {
             &bias.grad,
         )?);
         if let Some(dx) = &input.grad {
-            backward.push(conv2d_backward_data(
+            backward.extend(conv2d_backward_data(
                 gpu,
                 &format!("{name}.input_grad"),
                 &g,
@@ -506,7 +505,7 @@ impl Builder<'_> {
                 w,
                 dx,
                 accumulate,
-                ConvLoads::best(ConvPass::BackwardData, &g),
+                ConvLoads::best(ConvPass::BackwardData, &g, texels),
             )?);
         }
         let mut parameters = vec![filter, bias];
@@ -662,8 +661,8 @@ impl Builder<'_> {
         }
         self.push(BuiltLayer {
             name,
-            forward: vec![forward.clone()],
-            forward_eval: vec![forward],
+            forward: forward.clone(),
+            forward_eval: forward,
             backward,
             parameters,
             forward_flops: flops,

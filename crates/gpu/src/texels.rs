@@ -1,0 +1,89 @@
+//! Texel mirrors: a copy of a tensor in an rgba32float texture, refreshed by a dispatch
+//! in the same compute pass, for kernels that read through `textureLoad`.
+//!
+//! Why: on CPU adapters (llvmpipe, lavapipe) every storage-buffer load is issued lane by
+//! lane with a bounds check per component, while a texel fetch is one branch-free gather.
+//! A GEMM reading its operands from mirrors ran about 1.5x faster there, and copying the
+//! operands in costs a few percent of that. See shaders/_texels.wgsl for the layout.
+
+use crate::device::Gpu;
+use crate::dispatch::{Binding, Dispatch, workgroups_for};
+use crate::error::GpuError;
+use crate::pipeline::Kernel;
+use crate::tensor::Tensor;
+
+/// The texels in one row of a mirror; shaders/_texels.wgsl holds the same number.
+pub const TEXELS_PER_ROW: usize = 1024;
+
+pub(crate) const TEXEL_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba32Float;
+
+/// A tensor's values, four to a texel, in rows of [`TEXELS_PER_ROW`] texels.
+pub struct TexelMirror {
+    pub name: String,
+    /// Texels that hold values (the last row may be partly unused).
+    pub texels: usize,
+    pub texture: wgpu::Texture,
+    pub view: wgpu::TextureView,
+}
+
+impl Gpu {
+    /// Whether a tensor of `elements` values can have a mirror on this adapter: a whole
+    /// number of texels, in no more rows than a texture may have.
+    pub fn fits_texel_mirror(&self, elements: usize) -> bool {
+        let rows = elements.div_ceil(4 * TEXELS_PER_ROW);
+        let limit = self.limits().max_texture_dimension_2d as usize;
+        elements.is_multiple_of(4) && elements > 0 && rows <= limit && TEXELS_PER_ROW <= limit
+    }
+
+    /// A mirror of `tensor` and the dispatch that copies the tensor into it. Record the
+    /// dispatch before every kernel that reads the mirror, after the tensor is written.
+    pub fn texel_mirror(&self, tensor: &Tensor) -> Result<(TexelMirror, Dispatch), GpuError> {
+        let name = format!("{}.texels", tensor.name);
+        if !self.fits_texel_mirror(tensor.len()) {
+            return Err(GpuError::Limits(format!(
+                "'{}' ({} values) cannot have a texel mirror on adapter '{}': it needs a multiple of 4 values in at most {} rows of {TEXELS_PER_ROW} texels",
+                tensor.name,
+                tensor.len(),
+                self.adapter().name,
+                self.limits().max_texture_dimension_2d
+            )));
+        }
+        let texels = tensor.len() / 4;
+        let rows = texels.div_ceil(TEXELS_PER_ROW);
+        let size = wgpu::Extent3d {
+            width: TEXELS_PER_ROW as u32,
+            height: rows as u32,
+            depth_or_array_layers: 1,
+        };
+        self.count_allocation((TEXELS_PER_ROW * rows * 16) as u64);
+        let texture = self.scoped(&format!("allocating '{name}'"), || {
+            self.device.create_texture(&wgpu::TextureDescriptor {
+                label: Some(&name),
+                size,
+                mip_level_count: 1,
+                sample_count: 1,
+                dimension: wgpu::TextureDimension::D2,
+                format: TEXEL_FORMAT,
+                usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::STORAGE_BINDING,
+                view_formats: &[],
+            })
+        })?;
+        let view = texture.create_view(&Default::default());
+        let mirror = TexelMirror {
+            name,
+            texels,
+            texture,
+            view,
+        };
+        let pack = self.dispatch(
+            &format!("{}.pack", mirror.name),
+            &Kernel::new("pack_texels", "pack_texels"),
+            &[
+                Binding::read(&tensor.buffer),
+                Binding::write_texels(&mirror),
+            ],
+            workgroups_for(texels, 64),
+        )?;
+        Ok((mirror, pack))
+    }
+}
