@@ -7,7 +7,7 @@
 // The filter is [KH, KW, C, OC]. This fragment holds the geometry, the loops and the
 // epilogue; the file composed after it supplies the loads (load_a, load_b, a_tile_filter)
 // with scalar reads (conv2d.wgsl, any shape) or 16-byte reads (conv2d_vec4.wgsl).
-// Each invocation accumulates an 8x8 block of C in named registers (see gemm_vec4.wgsl
+// Each invocation accumulates a 16x8 or 8x8 block of C in named registers (see gemm_vec4.wgsl
 // for why), and invocations are laid out in one dimension so every lane of a workgroup
 // has a block, whatever N is.
 
@@ -211,113 +211,207 @@ fn gather_rows(base_lo: vec4<u32>, base_hi: vec4<u32>, count_lo: vec4<u32>, coun
     return r;
 }
 
-// The block's (row0, col0) from the flat invocation index, or false past the end.
+// The block of C one invocation computes: with BLOCK_ROWS = 16, two 8x8 blocks, rows
+// row0 .. row0 + 8 and row0 + 8 .. row0 + 16, that share every panel of B; with 8, the
+// top one only. Sharing halves B's loads per multiply-add, which bound the speed on CPU
+// adapters: 16 rows ran the AlexNet's second convolution 1.15-1.35x faster in all three
+// modes, but its first (scalar loads of A, more registers live) 1.2-1.5x slower.
+override BLOCK_ROWS: u32 = 16u;
+
+struct Blocks {
+    top: Block,
+    bottom: Block,
+}
+
+// The block's (row0, col0) from the flat invocation index, and whether it is in range.
 fn block_origin(gid: vec3<u32>, groups: vec3<u32>) -> vec3<u32> {
     let index = gid.x + gid.y * groups.x * 64u;
     let column_blocks = (shape.n + 7u) / 8u;
-    let row_blocks = (shape.m + 7u) / 8u;
-    return vec3<u32>((index / column_blocks) * 8u, (index % column_blocks) * 8u, u32(index < row_blocks * column_blocks));
+    let row_blocks = (shape.m + BLOCK_ROWS - 1u) / BLOCK_ROWS;
+    return vec3<u32>((index / column_blocks) * BLOCK_ROWS, (index % column_blocks) * 8u, u32(index < row_blocks * column_blocks));
+}
+
+// Rows row0 + 4q .. row0 + 4q + 4 of C, clamped to the last row (their results are dropped).
+fn row_quad(row0: u32, q: u32) -> vec4<u32> {
+    return min(vec4<u32>(row0 + 4u * q) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(shape.m - 1u));
+}
+
+// Where 8 rows of A gather from for one tap, and whether each row reads at all (a tap in
+// the padding, or a gradient position the stride skips, reads 0).
+struct Sources {
+    base_lo: vec4<u32>,
+    base_hi: vec4<u32>,
+    in_lo: vec4<bool>,
+    in_hi: vec4<bool>,
+}
+
+// Rows of A from 8 sources at `offset`, `count` values each.
+fn gather(src: Sources, offset: u32, count: u32) -> Rows {
+    let count_lo = select(vec4<u32>(0u), vec4<u32>(count), src.in_lo);
+    let count_hi = select(vec4<u32>(0u), vec4<u32>(count), src.in_hi);
+    return gather_rows(src.base_lo, src.base_hi, count_lo, count_hi, offset);
+}
+
+// Forward: where the windows of 8 output pixels (rows row0 .. row0 + 8) start, padding
+// included.
+struct Windows {
+    image_lo: vec4<u32>,
+    image_hi: vec4<u32>,
+    top_lo: vec4<i32>,
+    top_hi: vec4<i32>,
+    left_lo: vec4<i32>,
+    left_hi: vec4<i32>,
+}
+
+fn windows(row0: u32) -> Windows {
+    let s = shape;
+    let rows_lo = row_quad(row0, 0u);
+    let rows_hi = row_quad(row0, 1u);
+    let plane = s.out_height * s.out_width;
+    let pixel_lo = rows_lo % plane;
+    let pixel_hi = rows_hi % plane;
+    var w: Windows;
+    w.image_lo = rows_lo / plane;
+    w.image_hi = rows_hi / plane;
+    w.top_lo = vec4<i32>((pixel_lo / s.out_width) * s.stride) - i32(s.pad_top);
+    w.top_hi = vec4<i32>((pixel_hi / s.out_width) * s.stride) - i32(s.pad_top);
+    w.left_lo = vec4<i32>((pixel_lo % s.out_width) * s.stride) - i32(s.pad_left);
+    w.left_hi = vec4<i32>((pixel_hi % s.out_width) * s.stride) - i32(s.pad_left);
+    return w;
+}
+
+// The input pixels filter tap (kh, kw) of 8 windows reads.
+fn window_sources(w: Windows, kh: i32, kw: i32) -> Sources {
+    let s = shape;
+    let height = vec4<i32>(i32(s.in_height));
+    let width = vec4<i32>(i32(s.in_width));
+    let ih_lo = w.top_lo + kh;
+    let ih_hi = w.top_hi + kh;
+    let iw_lo = w.left_lo + kw;
+    let iw_hi = w.left_hi + kw;
+    var src: Sources;
+    src.in_lo = inside(ih_lo, iw_lo, height, width);
+    src.in_hi = inside(ih_hi, iw_hi, height, width);
+    src.base_lo = select(vec4<u32>(0u), ((w.image_lo * s.in_height + vec4<u32>(ih_lo)) * s.in_width + vec4<u32>(iw_lo)) * s.in_channels, src.in_lo);
+    src.base_hi = select(vec4<u32>(0u), ((w.image_hi * s.in_height + vec4<u32>(ih_hi)) * s.in_width + vec4<u32>(iw_hi)) * s.in_channels, src.in_hi);
+    return src;
 }
 
 // Forward: row = output pixel (n, oh, ow); k = (kh, kw, c) walked tap by tap, channels
 // four at a time, so the inner loop has no division.
-fn conv_forward(row0: u32, col0: u32) -> Block {
+fn conv_forward(row0: u32, col0: u32) -> Blocks {
     let s = shape;
-    let last = s.m - 1u;
-    let rows_lo = min(vec4<u32>(row0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(last));
-    let rows_hi = min(vec4<u32>(row0) + vec4<u32>(4u, 5u, 6u, 7u), vec4<u32>(last));
-    let plane = s.out_height * s.out_width;
-    let image_lo = rows_lo / plane;
-    let image_hi = rows_hi / plane;
-    let pixel_lo = rows_lo % plane;
-    let pixel_hi = rows_hi % plane;
-    let top_lo = vec4<i32>((pixel_lo / s.out_width) * s.stride) - i32(s.pad_top);
-    let top_hi = vec4<i32>((pixel_hi / s.out_width) * s.stride) - i32(s.pad_top);
-    let left_lo = vec4<i32>((pixel_lo % s.out_width) * s.stride) - i32(s.pad_left);
-    let left_hi = vec4<i32>((pixel_hi % s.out_width) * s.stride) - i32(s.pad_left);
-    let height = vec4<i32>(i32(s.in_height));
-    let width = vec4<i32>(i32(s.in_width));
-    var acc: Block;
+    let top = windows(row0);
+    let bottom = windows(row0 + 8u);
+    var acc: Blocks;
     for (var tap = 0u; tap < s.window_height * s.window_width; tap++) {
-        let ih_lo = top_lo + i32(tap / s.window_width);
-        let ih_hi = top_hi + i32(tap / s.window_width);
-        let iw_lo = left_lo + i32(tap % s.window_width);
-        let iw_hi = left_hi + i32(tap % s.window_width);
-        let in_lo = inside(ih_lo, iw_lo, height, width);
-        let in_hi = inside(ih_hi, iw_hi, height, width);
-        let base_lo = select(vec4<u32>(0u), ((image_lo * s.in_height + vec4<u32>(ih_lo)) * s.in_width + vec4<u32>(iw_lo)) * s.in_channels, in_lo);
-        let base_hi = select(vec4<u32>(0u), ((image_hi * s.in_height + vec4<u32>(ih_hi)) * s.in_width + vec4<u32>(iw_hi)) * s.in_channels, in_hi);
+        let kh = i32(tap / s.window_width);
+        let kw = i32(tap % s.window_width);
+        let src_top = window_sources(top, kh, kw);
+        let src_bottom = window_sources(bottom, kh, kw);
         for (var ch = 0u; ch < s.in_channels; ch += 4u) {
             let count = min(4u, s.in_channels - ch);
-            let count_lo = select(vec4<u32>(0u), vec4<u32>(count), in_lo);
-            let count_hi = select(vec4<u32>(0u), vec4<u32>(count), in_hi);
-            let a = gather_rows(base_lo, base_hi, count_lo, count_hi, ch);
             let b = panel_rows(tap * s.in_channels + ch, count, col0);
-            acc = multiply_add(acc, a, b);
+            acc.top = multiply_add(acc.top, gather(src_top, ch, count), b);
+            if BLOCK_ROWS == 16u {
+                acc.bottom = multiply_add(acc.bottom, gather(src_bottom, ch, count), b);
+            }
         }
     }
     return acc;
 }
 
-// Backward-data: row = input pixel (n, h, w), column = input channel; k = (kh, kw, oc).
-// The output position a tap reaches from (h, w) is ((h + pad - kh) / stride, ...), when
-// that division is whole and lands inside the output.
-fn conv_backward_data(row0: u32, col0: u32) -> Block {
+// Backward-data: 8 input pixels (rows row0 .. row0 + 8), padding added.
+struct Pixels {
+    image_lo: vec4<u32>,
+    image_hi: vec4<u32>,
+    h_lo: vec4<i32>,
+    h_hi: vec4<i32>,
+    w_lo: vec4<i32>,
+    w_hi: vec4<i32>,
+}
+
+fn pixels(row0: u32) -> Pixels {
     let s = shape;
-    let last = s.m - 1u;
-    let rows_lo = min(vec4<u32>(row0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(last));
-    let rows_hi = min(vec4<u32>(row0) + vec4<u32>(4u, 5u, 6u, 7u), vec4<u32>(last));
+    let rows_lo = row_quad(row0, 0u);
+    let rows_hi = row_quad(row0, 1u);
     let plane = s.in_height * s.in_width;
-    let image_lo = rows_lo / plane;
-    let image_hi = rows_hi / plane;
     let pixel_lo = rows_lo % plane;
     let pixel_hi = rows_hi % plane;
-    let h_lo = vec4<i32>(pixel_lo / s.in_width) + i32(s.pad_top);
-    let h_hi = vec4<i32>(pixel_hi / s.in_width) + i32(s.pad_top);
-    let w_lo = vec4<i32>(pixel_lo % s.in_width) + i32(s.pad_left);
-    let w_hi = vec4<i32>(pixel_hi % s.in_width) + i32(s.pad_left);
+    var p: Pixels;
+    p.image_lo = rows_lo / plane;
+    p.image_hi = rows_hi / plane;
+    p.h_lo = vec4<i32>(pixel_lo / s.in_width) + i32(s.pad_top);
+    p.h_hi = vec4<i32>(pixel_hi / s.in_width) + i32(s.pad_top);
+    p.w_lo = vec4<i32>(pixel_lo % s.in_width) + i32(s.pad_left);
+    p.w_hi = vec4<i32>(pixel_hi % s.in_width) + i32(s.pad_left);
+    return p;
+}
+
+// The output positions filter tap (kh, kw) reaches from 8 input pixels:
+// ((h + pad - kh) / stride, ...), when that division is whole and lands inside the output.
+fn pixel_targets(p: Pixels, kh: i32, kw: i32) -> Sources {
+    let s = shape;
     let stride = vec4<i32>(i32(s.stride));
     let out_h = vec4<i32>(i32(s.out_height));
     let out_w = vec4<i32>(i32(s.out_width));
+    let th_lo = p.h_lo - kh;
+    let th_hi = p.h_hi - kh;
+    let tw_lo = p.w_lo - kw;
+    let tw_hi = p.w_hi - kw;
+    // Clamp negatives to 0 before dividing; they are invalid anyway.
+    let oh_lo = max(th_lo, vec4<i32>(0)) / stride;
+    let oh_hi = max(th_hi, vec4<i32>(0)) / stride;
+    let ow_lo = max(tw_lo, vec4<i32>(0)) / stride;
+    let ow_hi = max(tw_hi, vec4<i32>(0)) / stride;
+    var src: Sources;
+    src.in_lo = inside(th_lo, tw_lo, out_h * stride, out_w * stride) & (oh_lo * stride == th_lo) & (ow_lo * stride == tw_lo);
+    src.in_hi = inside(th_hi, tw_hi, out_h * stride, out_w * stride) & (oh_hi * stride == th_hi) & (ow_hi * stride == tw_hi);
+    src.base_lo = select(vec4<u32>(0u), ((p.image_lo * s.out_height + vec4<u32>(oh_lo)) * s.out_width + vec4<u32>(ow_lo)) * s.out_channels, src.in_lo);
+    src.base_hi = select(vec4<u32>(0u), ((p.image_hi * s.out_height + vec4<u32>(oh_hi)) * s.out_width + vec4<u32>(ow_hi)) * s.out_channels, src.in_hi);
+    return src;
+}
+
+// Backward-data's B for k = (tap, oc .. oc + 4) over the block's 8 columns (input
+// channels): B[k = (tap, oc + j), col = c] = w[(tap * C + c) * OC + oc + j]. Each column's
+// four k values are read together, then transposed into rows.
+fn filter_panel(tap: u32, oc: u32, count: u32, col0: u32) -> Panel {
+    let s = shape;
+    let filter_tap = tap * s.in_channels;
     let last_col = s.n - 1u;
-    var acc: Block;
+    let left = transpose(mat4x4<f32>(
+        load_b((filter_tap + min(col0, last_col)) * s.out_channels + oc, count),
+        load_b((filter_tap + min(col0 + 1u, last_col)) * s.out_channels + oc, count),
+        load_b((filter_tap + min(col0 + 2u, last_col)) * s.out_channels + oc, count),
+        load_b((filter_tap + min(col0 + 3u, last_col)) * s.out_channels + oc, count),
+    ));
+    let right = transpose(mat4x4<f32>(
+        load_b((filter_tap + min(col0 + 4u, last_col)) * s.out_channels + oc, count),
+        load_b((filter_tap + min(col0 + 5u, last_col)) * s.out_channels + oc, count),
+        load_b((filter_tap + min(col0 + 6u, last_col)) * s.out_channels + oc, count),
+        load_b((filter_tap + min(col0 + 7u, last_col)) * s.out_channels + oc, count),
+    ));
+    return Panel(left[0], right[0], left[1], right[1], left[2], right[2], left[3], right[3]);
+}
+
+// Backward-data: row = input pixel (n, h, w), column = input channel; k = (kh, kw, oc).
+fn conv_backward_data(row0: u32, col0: u32) -> Blocks {
+    let s = shape;
+    let top = pixels(row0);
+    let bottom = pixels(row0 + 8u);
+    var acc: Blocks;
     for (var tap = 0u; tap < s.window_height * s.window_width; tap++) {
-        let th_lo = h_lo - i32(tap / s.window_width);
-        let th_hi = h_hi - i32(tap / s.window_width);
-        let tw_lo = w_lo - i32(tap % s.window_width);
-        let tw_hi = w_hi - i32(tap % s.window_width);
-        // Clamp negatives to 0 before dividing; they are invalid anyway.
-        let oh_lo = max(th_lo, vec4<i32>(0)) / stride;
-        let oh_hi = max(th_hi, vec4<i32>(0)) / stride;
-        let ow_lo = max(tw_lo, vec4<i32>(0)) / stride;
-        let ow_hi = max(tw_hi, vec4<i32>(0)) / stride;
-        let in_lo = inside(th_lo, tw_lo, out_h * stride, out_w * stride) & (oh_lo * stride == th_lo) & (ow_lo * stride == tw_lo);
-        let in_hi = inside(th_hi, tw_hi, out_h * stride, out_w * stride) & (oh_hi * stride == th_hi) & (ow_hi * stride == tw_hi);
-        let base_lo = select(vec4<u32>(0u), ((image_lo * s.out_height + vec4<u32>(oh_lo)) * s.out_width + vec4<u32>(ow_lo)) * s.out_channels, in_lo);
-        let base_hi = select(vec4<u32>(0u), ((image_hi * s.out_height + vec4<u32>(oh_hi)) * s.out_width + vec4<u32>(ow_hi)) * s.out_channels, in_hi);
-        // Filter rows of this tap: w[tap, c, oc] sits at (tap * C + c) * OC + oc.
-        let filter_tap = tap * s.in_channels;
+        let kh = i32(tap / s.window_width);
+        let kw = i32(tap % s.window_width);
+        let src_top = pixel_targets(top, kh, kw);
+        let src_bottom = pixel_targets(bottom, kh, kw);
         for (var oc = 0u; oc < s.out_channels; oc += 4u) {
             let count = min(4u, s.out_channels - oc);
-            let count_lo = select(vec4<u32>(0u), vec4<u32>(count), in_lo);
-            let count_hi = select(vec4<u32>(0u), vec4<u32>(count), in_hi);
-            let a = gather_rows(base_lo, base_hi, count_lo, count_hi, oc);
-            // B[k = (tap, oc + j), col = c] = w[(tap * C + c) * OC + oc + j]: read each
-            // column's four k values together, then transpose into rows.
-            let left = transpose(mat4x4<f32>(
-                load_b((filter_tap + min(col0, last_col)) * s.out_channels + oc, count),
-                load_b((filter_tap + min(col0 + 1u, last_col)) * s.out_channels + oc, count),
-                load_b((filter_tap + min(col0 + 2u, last_col)) * s.out_channels + oc, count),
-                load_b((filter_tap + min(col0 + 3u, last_col)) * s.out_channels + oc, count),
-            ));
-            let right = transpose(mat4x4<f32>(
-                load_b((filter_tap + min(col0 + 4u, last_col)) * s.out_channels + oc, count),
-                load_b((filter_tap + min(col0 + 5u, last_col)) * s.out_channels + oc, count),
-                load_b((filter_tap + min(col0 + 6u, last_col)) * s.out_channels + oc, count),
-                load_b((filter_tap + min(col0 + 7u, last_col)) * s.out_channels + oc, count),
-            ));
-            let b = Panel(left[0], right[0], left[1], right[1], left[2], right[2], left[3], right[3]);
-            acc = multiply_add(acc, a, b);
+            let b = filter_panel(tap, oc, count, col0);
+            acc.top = multiply_add(acc.top, gather(src_top, oc, count), b);
+            if BLOCK_ROWS == 16u {
+                acc.bottom = multiply_add(acc.bottom, gather(src_bottom, oc, count), b);
+            }
         }
     }
     return acc;
@@ -333,25 +427,34 @@ fn tap_rows(rows: vec4<u32>) -> TapRows {
     return t;
 }
 
+// Backward-filter's A for 8 rows (taps and channels lo, hi) and the output positions
+// (image, oh, ow + j), j < count, as rows over those four k.
+fn filter_rows(lo: TapRows, hi: TapRows, image: u32, oh: u32, ow: u32, count: u32) -> Rows {
+    let t_lo = transpose(a_tile_filter(lo, image, oh, ow, count));
+    let t_hi = transpose(a_tile_filter(hi, image, oh, ow, count));
+    return Rows(t_lo[0], t_lo[1], t_lo[2], t_lo[3], t_hi[0], t_hi[1], t_hi[2], t_hi[3]);
+}
+
 // Backward-filter: row = (kh, kw, c), column = oc; k = output pixel (n, oh, ow), walked
 // row by row of each image, four output columns at a time (the last group of a row is
 // partial: its missing k read 0 on both sides).
-fn conv_backward_filter(row0: u32, col0: u32) -> Block {
+fn conv_backward_filter(row0: u32, col0: u32) -> Blocks {
     let s = shape;
-    let last = s.m - 1u;
-    let lo = tap_rows(min(vec4<u32>(row0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(last)));
-    let hi = tap_rows(min(vec4<u32>(row0) + vec4<u32>(4u, 5u, 6u, 7u), vec4<u32>(last)));
-    var acc: Block;
+    let t0 = tap_rows(row_quad(row0, 0u));
+    let t1 = tap_rows(row_quad(row0, 1u));
+    let t2 = tap_rows(row_quad(row0, 2u));
+    let t3 = tap_rows(row_quad(row0, 3u));
+    var acc: Blocks;
     for (var image = 0u; image < s.batch; image++) {
         for (var oh = 0u; oh < s.out_height; oh++) {
             let k_row = (image * s.out_height + oh) * s.out_width;
             for (var ow = 0u; ow < s.out_width; ow += 4u) {
                 let count = min(4u, s.out_width - ow);
-                let t_lo = transpose(a_tile_filter(lo, image, oh, ow, count));
-                let t_hi = transpose(a_tile_filter(hi, image, oh, ow, count));
-                let a = Rows(t_lo[0], t_lo[1], t_lo[2], t_lo[3], t_hi[0], t_hi[1], t_hi[2], t_hi[3]);
                 let b = panel_rows(k_row + ow, count, col0);
-                acc = multiply_add(acc, a, b);
+                acc.top = multiply_add(acc.top, filter_rows(t0, t1, image, oh, ow, count), b);
+                if BLOCK_ROWS == 16u {
+                    acc.bottom = multiply_add(acc.bottom, filter_rows(t2, t3, image, oh, ow, count), b);
+                }
             }
         }
     }
@@ -372,7 +475,7 @@ fn conv2d(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
     if origin.z == 0u {
         return;
     }
-    var acc: Block;
+    var acc: Blocks;
     if MODE == 0u {
         acc = conv_forward(origin.x, origin.y);
     } else if MODE == 1u {
@@ -380,5 +483,8 @@ fn conv2d(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
     } else {
         acc = conv_backward_filter(origin.x, origin.y);
     }
-    store_block(origin.x, origin.y, acc);
+    store_block(origin.x, origin.y, acc.top);
+    if BLOCK_ROWS == 16u {
+        store_block(origin.x + 8u, origin.y, acc.bottom);
+    }
 }

@@ -76,6 +76,15 @@ impl ConvLoads {
         }
     }
 
+    /// Rows of C per invocation (BLOCK_ROWS in shaders/_conv2d.wgsl): 16 where A is read
+    /// 16 bytes at a time, 8 where scalar reads of A keep more registers live.
+    fn block_rows(self) -> usize {
+        match self {
+            Self::Vec4 | Self::Texels => 16,
+            Self::Scalar | Self::Mixed => 8,
+        }
+    }
+
     fn shader(self) -> &'static str {
         match self {
             Self::Scalar => "conv2d",
@@ -175,7 +184,8 @@ fn conv_dispatch(
         .with("MODE", mode)
         .with("BIAS", flag(bias.is_some()))
         .with("RELU", flag(epilogue.relu))
-        .with("ACCUMULATE", flag(epilogue.accumulate));
+        .with("ACCUMULATE", flag(epilogue.accumulate))
+        .with("BLOCK_ROWS", loads.block_rows() as f64);
     let u = |v: usize| v as u32;
     let shape = gpu.uniform(
         &format!("{label}.shape"),
@@ -200,7 +210,8 @@ fn conv_dispatch(
             _pad: [0; 3],
         },
     );
-    let blocks = m.div_ceil(8) * n.div_ceil(8);
+    // One invocation per block of C (see shaders/_conv2d.wgsl).
+    let blocks = m.div_ceil(loads.block_rows()) * n.div_ceil(8);
     let operands = ProductBindings {
         shape: &shape,
         a,
