@@ -32,9 +32,12 @@ struct ConvShape {
     // channel slice of a concatenation in place.
     c_stride: u32,
     c_offset: u32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
+    // Rows of C come in groups of row_group of which the first row_keep are stored, packed:
+    // a backward-filter pass over channels padded to whole texels drops the padded
+    // channels' rows (1 and 1 otherwise).
+    row_group: u32,
+    row_keep: u32,
+    _pad: u32,
 }
 
 override MODE: u32 = 0u;
@@ -133,9 +136,11 @@ fn multiply_add(acc: Block, a: Rows, b: Panel) -> Block {
 // Write four values of row `row` of C from column `col0` through the epilogue; rows and
 // columns past the edge of C are dropped.
 fn store(row: u32, col0: u32, value: vec4<f32>) {
-    if row >= shape.m {
+    let kept = row % shape.row_group;
+    if row >= shape.m || kept >= shape.row_keep {
         return;
     }
+    let out_row = (row / shape.row_group) * shape.row_keep + kept;
     for (var j = 0u; j < 4u; j++) {
         let col = col0 + j;
         if col < shape.n {
@@ -146,7 +151,7 @@ fn store(row: u32, col0: u32, value: vec4<f32>) {
             if RELU {
                 v = max(v, 0.0);
             }
-            let index = row * shape.c_stride + shape.c_offset + col;
+            let index = out_row * shape.c_stride + shape.c_offset + col;
             if ACCUMULATE {
                 v += c[index];
             }

@@ -1,5 +1,6 @@
 //! The implicit-GEMM convolution kernels (shaders/_conv2d.wgsl with every load variant:
-//! scalar, mixed and 16-byte, from buffers or texel mirrors) against the CPU reference: forward with
+//! scalar, mixed and 16-byte, from buffers or texel mirrors, a first layer's channels
+//! padded in its mirrors) against the CPU reference: forward with
 //! bias and ReLU into a channel slice, backward-data (overwriting and accumulating) and
 //! backward-filter, over strides 1 and 2, SAME and VALID padding, kernels 1, 3 and 5,
 //! batch 1 and larger, and sizes that are no multiple of any block.
@@ -19,7 +20,7 @@ use shatter_tests::{assert_close, gpu, random_values, rng};
 /// (batch, [h, w, c], filters, kernel, stride, padding)
 type Case = (usize, [usize; 3], usize, usize, usize, Padding);
 
-const CASES: [Case; 10] = [
+const CASES: [Case; 12] = [
     (1, [5, 7, 3], 5, 3, 1, Padding::Same),
     (2, [9, 6, 4], 8, 3, 2, Padding::Same),
     (3, [8, 8, 8], 16, 1, 1, Padding::Same),
@@ -30,12 +31,20 @@ const CASES: [Case; 10] = [
     (4, [3, 3, 2], 3, 1, 2, Padding::Same),
     (2, [14, 14, 16], 12, 3, 1, Padding::Same),
     (1, [10, 10, 3], 64, 5, 1, Padding::Same),
+    // First layers whose channels are padded to whole texels: 1 channel, strided, VALID;
+    // 3 channels, strided, SAME, a batch.
+    (2, [9, 7, 1], 8, 3, 2, Padding::Valid),
+    (3, [8, 6, 3], 16, 5, 2, Padding::Same),
 ];
 
 /// Texel loads copy A and B into their mirrors before the convolution; a kernel that
 /// fell back to buffer reads would pass the value checks without testing the mirrors.
 fn assert_mirrors_used(what: &str, loads: ConvLoads, dispatches: &[shatter_gpu::Dispatch]) {
-    let expected = if loads == ConvLoads::Texels { 3 } else { 1 };
+    let expected = if matches!(loads, ConvLoads::Texels | ConvLoads::PaddedTexels) {
+        3
+    } else {
+        1
+    };
     assert_eq!(dispatches.len(), expected, "{what}: dispatches");
 }
 
@@ -73,6 +82,7 @@ fn check_case(gpu: &Gpu, case: Case, seed: u64) {
             ConvLoads::Mixed,
             ConvLoads::Vec4,
             ConvLoads::Texels,
+            ConvLoads::PaddedTexels,
         ]
         .into_iter()
         .filter(|loads| loads.fits(pass, &g))
@@ -188,14 +198,24 @@ fn vec4_loads_are_chosen_where_the_channels_allow_them() {
         ConvLoads::best(ConvPass::BackwardFilter, &g(80, 80), false),
         ConvLoads::Vec4
     );
-    // Where texel mirrors are preferred, they replace the 16-byte buffer reads only.
+    // Where texel mirrors are preferred, they replace the 16-byte buffer reads.
     assert_eq!(
         ConvLoads::best(ConvPass::BackwardFilter, &g(80, 80), true),
         ConvLoads::Texels
     );
+    // A first layer's channels are padded to whole texels in its mirrors, except for the
+    // input gradient, which a first layer never computes.
     assert_eq!(
         ConvLoads::best(ConvPass::Forward, &g(3, 64), true),
-        ConvLoads::Mixed
+        ConvLoads::PaddedTexels
+    );
+    assert_eq!(
+        ConvLoads::best(ConvPass::BackwardFilter, &g(1, 64), true),
+        ConvLoads::PaddedTexels
+    );
+    assert_eq!(
+        ConvLoads::best(ConvPass::BackwardData, &g(3, 64), true),
+        ConvLoads::Texels
     );
     assert_eq!(
         ConvLoads::best(ConvPass::Forward, &g(64, 12), true),

@@ -25,7 +25,7 @@ pub use pipeline::Kernel;
 pub use readback::Readback;
 pub use shaders::{SHADERS, Shader, shader};
 pub use tensor::{Tensor, U32Buffer};
-pub use texels::{TEXELS_PER_ROW, TexelMirror};
+pub use texels::{ChannelPadding, TEXELS_PER_ROW, TexelMirror};
 
 /// Re-exported so the layers above name wgpu types through one path and one version.
 pub use wgpu;

@@ -48,6 +48,7 @@ shaders![
     "lrn",
     "mean_pool",
     "pack_texels" after ["_texels"],
+    "pack_texels_padded" after ["_texels"],
     "pool" after ["_pool"],
     "pool_vec4" after ["_pool"],
     "reduce",

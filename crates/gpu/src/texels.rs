@@ -26,6 +26,23 @@ pub struct TexelMirror {
     pub view: wgpu::TextureView,
 }
 
+/// A tensor viewed as [outer, channels, inner] whose mirror pads the channels to
+/// `padded` with zeros.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChannelPadding {
+    pub outer: usize,
+    pub channels: usize,
+    pub padded: usize,
+    pub inner: usize,
+}
+
+impl ChannelPadding {
+    /// Values in the padded view.
+    pub fn padded_len(&self) -> usize {
+        self.outer * self.padded * self.inner
+    }
+}
+
 impl Gpu {
     /// Whether a tensor of `elements` values can have a mirror on this adapter: a whole
     /// number of texels, in no more rows than a texture may have.
@@ -38,17 +55,73 @@ impl Gpu {
     /// A mirror of `tensor` and the dispatch that copies the tensor into it. Record the
     /// dispatch before every kernel that reads the mirror, after the tensor is written.
     pub fn texel_mirror(&self, tensor: &Tensor) -> Result<(TexelMirror, Dispatch), GpuError> {
-        let name = format!("{}.texels", tensor.name);
-        if !self.fits_texel_mirror(tensor.len()) {
+        let mirror = self.mirror_texture(tensor, tensor.len(), "texels")?;
+        let pack = self.dispatch(
+            &format!("{}.pack", mirror.name),
+            &Kernel::new("pack_texels", "pack_texels"),
+            &[
+                Binding::read(&tensor.buffer),
+                Binding::write_texels(&mirror),
+            ],
+            workgroups_for(mirror.texels, 64),
+        )?;
+        Ok((mirror, pack))
+    }
+
+    /// A mirror of `tensor` viewed as [outer, channels, inner], with the channels padded
+    /// to `padding.padded` by zeros, and the dispatch that fills it (see
+    /// shaders/pack_texels_padded.wgsl).
+    pub fn texel_mirror_padded(
+        &self,
+        tensor: &Tensor,
+        padding: ChannelPadding,
+    ) -> Result<(TexelMirror, Dispatch), GpuError> {
+        assert_eq!(
+            padding.outer * padding.channels * padding.inner,
+            tensor.len(),
+            "'{}': {padding:?}",
+            tensor.name
+        );
+        let mirror = self.mirror_texture(tensor, padding.padded_len(), "padded_texels")?;
+        let layout = self.uniform(
+            &format!("{}.layout", mirror.name),
+            &[
+                padding.outer as u32,
+                padding.channels as u32,
+                padding.padded as u32,
+                padding.inner as u32,
+            ],
+        );
+        let pack = self.dispatch(
+            &format!("{}.pack", mirror.name),
+            &Kernel::new("pack_texels_padded", "pack_texels_padded"),
+            &[
+                Binding::uniform(&layout),
+                Binding::read(&tensor.buffer),
+                Binding::write_texels(&mirror),
+            ],
+            workgroups_for(mirror.texels, 64),
+        )?;
+        Ok((mirror, pack))
+    }
+
+    /// The texture of a mirror of `elements` values for `tensor`, named `tensor.suffix`.
+    fn mirror_texture(
+        &self,
+        tensor: &Tensor,
+        elements: usize,
+        suffix: &str,
+    ) -> Result<TexelMirror, GpuError> {
+        let name = format!("{}.{suffix}", tensor.name);
+        if !self.fits_texel_mirror(elements) {
             return Err(GpuError::Limits(format!(
-                "'{}' ({} values) cannot have a texel mirror on adapter '{}': it needs a multiple of 4 values in at most {} rows of {TEXELS_PER_ROW} texels",
+                "'{}' ({elements} values) cannot have a texel mirror on adapter '{}': it needs a multiple of 4 values in at most {} rows of {TEXELS_PER_ROW} texels",
                 tensor.name,
-                tensor.len(),
                 self.adapter().name,
                 self.limits().max_texture_dimension_2d
             )));
         }
-        let texels = tensor.len() / 4;
+        let texels = elements / 4;
         let rows = texels.div_ceil(TEXELS_PER_ROW);
         let size = wgpu::Extent3d {
             width: TEXELS_PER_ROW as u32,
@@ -69,21 +142,11 @@ impl Gpu {
             })
         })?;
         let view = texture.create_view(&Default::default());
-        let mirror = TexelMirror {
+        Ok(TexelMirror {
             name,
             texels,
             texture,
             view,
-        };
-        let pack = self.dispatch(
-            &format!("{}.pack", mirror.name),
-            &Kernel::new("pack_texels", "pack_texels"),
-            &[
-                Binding::read(&tensor.buffer),
-                Binding::write_texels(&mirror),
-            ],
-            workgroups_for(texels, 64),
-        )?;
-        Ok((mirror, pack))
+        })
     }
 }

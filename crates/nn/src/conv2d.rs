@@ -4,8 +4,9 @@
 use shatter_gpu::{Dispatch, Gpu, GpuError, Kernel, Tensor, workgroups_for};
 
 use crate::geometry::WindowGeometry;
-use crate::product::{ProductBindings, product_dispatches};
+use crate::product::{OperandSource, ProductBindings, product_dispatches};
 use crate::slice::ChannelSlice;
+use shatter_gpu::ChannelPadding;
 
 /// Which product of a convolution a dispatch computes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,6 +33,12 @@ pub enum ConvLoads {
     /// and B, which the convolution's own dispatches fill just before it; where the
     /// mirrors would not fit a texture, `Vec4` runs instead.
     Texels,
+    /// shaders/conv2d_texels.wgsl on a first layer (1 or 3 input channels, forward and
+    /// backward-filter): A's mirror pads each pixel's channels to 4 with zeros, and the
+    /// filter's mirror its taps' channels, so every read is a whole texel. The kernel
+    /// runs the padded geometry; backward-filter drops the padded channels' rows of dw.
+    /// Where the mirrors would not fit a texture, `Mixed` runs instead.
+    PaddedTexels,
 }
 
 impl ConvLoads {
@@ -39,11 +46,17 @@ impl ConvLoads {
     /// texel mirrors faster than storage buffers (CPU adapters, see
     /// [`ConvLoads::prefers_texels`]).
     pub fn best(pass: ConvPass, g: &WindowGeometry, texels: bool) -> Self {
-        // Mixed stays on buffers: its scalar reads of A from a mirror (a texel fetch and a
-        // pick of one component per value) ran the AlexNet's first layer 1.2-1.4x slower.
-        let vec4 = if texels { Self::Texels } else { Self::Vec4 };
-        [vec4, Self::Mixed]
-            .into_iter()
+        // Scalar reads of A from a mirror (a texel fetch and a pick of one component per
+        // value) ran the AlexNet's first layer 1.2-1.4x slower than Mixed; padding its
+        // channels to whole texels instead ran it faster.
+        let preferred: &[Self] = if texels {
+            &[Self::Texels, Self::PaddedTexels, Self::Mixed]
+        } else {
+            &[Self::Vec4, Self::Mixed]
+        };
+        preferred
+            .iter()
+            .copied()
             .find(|loads| loads.fits(pass, g))
             .unwrap_or(Self::Scalar)
     }
@@ -73,6 +86,9 @@ impl ConvLoads {
             Self::Scalar => true,
             Self::Mixed => b_whole,
             Self::Vec4 | Self::Texels => a_whole && b_whole,
+            Self::PaddedTexels => {
+                pass != ConvPass::BackwardData && !a_whole && g.out_channels.is_multiple_of(8)
+            }
         }
     }
 
@@ -80,8 +96,33 @@ impl ConvLoads {
     /// 16 bytes at a time, 8 where scalar reads of A keep more registers live.
     fn block_rows(self) -> usize {
         match self {
-            Self::Vec4 | Self::Texels => 16,
+            Self::Vec4 | Self::Texels | Self::PaddedTexels => 16,
             Self::Scalar | Self::Mixed => 8,
+        }
+    }
+
+    /// Where the kernel reads A and B from for `pass` of `g`.
+    fn source(self, pass: ConvPass, g: &WindowGeometry) -> OperandSource {
+        match self {
+            Self::Scalar | Self::Mixed | Self::Vec4 => OperandSource::Buffers,
+            Self::Texels => OperandSource::Texels { a: None, b: None },
+            Self::PaddedTexels => {
+                let padded = g.in_channels.next_multiple_of(4);
+                let pixels = ChannelPadding {
+                    outer: g.batch * g.in_height * g.in_width,
+                    channels: g.in_channels,
+                    padded,
+                    inner: 1,
+                };
+                let taps = ChannelPadding {
+                    outer: g.window_height * g.window_width,
+                    channels: g.in_channels,
+                    padded,
+                    inner: g.out_channels,
+                };
+                let b = (pass == ConvPass::Forward).then_some(taps);
+                OperandSource::Texels { a: Some(pixels), b }
+            }
         }
     }
 
@@ -90,7 +131,7 @@ impl ConvLoads {
             Self::Scalar => "conv2d",
             Self::Mixed => "conv2d_mixed",
             Self::Vec4 => "conv2d_vec4",
-            Self::Texels => "conv2d_texels",
+            Self::Texels | Self::PaddedTexels => "conv2d_texels",
         }
     }
 }
@@ -115,7 +156,9 @@ struct ConvShape {
     k: u32,
     c_stride: u32,
     c_offset: u32,
-    _pad: [u32; 3],
+    row_group: u32,
+    row_keep: u32,
+    _pad: u32,
 }
 
 /// The GEMM (M, N, K) of `pass`.
@@ -152,7 +195,7 @@ fn conv_dispatch(
     c: ChannelSlice<'_>,
     epilogue: Epilogue,
 ) -> Result<Vec<Dispatch>, GpuError> {
-    let (m, n, k) = conv_gemm_shape(pass, g);
+    let (real_m, n, _) = conv_gemm_shape(pass, g);
     assert_eq!(
         c.channels, n,
         "{label}: output slice has {} channels, not {n}",
@@ -160,8 +203,8 @@ fn conv_dispatch(
     );
     assert_eq!(
         c.pixels(),
-        m,
-        "{label}: output has {} rows, not {m}",
+        real_m,
+        "{label}: output has {} rows, not {real_m}",
         c.pixels()
     );
     assert!(
@@ -175,10 +218,26 @@ fn conv_dispatch(
         ConvPass::BackwardFilter => 2.0,
     };
     let flag = |on: bool| if on { 1.0 } else { 0.0 };
-    let mirrors_fit = gpu.fits_texel_mirror(a.len()) && gpu.fits_texel_mirror(b.len());
     let loads = match epilogue.loads {
-        ConvLoads::Texels if !mirrors_fit => ConvLoads::Vec4,
-        loads => loads,
+        loads if loads.source(pass, g).fits(gpu, a, b) => loads,
+        ConvLoads::Texels => ConvLoads::Vec4,
+        _ => ConvLoads::Mixed,
+    };
+    // The kernel sees the padded channels; C keeps the real ones (see `row_group`).
+    let kernel_g = if loads == ConvLoads::PaddedTexels {
+        WindowGeometry {
+            in_channels: g.in_channels.next_multiple_of(4),
+            ..*g
+        }
+    } else {
+        *g
+    };
+    let (m, _, k) = conv_gemm_shape(pass, &kernel_g);
+    let (row_group, row_keep) = match (loads, pass) {
+        (ConvLoads::PaddedTexels, ConvPass::BackwardFilter) => {
+            (kernel_g.in_channels, g.in_channels)
+        }
+        _ => (1, 1),
     };
     let kernel = Kernel::new(loads.shader(), "conv2d")
         .with("MODE", mode)
@@ -190,24 +249,26 @@ fn conv_dispatch(
     let shape = gpu.uniform(
         &format!("{label}.shape"),
         &ConvShape {
-            batch: u(g.batch),
-            in_height: u(g.in_height),
-            in_width: u(g.in_width),
-            in_channels: u(g.in_channels),
-            out_height: u(g.out_height),
-            out_width: u(g.out_width),
-            out_channels: u(g.out_channels),
-            window_height: u(g.window_height),
-            window_width: u(g.window_width),
-            stride: u(g.stride),
-            pad_top: u(g.pad_top),
-            pad_left: u(g.pad_left),
+            batch: u(kernel_g.batch),
+            in_height: u(kernel_g.in_height),
+            in_width: u(kernel_g.in_width),
+            in_channels: u(kernel_g.in_channels),
+            out_height: u(kernel_g.out_height),
+            out_width: u(kernel_g.out_width),
+            out_channels: u(kernel_g.out_channels),
+            window_height: u(kernel_g.window_height),
+            window_width: u(kernel_g.window_width),
+            stride: u(kernel_g.stride),
+            pad_top: u(kernel_g.pad_top),
+            pad_left: u(kernel_g.pad_left),
             m: u(m),
             n: u(n),
             k: u(k),
             c_stride: u(c.stride()),
             c_offset: u(c.offset),
-            _pad: [0; 3],
+            row_group: u(row_group),
+            row_keep: u(row_keep),
+            _pad: 0,
         },
     );
     // One invocation per block of C (see shaders/_conv2d.wgsl).
@@ -220,7 +281,7 @@ fn conv_dispatch(
         c: c.tensor,
         workgroups: workgroups_for(blocks, 64),
     };
-    product_dispatches(gpu, label, &kernel, operands, loads == ConvLoads::Texels)
+    product_dispatches(gpu, label, &kernel, operands, loads.source(pass, g))
 }
 
 /// y = conv(x, w) + b, then ReLU when `relu`, written into the channel slice `y`.

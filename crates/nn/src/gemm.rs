@@ -2,7 +2,7 @@
 
 use shatter_gpu::{Dispatch, Gpu, GpuError, Kernel, Tensor};
 
-use crate::product::{ProductBindings, product_dispatches};
+use crate::product::{OperandSource, ProductBindings, product_dispatches};
 
 /// Blocks of C, rows x columns, that one invocation of shaders/gemm_vec4.wgsl and
 /// shaders/gemm_texels.wgsl computes: one entry point `gemm_vec4_RxC` and `gemm_texels_RxC`
@@ -237,8 +237,11 @@ pub fn gemm(
         c,
         workgroups,
     };
-    let texels = matches!(variant, GemmVariant::Texels { .. });
-    product_dispatches(gpu, label, &kernel, operands, texels)
+    let source = match variant {
+        GemmVariant::Texels { .. } => OperandSource::Texels { a: None, b: None },
+        _ => OperandSource::Buffers,
+    };
+    product_dispatches(gpu, label, &kernel, operands, source)
 }
 
 /// The entry point of shaders/gemm_vec4.wgsl or shaders/gemm_texels.wgsl for a variant

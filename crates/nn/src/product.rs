@@ -1,7 +1,43 @@
 //! The dispatches of a product kernel (GEMM or convolution), which share one binding
 //! layout: 0 the shape uniform, 1 A, 2 B, 3 the bias, 4 C.
 
-use shatter_gpu::{Binding, Dispatch, Gpu, GpuError, Kernel, Tensor};
+use shatter_gpu::{Binding, ChannelPadding, Dispatch, Gpu, GpuError, Kernel, Tensor};
+
+/// Where a product kernel reads A and B from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OperandSource {
+    Buffers,
+    /// Texel mirrors, filled just before the kernel; an operand with a padding has its
+    /// channels padded with zeros in its mirror.
+    Texels {
+        a: Option<ChannelPadding>,
+        b: Option<ChannelPadding>,
+    },
+}
+
+impl OperandSource {
+    /// Whether both mirrors would fit a texture on `gpu` (always true for buffers).
+    pub fn fits(self, gpu: &Gpu, a: &Tensor, b: &Tensor) -> bool {
+        let fits = |t: &Tensor, padding: Option<ChannelPadding>| {
+            gpu.fits_texel_mirror(padding.map_or(t.len(), |p| p.padded_len()))
+        };
+        match self {
+            Self::Buffers => true,
+            Self::Texels { a: pa, b: pb } => fits(a, pa) && fits(b, pb),
+        }
+    }
+}
+
+fn mirror(
+    gpu: &Gpu,
+    tensor: &Tensor,
+    padding: Option<ChannelPadding>,
+) -> Result<(shatter_gpu::TexelMirror, Dispatch), GpuError> {
+    match padding {
+        Some(p) => gpu.texel_mirror_padded(tensor, p),
+        None => gpu.texel_mirror(tensor),
+    }
+}
 
 /// A product kernel's operands and grid.
 pub(crate) struct ProductBindings<'a> {
@@ -16,22 +52,21 @@ pub(crate) struct ProductBindings<'a> {
     pub workgroups: [u32; 3],
 }
 
-/// The dispatches running `kernel` on `p`, in order. With `texels`, A and B are read from
-/// texel mirrors, and the copies into them come first (the caller has checked with
-/// [`Gpu::fits_texel_mirror`] that they fit); the dispatches' bind groups keep the
-/// mirrors alive.
+/// The dispatches running `kernel` on `p`, in order. From texel mirrors, the copies into
+/// them come first (the caller has checked with [`OperandSource::fits`] that they fit);
+/// the dispatches' bind groups keep the mirrors alive.
 pub(crate) fn product_dispatches(
     gpu: &Gpu,
     label: &str,
     kernel: &Kernel,
     p: ProductBindings<'_>,
-    texels: bool,
+    source: OperandSource,
 ) -> Result<Vec<Dispatch>, GpuError> {
     let bias = p.bias.map_or(&p.b.buffer, |t| &t.buffer);
     let tail = [Binding::read(bias), Binding::write(&p.c.buffer)];
-    if texels {
-        let (a_texels, pack_a) = gpu.texel_mirror(p.a)?;
-        let (b_texels, pack_b) = gpu.texel_mirror(p.b)?;
+    if let OperandSource::Texels { a, b } = source {
+        let (a_texels, pack_a) = mirror(gpu, p.a, a)?;
+        let (b_texels, pack_b) = mirror(gpu, p.b, b)?;
         let head = [
             Binding::uniform(p.shape),
             Binding::texels(&a_texels),
