@@ -1,21 +1,6 @@
-// Local response normalization across channels, TensorFlow's definition:
-//   s[c] = bias + alpha * sum of x[c']^2 over c' in [c - r, c + r]
-//   y[c] = x[c] * s[c]^-beta
-//   dx[c] = dy[c] s[c]^-beta - 2 alpha beta x[c] sum over c' in [c - r, c + r] of dy[c'] x[c'] s[c']^(-beta - 1)
-// The forward keeps s, so the backward is one window sum per element.
+// Local response normalization (see _lrn.wgsl), one element per invocation: any channel
+// count and radius.
 
-struct LrnShape {
-    pixels: u32,
-    channels: u32,
-    radius: u32,
-    _pad: u32,
-    bias: f32,
-    alpha: f32,
-    beta: f32,
-    _pad2: f32,
-}
-
-@group(0) @binding(0) var<uniform> shape: LrnShape;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 // Backward only: dy (the forward binds x here too).
 @group(0) @binding(2) var<storage, read> dy: array<f32>;
@@ -23,10 +8,6 @@ struct LrnShape {
 @group(0) @binding(3) var<storage, read_write> scale: array<f32>;
 // Forward: y. Backward: dx.
 @group(0) @binding(4) var<storage, read_write> destination: array<f32>;
-
-fn flat_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-    return gid.x + gid.y * groups.x * 256u;
-}
 
 // The channels of element i's window: [first, end).
 fn window(i: u32) -> vec2<u32> {

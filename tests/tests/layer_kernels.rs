@@ -11,8 +11,9 @@ use shatter_gpu::{Gpu, Tensor};
 use shatter_nn::reference::{self, LrnParams};
 use shatter_nn::{
     BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM, BatchNorm, ChannelSlice, NormTensors, Padding,
-    StepCursor, WindowGeometry, lrn_backward, lrn_forward, max_pool_backward, max_pool_forward,
-    max_pool_vec4_fits, mean_pool_backward, mean_pool_forward, relu_backward_slice,
+    StepCursor, WindowGeometry, lrn_backward, lrn_forward, lrn_vec4_fits, max_pool_backward,
+    max_pool_forward, max_pool_vec4_fits, mean_pool_backward, mean_pool_forward,
+    relu_backward_slice,
 };
 use shatter_tests::{assert_close, gpu, random_values, rng};
 
@@ -166,10 +167,27 @@ fn local_response_normalization_agrees_with_the_reference() {
         alpha: 0.5,
         beta: 0.75,
     };
-    for (i, (params, channels)) in [(LrnParams::PAPER, 64), (strong, 7), (strong, 3)]
-        .into_iter()
-        .enumerate()
-    {
+    let radius = |depth_radius| LrnParams {
+        depth_radius,
+        ..strong
+    };
+    // Four channels per invocation (lrn_vec4.wgsl) for the paper's 64 channels and every
+    // radius it takes; one per invocation (lrn.wgsl) for the rest.
+    let cases = [
+        (LrnParams::PAPER, 64, true),
+        (radius(1), 4, true),
+        (radius(4), 8, true),
+        (radius(3), 12, true),
+        (radius(5), 12, false),
+        (strong, 7, false),
+        (strong, 3, false),
+    ];
+    for (i, (params, channels, vec4)) in cases.into_iter().enumerate() {
+        assert_eq!(
+            lrn_vec4_fits(channels, params),
+            vec4,
+            "{params:?} {channels}"
+        );
         let pixels = 37;
         let mut r = rng(320 + i as u64);
         // The paper's alpha is small: scale x up so the normalization is visible.

@@ -41,7 +41,7 @@ pub use geometry::{Padding, WindowGeometry};
 pub use init::{ConvInit, conv_filter_init, glorot_uniform};
 pub use layers::{LayerSpec, forward_flops_per_image, output_shape, parameter_counts};
 pub use loss::softmax_xent;
-pub use lrn::{lrn_backward, lrn_forward};
+pub use lrn::{lrn_backward, lrn_forward, lrn_vec4_fits};
 pub use model::ModelKind;
 pub use network::{BuiltLayer, Network, NetworkShape, WeightInit};
 pub use optimizer::{LrSchedule, SgdConfig, sgd_momentum};

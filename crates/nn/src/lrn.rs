@@ -1,5 +1,6 @@
-//! Local response normalization across channels (shaders/lrn.wgsl), TensorFlow's
-//! definition; the forward keeps each element's normalizer for the backward.
+//! Local response normalization across channels (shaders/lrn.wgsl, and lrn_vec4.wgsl four
+//! channels at a time), TensorFlow's definition; the forward keeps each element's
+//! normalizer for the backward.
 
 use shatter_gpu::{Binding, Dispatch, Gpu, GpuError, Kernel, Tensor, workgroups_for};
 
@@ -46,9 +47,16 @@ fn lrn(
             _pad2: 0.0,
         },
     );
+    // Four channels per invocation where they are whole quads and the window reaches no
+    // further than the neighbouring quads (see shaders/lrn_vec4.wgsl).
+    let (shader, invocations) = if lrn_vec4_fits(channels, p) {
+        ("lrn_vec4", x.len() / 4)
+    } else {
+        ("lrn", x.len())
+    };
     gpu.dispatch(
         label,
-        &Kernel::new("lrn", entry),
+        &Kernel::new(shader, entry),
         &[
             Binding::uniform(&shape),
             Binding::read(&x.buffer),
@@ -56,8 +64,14 @@ fn lrn(
             Binding::write(&scale.buffer),
             Binding::write(&destination.buffer),
         ],
-        workgroups_for(x.len(), 256),
+        workgroups_for(invocations, 256),
     )
+}
+
+/// Whether shaders/lrn_vec4.wgsl runs a normalization over `channels` with `p`: whole
+/// quads of channels, and a radius of at most 4.
+pub fn lrn_vec4_fits(channels: usize, p: LrnParams) -> bool {
+    channels.is_multiple_of(4) && p.depth_radius <= 4
 }
 
 /// y = x * s^-beta with s = bias + alpha * (sum of squares over the channel window),
