@@ -1,16 +1,6 @@
-// ReLU backward from a channel slice of a concatenation into a tensor of the slice's own
-// channels: dz[p, c] = dy[p, offset + c] where y[p, offset + c] > 0, else 0. A branch's
-// gradient is read where the concatenation put its output, so splitting the
-// concatenation's gradient costs no copy of its own.
+// ReLU backward from a channel slice (see _channel_slice.wgsl), one value per invocation:
+// any channel count, stride and offset.
 
-struct SliceShape {
-    pixels: u32,
-    channels: u32,
-    stride: u32,
-    offset: u32,
-}
-
-@group(0) @binding(0) var<uniform> shape: SliceShape;
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read> y: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dz: array<f32>;

@@ -230,25 +230,34 @@ fn local_response_normalization_agrees_with_the_reference() {
 #[test]
 fn relu_backward_reads_its_slice_of_the_concatenation() {
     let Some(gpu) = gpu() else { return };
-    let (pixels, stride, offset, channels) = (23, 9, 4, 3);
-    let mut r = rng(330);
-    let dy = random_values(&mut r, pixels * stride);
-    let y = random_values(&mut r, pixels * stride);
-    let dy_t = gpu.tensor("dy", &[pixels, stride], &dy).unwrap();
-    let y_t = gpu.tensor("y", &[pixels, stride], &y).unwrap();
-    let dz_t = gpu.zeros("dz", &[pixels, channels]).unwrap();
-    let slice = ChannelSlice {
-        tensor: &y_t,
-        offset,
-        channels,
-    };
-    let d = relu_backward_slice(gpu, "relu_slice", &dy_t, slice, &dz_t).unwrap();
-    gpu.run([&d]).unwrap();
-    let want = reference::relu_backward(
-        &columns(&dy, stride, offset, channels),
-        &columns(&y, stride, offset, channels),
-    );
-    assert_eq!(gpu.read_f32(&dz_t).unwrap(), want);
+    // (pixels, stride, offset, channels): scalar, then whole quads (channel_slice_vec4.wgsl).
+    for (i, (pixels, stride, offset, channels)) in [(23, 9, 4, 3), (23, 16, 4, 8), (5, 8, 0, 8)]
+        .into_iter()
+        .enumerate()
+    {
+        let mut r = rng(330 + i as u64);
+        let dy = random_values(&mut r, pixels * stride);
+        let y = random_values(&mut r, pixels * stride);
+        let dy_t = gpu.tensor("dy", &[pixels, stride], &dy).unwrap();
+        let y_t = gpu.tensor("y", &[pixels, stride], &y).unwrap();
+        let dz_t = gpu.zeros("dz", &[pixels, channels]).unwrap();
+        let slice = ChannelSlice {
+            tensor: &y_t,
+            offset,
+            channels,
+        };
+        let d = relu_backward_slice(gpu, "relu_slice", &dy_t, slice, &dz_t).unwrap();
+        gpu.run([&d]).unwrap();
+        let want = reference::relu_backward(
+            &columns(&dy, stride, offset, channels),
+            &columns(&y, stride, offset, channels),
+        );
+        assert_eq!(
+            gpu.read_f32(&dz_t).unwrap(),
+            want,
+            "{channels} channels at {offset} of {stride}"
+        );
+    }
 }
 
 /// One batch-norm layer on [images, pixels, channels] of which `valid` images are real,

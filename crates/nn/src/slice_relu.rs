@@ -1,4 +1,5 @@
-//! ReLU backward read from a channel slice (shaders/channel_slice.wgsl).
+//! ReLU backward read from a channel slice (shaders/channel_slice.wgsl, and
+//! channel_slice_vec4.wgsl four channels at a time).
 
 use shatter_gpu::{Binding, Dispatch, Gpu, GpuError, Kernel, Tensor, workgroups_for};
 
@@ -32,15 +33,24 @@ pub fn relu_backward_slice(
             offset: y.offset as u32,
         },
     );
+    // Four channels per invocation where every 16-byte access is whole and aligned.
+    let quads = [y.channels, y.stride(), y.offset]
+        .iter()
+        .all(|v| v.is_multiple_of(4));
+    let (shader, invocations) = if quads {
+        ("channel_slice_vec4", dz.len() / 4)
+    } else {
+        ("channel_slice", dz.len())
+    };
     gpu.dispatch(
         label,
-        &Kernel::new("channel_slice", "relu_backward_slice"),
+        &Kernel::new(shader, "relu_backward_slice"),
         &[
             Binding::uniform(&shape),
             Binding::read(&dy.buffer),
             Binding::read(&y.tensor.buffer),
             Binding::write(&dz.buffer),
         ],
-        workgroups_for(dz.len(), 256),
+        workgroups_for(invocations, 256),
     )
 }
