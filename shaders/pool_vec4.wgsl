@@ -68,12 +68,22 @@ fn max_pool_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num
     let cols = covering(w, s.pad_left, s.out_width);
     let mine = vec4<u32>(i * 4u) + LANES;
     var sum = vec4<f32>(0.0);
-    for (var oh = rows.x; oh < rows.y; oh++) {
-        for (var ow = cols.x; ow < cols.y; ow++) {
-            let out_pixel = (image * s.out_height + oh) * s.out_width + ow;
-            let took = argmax[(out_pixel * s.channels + ch) / 4u] == mine;
-            let gradient = source[(out_pixel * s.y_stride + s.y_offset + ch) / 4u];
-            sum += select(vec4<f32>(0.0), gradient, took);
+    // One flat loop over the covering outputs, the position kept by counters: llvmpipe
+    // pays for every loop entered, and nested loops (one or two outputs each way in the
+    // AlexNet) ran this pass 1.1x slower.
+    let width = select(0u, cols.y - cols.x, cols.y > cols.x);
+    let covered = select(0u, rows.y - rows.x, rows.y > rows.x) * width;
+    var oh = rows.x;
+    var ow = cols.x;
+    for (var n = 0u; n < covered; n++) {
+        let out_pixel = (image * s.out_height + oh) * s.out_width + ow;
+        let took = argmax[(out_pixel * s.channels + ch) / 4u] == mine;
+        let gradient = source[(out_pixel * s.y_stride + s.y_offset + ch) / 4u];
+        sum += select(vec4<f32>(0.0), gradient, took);
+        ow += 1u;
+        if ow == cols.y {
+            ow = cols.x;
+            oh += 1u;
         }
     }
     if ACCUMULATE {
