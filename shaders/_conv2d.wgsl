@@ -223,6 +223,12 @@ fn gather_rows(base_lo: vec4<u32>, base_hi: vec4<u32>, count_lo: vec4<u32>, coun
 // modes, but its first (scalar loads of A, more registers live) 1.2-1.5x slower.
 override BLOCK_ROWS: u32 = 16u;
 
+// Invocations per workgroup: one SIMD batch of llvmpipe's 8 lanes. CPU adapters hand
+// whole workgroups to their threads, and a layer with few blocks (a first layer's
+// filter gradient has 56) would otherwise run on one core. Must match WORKGROUP in
+// crates/nn/src/conv2d.rs.
+const WORKGROUP: u32 = 8u;
+
 struct Blocks {
     top: Block,
     bottom: Block,
@@ -230,7 +236,7 @@ struct Blocks {
 
 // The block's (row0, col0) from the flat invocation index, and whether it is in range.
 fn block_origin(gid: vec3<u32>, groups: vec3<u32>) -> vec3<u32> {
-    let index = gid.x + gid.y * groups.x * 64u;
+    let index = gid.x + gid.y * groups.x * WORKGROUP;
     let column_blocks = (shape.n + 7u) / 8u;
     let row_blocks = (shape.m + BLOCK_ROWS - 1u) / BLOCK_ROWS;
     return vec3<u32>((index / column_blocks) * BLOCK_ROWS, (index % column_blocks) * 8u, u32(index < row_blocks * column_blocks));
@@ -506,7 +512,7 @@ fn input_pixel(image: u32, ih: i32, iw: i32) -> vec2<u32> {
     return vec2<u32>(select(0u, index, inside), u32(inside));
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP)
 fn conv2d(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let origin = block_origin(gid, groups);
     if origin.z == 0u {

@@ -136,6 +136,9 @@ impl ConvLoads {
     }
 }
 
+/// Invocations per workgroup of shaders/_conv2d.wgsl (its WORKGROUP).
+const WORKGROUP: u32 = 8;
+
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct ConvShape {
@@ -279,7 +282,7 @@ fn conv_dispatch(
         b,
         bias,
         c: c.tensor,
-        workgroups: workgroups_for(blocks, 64),
+        workgroups: workgroups_for(blocks, WORKGROUP),
     };
     product_dispatches(gpu, label, &kernel, operands, loads.source(pass, g))
 }
