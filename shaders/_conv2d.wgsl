@@ -223,11 +223,11 @@ fn gather_rows(base_lo: vec4<u32>, base_hi: vec4<u32>, count_lo: vec4<u32>, coun
 // modes, but its first (scalar loads of A, more registers live) 1.2-1.5x slower.
 override BLOCK_ROWS: u32 = 16u;
 
-// Invocations per workgroup: one SIMD batch of llvmpipe's 8 lanes. CPU adapters hand
-// whole workgroups to their threads, and a layer with few blocks (a first layer's
-// filter gradient has 56) would otherwise run on one core. Must match WORKGROUP in
-// crates/nn/src/conv2d.rs.
-const WORKGROUP: u32 = 8u;
+// Invocations per workgroup, set by the host: 8 (one SIMD batch of llvmpipe's 8 lanes) on
+// CPU adapters, which hand whole workgroups to their threads, so a layer with few blocks
+// (a first layer's filter gradient has 56) spreads over the cores; 64 on GPUs, whose
+// SIMD groups are 32 or 64 wide.
+override WORKGROUP: u32 = 64u;
 
 struct Blocks {
     top: Block,
