@@ -22,10 +22,25 @@ struct Quads {
     after: vec4<f32>,
 }
 
-// Where quad i's neighbours are: whether each exists.
-fn neighbours(i: u32) -> vec2<bool> {
+// Indices of quad i's neighbours in the same pixel (i itself where there is none), and
+// whether each exists.
+struct Neighbours {
+    before: u32,
+    after: u32,
+    has_before: bool,
+    has_after: bool,
+}
+
+fn neighbours(i: u32) -> Neighbours {
     let q = i % (shape.channels / 4u);
-    return vec2<bool>(q > 0u, q + 1u < shape.channels / 4u);
+    let has_before = q > 0u;
+    let has_after = q + 1u < shape.channels / 4u;
+    return Neighbours(select(i, i - 1u, has_before), select(i, i + 1u, has_after), has_before, has_after);
+}
+
+// Three loaded quads, a missing neighbour replaced by `missing`.
+fn quads(nb: Neighbours, before: vec4<f32>, at: vec4<f32>, after: vec4<f32>, missing: vec4<f32>) -> Quads {
+    return Quads(select(missing, before, nb.has_before), at, select(missing, after, nb.has_after));
 }
 
 fn weight(on: bool) -> f32 {
@@ -46,33 +61,21 @@ fn window_sums(v: Quads) -> vec4<f32> {
     return sum;
 }
 
-// Quad i and its neighbours from `values`, zero where there is none.
+// Quad i and its neighbours of x, dy and s. A missing neighbour reads 0, except its scale,
+// which reads 1 so that its power stays finite (its dy is 0).
 fn quads_x(i: u32) -> Quads {
-    let has = neighbours(i);
-    return Quads(
-        select(vec4<f32>(0.0), x[select(i, i - 1u, has.x)], has.x),
-        x[i],
-        select(vec4<f32>(0.0), x[select(i, i + 1u, has.y)], has.y),
-    );
+    let nb = neighbours(i);
+    return quads(nb, x[nb.before], x[i], x[nb.after], vec4<f32>(0.0));
 }
 
 fn quads_dy(i: u32) -> Quads {
-    let has = neighbours(i);
-    return Quads(
-        select(vec4<f32>(0.0), dy[select(i, i - 1u, has.x)], has.x),
-        dy[i],
-        select(vec4<f32>(0.0), dy[select(i, i + 1u, has.y)], has.y),
-    );
+    let nb = neighbours(i);
+    return quads(nb, dy[nb.before], dy[i], dy[nb.after], vec4<f32>(0.0));
 }
 
 fn quads_scale(i: u32) -> Quads {
-    let has = neighbours(i);
-    // A missing neighbour's scale is 1, so its power stays finite; its dy is 0.
-    return Quads(
-        select(vec4<f32>(1.0), scale[select(i, i - 1u, has.x)], has.x),
-        scale[i],
-        select(vec4<f32>(1.0), scale[select(i, i + 1u, has.y)], has.y),
-    );
+    let nb = neighbours(i);
+    return quads(nb, scale[nb.before], scale[i], scale[nb.after], vec4<f32>(1.0));
 }
 
 @compute @workgroup_size(256)

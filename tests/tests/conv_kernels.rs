@@ -12,7 +12,7 @@
 use shatter_gpu::Gpu;
 use shatter_nn::reference;
 use shatter_nn::{
-    ChannelSlice, ConvLoads, ConvPass, Padding, WindowGeometry, conv_gemm_shape,
+    ChannelSlice, ConvLoads, ConvPass, MirrorSet, Padding, WindowGeometry, conv_gemm_shape,
     conv2d_backward_data, conv2d_backward_filter, conv2d_forward,
 };
 use shatter_tests::{assert_close, gpu, random_values, rng};
@@ -104,8 +104,19 @@ fn check_case(gpu: &Gpu, case: Case, seed: u64) {
                         offset: 2,
                         channels: filters,
                     };
-                    let d = conv2d_forward(gpu, "conv", &g, &x_t, &w_t, &b_t, true, slice, loads)
-                        .unwrap();
+                    let d = conv2d_forward(
+                        gpu,
+                        "conv",
+                        &g,
+                        &x_t,
+                        &w_t,
+                        &b_t,
+                        true,
+                        slice,
+                        loads,
+                        &mut MirrorSet::default(),
+                    )
+                    .unwrap();
                     assert_mirrors_used(&what, loads, &d);
                     gpu.run(&d).unwrap();
                     let got = gpu.read_f32(&y_t).unwrap();
@@ -122,7 +133,15 @@ fn check_case(gpu: &Gpu, case: Case, seed: u64) {
                         let dims = [batch, shape[0], shape[1], shape[2]];
                         let dx_t = gpu.tensor("dx", &dims, &prior).unwrap();
                         let d = conv2d_backward_data(
-                            gpu, "dx", &g, &dz_t, &w_t, &dx_t, accumulate, loads,
+                            gpu,
+                            "dx",
+                            &g,
+                            &dz_t,
+                            &w_t,
+                            &dx_t,
+                            accumulate,
+                            loads,
+                            &mut MirrorSet::default(),
                         )
                         .unwrap();
                         assert_mirrors_used(&what, loads, &d);
@@ -141,8 +160,17 @@ fn check_case(gpu: &Gpu, case: Case, seed: u64) {
                     let dw_t = gpu
                         .zeros("dw", &[kernel, kernel, shape[2], filters])
                         .unwrap();
-                    let d =
-                        conv2d_backward_filter(gpu, "dw", &g, &x_t, &dz_t, &dw_t, loads).unwrap();
+                    let d = conv2d_backward_filter(
+                        gpu,
+                        "dw",
+                        &g,
+                        &x_t,
+                        &dz_t,
+                        &dw_t,
+                        loads,
+                        &mut MirrorSet::default(),
+                    )
+                    .unwrap();
                     assert_mirrors_used(&what, loads, &d);
                     gpu.run(&d).unwrap();
                     let got = gpu.read_f32(&dw_t).unwrap();
@@ -220,5 +248,85 @@ fn vec4_loads_are_chosen_where_the_channels_allow_them() {
     assert_eq!(
         ConvLoads::best(ConvPass::Forward, &g(64, 12), true),
         ConvLoads::Scalar
+    );
+}
+
+/// A layer's products share their texel mirrors: the forward copies x and w, the filter
+/// gradient only dz (x is the forward's copy), the input gradient nothing (dz and w are
+/// copies already). Run in that order, all three still match the reference.
+#[test]
+fn a_layers_products_copy_each_operand_into_a_mirror_once() {
+    let Some(gpu) = gpu() else { return };
+    let (batch, shape, filters) = (2, [7, 7, 4], 8);
+    let g = WindowGeometry::new(batch, shape, filters, 5, 1, Padding::Same);
+    let mut r = rng(150);
+    let x = random_values(&mut r, g.input_len());
+    let w = random_values(&mut r, g.filter_len());
+    let b = random_values(&mut r, filters);
+    let dz = random_values(&mut r, g.output_len());
+    let up = |name: &str, v: &[f32]| gpu.tensor(name, &[v.len()], v).unwrap();
+    let (x_t, w_t, b_t, dz_t) = (up("x", &x), up("w", &w), up("b", &b), up("dz", &dz));
+    let y_t = gpu
+        .zeros("y", &[batch, g.out_height, g.out_width, filters])
+        .unwrap();
+    let dw_t = gpu.zeros("dw", &[5, 5, shape[2], filters]).unwrap();
+    let dx_t = gpu
+        .zeros("dx", &[batch, shape[0], shape[1], shape[2]])
+        .unwrap();
+    let loads = ConvLoads::Texels;
+    let mut mirrors = MirrorSet::default();
+    let y = ChannelSlice::whole(&y_t);
+    let forward = conv2d_forward(
+        gpu,
+        "y",
+        &g,
+        &x_t,
+        &w_t,
+        &b_t,
+        false,
+        y,
+        loads,
+        &mut mirrors,
+    )
+    .unwrap();
+    let filter =
+        conv2d_backward_filter(gpu, "dw", &g, &x_t, &dz_t, &dw_t, loads, &mut mirrors).unwrap();
+    let data = conv2d_backward_data(
+        gpu,
+        "dx",
+        &g,
+        &dz_t,
+        &w_t,
+        &dx_t,
+        false,
+        loads,
+        &mut mirrors,
+    )
+    .unwrap();
+    assert_eq!(
+        [forward.len(), filter.len(), data.len()],
+        [3, 2, 1],
+        "dispatches of forward, filter gradient, input gradient"
+    );
+    gpu.run(forward.iter().chain(&filter).chain(&data)).unwrap();
+    let (dx_want, dw_want, _) = reference::conv2d_backward(&g, &x, &w, &dz);
+    let depth = |pass| conv_gemm_shape(pass, &g).2;
+    let y_want = reference::conv2d_forward(&g, &x, &w, &b);
+    let got = |t| gpu.read_f32(t).unwrap();
+    let tol = |pass| tolerance(depth(pass));
+    assert_close("y", &got(&y_t), &y_want, 1e-4, tol(ConvPass::Forward));
+    assert_close(
+        "dw",
+        &got(&dw_t),
+        &dw_want,
+        1e-4,
+        tol(ConvPass::BackwardFilter),
+    );
+    assert_close(
+        "dx",
+        &got(&dx_t),
+        &dx_want,
+        1e-4,
+        tol(ConvPass::BackwardData),
     );
 }

@@ -232,8 +232,13 @@ fn dense_layer_backward_matches_reference() {
     let x_t = upload(gpu, "x", &[batch, inputs], &x);
     let dx_t = gpu.zeros("dx", &[batch, inputs]).unwrap();
     gpu.write_f32(&layer.output_grad, &dy);
-    let mut all = layer.forward(gpu, &x_t, &plan).unwrap();
-    all.extend(layer.backward(gpu, &x_t, Some(&dx_t), &plan).unwrap());
+    let mut mirrors = shatter_nn::MirrorSet::default();
+    let mut all = layer.forward(gpu, &x_t, &plan, &mut mirrors).unwrap();
+    all.extend(
+        layer
+            .backward(gpu, &x_t, Some(&dx_t), &plan, &mut mirrors)
+            .unwrap(),
+    );
     gpu.run(all.iter()).unwrap();
     let y = reference::dense_forward(&x, &w, &vec![0.0; outputs], batch, inputs, true);
     let dz = reference::relu_backward(&dy, &y);

@@ -28,7 +28,7 @@ pub struct TexelMirror {
 
 /// A tensor viewed as [outer, channels, inner] whose mirror pads the channels to
 /// `padded` with zeros.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ChannelPadding {
     pub outer: usize,
     pub channels: usize,

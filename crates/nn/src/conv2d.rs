@@ -4,7 +4,7 @@
 use shatter_gpu::{Dispatch, Gpu, GpuError, Kernel, Tensor, workgroups_for};
 
 use crate::geometry::WindowGeometry;
-use crate::product::{OperandSource, ProductBindings, product_dispatches};
+use crate::product::{MirrorSet, OperandSource, ProductBindings, product_dispatches};
 use crate::slice::ChannelSlice;
 use shatter_gpu::ChannelPadding;
 
@@ -201,6 +201,7 @@ fn conv_dispatch(
     bias: Option<&Tensor>,
     c: ChannelSlice<'_>,
     epilogue: Epilogue,
+    mirrors: &mut MirrorSet,
 ) -> Result<Vec<Dispatch>, GpuError> {
     let (real_m, n, _) = conv_gemm_shape(pass, g);
     assert_eq!(
@@ -289,7 +290,14 @@ fn conv_dispatch(
         c: c.tensor,
         workgroups: workgroups_for(blocks, workgroup_size(gpu)),
     };
-    product_dispatches(gpu, label, &kernel, operands, loads.source(pass, g))
+    product_dispatches(
+        gpu,
+        label,
+        &kernel,
+        operands,
+        loads.source(pass, g),
+        mirrors,
+    )
 }
 
 /// y = conv(x, w) + b, then ReLU when `relu`, written into the channel slice `y`.
@@ -304,6 +312,7 @@ pub fn conv2d_forward(
     relu: bool,
     y: ChannelSlice<'_>,
     loads: ConvLoads,
+    mirrors: &mut MirrorSet,
 ) -> Result<Vec<Dispatch>, GpuError> {
     assert_eq!(x.len(), g.input_len(), "{label}: input length");
     assert_eq!(w.len(), g.filter_len(), "{label}: filter length");
@@ -321,6 +330,7 @@ pub fn conv2d_forward(
             accumulate: false,
             loads,
         },
+        mirrors,
     )
 }
 
@@ -336,6 +346,7 @@ pub fn conv2d_backward_data(
     dx: &Tensor,
     accumulate: bool,
     loads: ConvLoads,
+    mirrors: &mut MirrorSet,
 ) -> Result<Vec<Dispatch>, GpuError> {
     assert_eq!(dz.len(), g.output_len(), "{label}: output-gradient length");
     assert_eq!(dx.len(), g.input_len(), "{label}: input-gradient length");
@@ -353,6 +364,7 @@ pub fn conv2d_backward_data(
             accumulate,
             loads,
         },
+        mirrors,
     )
 }
 
@@ -366,6 +378,7 @@ pub fn conv2d_backward_filter(
     dz: &Tensor,
     dw: &Tensor,
     loads: ConvLoads,
+    mirrors: &mut MirrorSet,
 ) -> Result<Vec<Dispatch>, GpuError> {
     assert_eq!(x.len(), g.input_len(), "{label}: input length");
     assert_eq!(dz.len(), g.output_len(), "{label}: output-gradient length");
@@ -388,5 +401,6 @@ pub fn conv2d_backward_filter(
             accumulate: false,
             loads,
         },
+        mirrors,
     )
 }

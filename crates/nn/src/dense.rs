@@ -5,10 +5,11 @@
 
 use shatter_gpu::{Dispatch, Gpu, GpuError, Tensor};
 
-use crate::gemm::gemm;
+use crate::gemm::gemm_mirrored;
 use crate::gemm_plan::{GemmPlan, GemmShape};
 use crate::optimizer::SgdConfig;
 use crate::parameter::Parameter;
+use crate::product::MirrorSet;
 use crate::reduce::column_sum;
 use crate::relu::relu_backward;
 
@@ -131,10 +132,11 @@ impl Dense {
         gpu: &Gpu,
         input: &Tensor,
         plan: &GemmPlan,
+        mirrors: &mut MirrorSet,
     ) -> Result<Vec<Dispatch>, GpuError> {
         let mut spec = plan.spec(self.forward_shape());
         spec.relu = self.relu;
-        gemm(
+        gemm_mirrored(
             gpu,
             &format!("{}.forward", self.name),
             spec,
@@ -142,16 +144,19 @@ impl Dense {
             &self.weight.value,
             Some(&self.bias.value),
             &self.output,
+            mirrors,
         )
     }
 
-    /// The backward dispatches, in order. `input_grad` receives dx when given.
+    /// The backward dispatches, in order. `input_grad` receives dx when given. `mirrors`
+    /// is the one the forward was built with (see [`MirrorSet`]).
     pub fn backward(
         &self,
         gpu: &Gpu,
         input: &Tensor,
         input_grad: Option<&Tensor>,
         plan: &GemmPlan,
+        mirrors: &mut MirrorSet,
     ) -> Result<Vec<Dispatch>, GpuError> {
         let batch = self.batch();
         let mut dispatches = Vec::new();
@@ -168,7 +173,7 @@ impl Dense {
             }
             None => &self.output_grad,
         };
-        dispatches.extend(gemm(
+        dispatches.extend(gemm_mirrored(
             gpu,
             &format!("{}.weight_grad", self.name),
             plan.spec(self.weight_grad_shape()),
@@ -176,6 +181,7 @@ impl Dense {
             dz,
             None,
             &self.weight.grad,
+            mirrors,
         )?);
         dispatches.push(column_sum(
             gpu,
@@ -186,7 +192,7 @@ impl Dense {
             &self.bias.grad,
         )?);
         if let Some(dx) = input_grad {
-            dispatches.extend(gemm(
+            dispatches.extend(gemm_mirrored(
                 gpu,
                 &format!("{}.input_grad", self.name),
                 plan.spec(self.input_grad_shape()),
@@ -194,6 +200,7 @@ impl Dense {
                 &self.weight.value,
                 None,
                 dx,
+                mirrors,
             )?);
         }
         Ok(dispatches)

@@ -2,7 +2,7 @@
 
 use shatter_gpu::{Dispatch, Gpu, GpuError, Kernel, Tensor};
 
-use crate::product::{OperandSource, ProductBindings, product_dispatches};
+use crate::product::{MirrorSet, OperandSource, ProductBindings, product_dispatches};
 
 /// Blocks of C, rows x columns, that one invocation of shaders/gemm_vec4.wgsl and
 /// shaders/gemm_texels.wgsl computes: one entry point `gemm_vec4_RxC` and `gemm_texels_RxC`
@@ -163,6 +163,22 @@ pub fn gemm(
     bias: Option<&Tensor>,
     c: &Tensor,
 ) -> Result<Vec<Dispatch>, GpuError> {
+    gemm_mirrored(gpu, label, spec, a, b, bias, c, &mut MirrorSet::default())
+}
+
+/// [`gemm`], with the texel mirrors of a layer's products shared through `mirrors`: an
+/// operand already mirrored there is not copied again.
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_mirrored(
+    gpu: &Gpu,
+    label: &str,
+    spec: GemmSpec,
+    a: &Tensor,
+    b: &Tensor,
+    bias: Option<&Tensor>,
+    c: &Tensor,
+    mirrors: &mut MirrorSet,
+) -> Result<Vec<Dispatch>, GpuError> {
     assert_eq!(
         a.len(),
         spec.m * spec.k,
@@ -241,7 +257,7 @@ pub fn gemm(
         GemmVariant::Texels { .. } => OperandSource::Texels { a: None, b: None },
         _ => OperandSource::Buffers,
     };
-    product_dispatches(gpu, label, &kernel, operands, source)
+    product_dispatches(gpu, label, &kernel, operands, source, mirrors)
 }
 
 /// The entry point of shaders/gemm_vec4.wgsl or shaders/gemm_texels.wgsl for a variant

@@ -23,6 +23,7 @@ use crate::model::ModelKind;
 use crate::optimizer::SgdConfig;
 use crate::parameter::Parameter;
 use crate::pool::{max_pool_backward, max_pool_forward, mean_pool_backward, mean_pool_forward};
+use crate::product::MirrorSet;
 use crate::reduce::column_sum;
 use crate::slice::ChannelSlice;
 use crate::slice_relu::relu_backward_slice;
@@ -429,6 +430,8 @@ impl Builder<'_> {
         let x = &input.value;
         let w = &filter.value;
         let texels = ConvLoads::prefers_texels(gpu);
+        // The layer's products share their texel mirrors (see MirrorSet).
+        let mut mirrors = MirrorSet::default();
         let forward_loads = ConvLoads::best(ConvPass::Forward, &g, texels);
         let mut scratch: Vec<Box<dyn Any>> = Vec::new();
         let mut affine_parameter = None;
@@ -454,6 +457,7 @@ impl Builder<'_> {
                 false,
                 ChannelSlice::whole(&z),
                 forward_loads,
+                &mut mirrors,
             )?;
             let mut forward = conv.clone();
             forward.extend(bn.forward_train(gpu, &format!("{name}.batch_norm"), norm)?);
@@ -475,6 +479,7 @@ impl Builder<'_> {
                 true,
                 y,
                 forward_loads,
+                &mut mirrors,
             )?;
             let relu = relu_backward_slice(gpu, &format!("{name}.relu_backward"), dy, y, &dz)?;
             (conv.clone(), conv, vec![relu])
@@ -487,6 +492,7 @@ impl Builder<'_> {
             &dz,
             &filter.grad,
             ConvLoads::best(ConvPass::BackwardFilter, &g, texels),
+            &mut mirrors,
         )?);
         backward.push(column_sum(
             gpu,
@@ -506,6 +512,7 @@ impl Builder<'_> {
                 dx,
                 accumulate,
                 ConvLoads::best(ConvPass::BackwardData, &g, texels),
+                &mut mirrors,
             )?);
         }
         let mut parameters = vec![filter, bias];
@@ -649,8 +656,16 @@ impl Builder<'_> {
         let inputs: usize = input.shape.iter().product();
         let weight = glorot_uniform(&mut self.rng, inputs, units);
         let layer = Dense::new(gpu, &name, inputs, units, relu, self.batch, &weight)?;
-        let forward = layer.forward(gpu, &input.value, self.gemm)?;
-        let backward = layer.backward(gpu, &input.value, input.grad.as_deref(), self.gemm)?;
+        // The layer's products share their texel mirrors (see MirrorSet).
+        let mut mirrors = MirrorSet::default();
+        let forward = layer.forward(gpu, &input.value, self.gemm, &mut mirrors)?;
+        let backward = layer.backward(
+            gpu,
+            &input.value,
+            input.grad.as_deref(),
+            self.gemm,
+            &mut mirrors,
+        )?;
         let flops = layer.training_flops(false) / 2;
         let with_input_grad = input.grad.is_some();
         self.gemm_shapes.extend(layer.gemm_shapes(with_input_grad));

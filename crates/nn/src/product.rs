@@ -1,7 +1,10 @@
 //! The dispatches of a product kernel (GEMM or convolution), which share one binding
 //! layout: 0 the shape uniform, 1 A, 2 B, 3 the bias, 4 C.
 
-use shatter_gpu::{Binding, ChannelPadding, Dispatch, Gpu, GpuError, Kernel, Tensor};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use shatter_gpu::{Binding, ChannelPadding, Dispatch, Gpu, GpuError, Kernel, Tensor, TexelMirror};
 
 /// Where a product kernel reads A and B from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,14 +31,37 @@ impl OperandSource {
     }
 }
 
-fn mirror(
-    gpu: &Gpu,
-    tensor: &Tensor,
-    padding: Option<ChannelPadding>,
-) -> Result<(shatter_gpu::TexelMirror, Dispatch), GpuError> {
-    match padding {
-        Some(p) => gpu.texel_mirror_padded(tensor, p),
-        None => gpu.texel_mirror(tensor),
+/// The texel mirrors of one layer's products. A tensor that several of them read (a
+/// layer's input: its forward and filter or weight gradient; a pre-activation gradient:
+/// the weight and input gradients; a weight: the forward and input gradient) is copied
+/// once, by the first of them, and the others read that copy. This is right only
+/// because a layer's products run in the order they are built and none of them writes
+/// what another reads: a network gives each layer its own set.
+#[derive(Default)]
+pub struct MirrorSet {
+    mirrors: HashMap<(shatter_gpu::wgpu::Buffer, Option<ChannelPadding>), Arc<TexelMirror>>,
+}
+
+impl MirrorSet {
+    /// The mirror of `tensor` (padded by `padding`), with the dispatch that fills it when
+    /// this is the first request for it.
+    fn mirror(
+        &mut self,
+        gpu: &Gpu,
+        tensor: &Tensor,
+        padding: Option<ChannelPadding>,
+    ) -> Result<(Arc<TexelMirror>, Option<Dispatch>), GpuError> {
+        let key = (tensor.buffer.clone(), padding);
+        if let Some(mirror) = self.mirrors.get(&key) {
+            return Ok((mirror.clone(), None));
+        }
+        let (mirror, pack) = match padding {
+            Some(p) => gpu.texel_mirror_padded(tensor, p)?,
+            None => gpu.texel_mirror(tensor)?,
+        };
+        let mirror = Arc::new(mirror);
+        self.mirrors.insert(key, mirror.clone());
+        Ok((mirror, Some(pack)))
     }
 }
 
@@ -53,27 +79,31 @@ pub(crate) struct ProductBindings<'a> {
 }
 
 /// The dispatches running `kernel` on `p`, in order. From texel mirrors, the copies into
-/// them come first (the caller has checked with [`OperandSource::fits`] that they fit);
-/// the dispatches' bind groups keep the mirrors alive.
+/// them that `mirrors` does not hold yet come first (the caller has checked with
+/// [`OperandSource::fits`] that they fit); the dispatches' bind groups keep the mirrors
+/// alive.
 pub(crate) fn product_dispatches(
     gpu: &Gpu,
     label: &str,
     kernel: &Kernel,
     p: ProductBindings<'_>,
     source: OperandSource,
+    mirrors: &mut MirrorSet,
 ) -> Result<Vec<Dispatch>, GpuError> {
     let bias = p.bias.map_or(&p.b.buffer, |t| &t.buffer);
     let tail = [Binding::read(bias), Binding::write(&p.c.buffer)];
     if let OperandSource::Texels { a, b } = source {
-        let (a_texels, pack_a) = mirror(gpu, p.a, a)?;
-        let (b_texels, pack_b) = mirror(gpu, p.b, b)?;
+        let (a_texels, pack_a) = mirrors.mirror(gpu, p.a, a)?;
+        let (b_texels, pack_b) = mirrors.mirror(gpu, p.b, b)?;
         let head = [
             Binding::uniform(p.shape),
             Binding::texels(&a_texels),
             Binding::texels(&b_texels),
         ];
         let product = gpu.dispatch(label, kernel, &[&head[..], &tail].concat(), p.workgroups)?;
-        return Ok(vec![pack_a, pack_b, product]);
+        let mut dispatches: Vec<Dispatch> = pack_a.into_iter().chain(pack_b).collect();
+        dispatches.push(product);
+        return Ok(dispatches);
     }
     let head = [
         Binding::uniform(p.shape),
