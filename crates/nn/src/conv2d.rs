@@ -1,12 +1,11 @@
 //! 2-D convolution as an implicit GEMM (shaders/_conv2d.wgsl): forward with bias and
 //! ReLU, backward-data and backward-filter; NHWC activations, [kh, kw, c, oc] filters.
 
-use shatter_gpu::{Dispatch, Gpu, GpuError, Kernel, Tensor, workgroups_for};
+use shatter_gpu::{ChannelPadding, Dispatch, Gpu, GpuError, Kernel, Tensor, workgroups_for};
 
 use crate::geometry::WindowGeometry;
 use crate::product::{MirrorSet, OperandSource, ProductBindings, product_dispatches};
 use crate::slice::ChannelSlice;
-use shatter_gpu::ChannelPadding;
 
 /// Which product of a convolution a dispatch computes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,8 +29,9 @@ pub enum ConvLoads {
     /// shaders/conv2d_vec4.wgsl: 16-byte reads, where the channel counts allow them.
     Vec4,
     /// shaders/conv2d_texels.wgsl: the 16-byte reads of `Vec4` from texel mirrors of A
-    /// and B, which the convolution's own dispatches fill just before it; where the
-    /// mirrors would not fit a texture, `Vec4` runs instead.
+    /// and B, filled just before the first of the layer's products that reads them (see
+    /// [`crate::MirrorSet`]); where the mirrors would not fit a texture, `Vec4` runs
+    /// instead.
     Texels,
     /// shaders/conv2d_texels.wgsl on a first layer (1 or 3 input channels, forward and
     /// backward-filter): A's mirror pads each pixel's channels to 4 with zeros, and the

@@ -29,7 +29,8 @@ pub enum GemmVariant {
     /// run `Register`.
     Vec4 { rows: usize, cols: usize },
     /// shaders/gemm_texels.wgsl: the `Vec4` kernel of the same tile reading A and B from
-    /// texel mirrors, which the GEMM's own dispatches fill just before it. Faster on
+    /// texel mirrors, filled just before the first of the layer's products that reads
+    /// them (see [`crate::MirrorSet`]). Faster on
     /// llvmpipe and lavapipe, whose texel fetches are gathers and storage loads are not.
     /// Shapes whose operands would not fit a texture run `Vec4`.
     Texels { rows: usize, cols: usize },
