@@ -29,6 +29,11 @@ fn flat_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
     return gid.x + gid.y * groups.x * 256u;
 }
 
+// (image, row, column) of pixel number `pixel` of a [batch, height, width] grid.
+fn pixel_position(pixel: u32, height: u32, width: u32) -> vec3<u32> {
+    return vec3<u32>(pixel / (width * height), (pixel / width) % height, pixel % width);
+}
+
 // First output row (or column) whose window covers input position p, and the last + 1.
 fn covering(p: u32, pad: u32, out_size: u32) -> vec2<u32> {
     let s = shape;

@@ -16,9 +16,10 @@ fn max_pool_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
     }
     let ch = i % s.channels;
     let pixel = i / s.channels;
-    let ow = pixel % s.out_width;
-    let oh = (pixel / s.out_width) % s.out_height;
-    let image = pixel / (s.out_width * s.out_height);
+    let at = pixel_position(pixel, s.out_height, s.out_width);
+    let image = at.x;
+    let oh = at.y;
+    let ow = at.z;
     let top = i32(oh * s.stride) - i32(s.pad_top);
     let left = i32(ow * s.stride) - i32(s.pad_left);
     // Padding never wins: start below every value, keep the first maximum in scan order.
@@ -55,9 +56,10 @@ fn max_pool_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num
     }
     let ch = i % s.channels;
     let pixel = i / s.channels;
-    let w = pixel % s.in_width;
-    let h = (pixel / s.in_width) % s.in_height;
-    let image = pixel / (s.in_width * s.in_height);
+    let at = pixel_position(pixel, s.in_height, s.in_width);
+    let image = at.x;
+    let h = at.y;
+    let w = at.z;
     let rows = covering(h, s.pad_top, s.out_height);
     let cols = covering(w, s.pad_left, s.out_width);
     var sum = 0.0;

@@ -12,8 +12,7 @@ use shatter_nn::reference::{self, LrnParams};
 use shatter_nn::{
     BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM, BatchNorm, ChannelSlice, NormTensors, Padding,
     StepCursor, WindowGeometry, lrn_backward, lrn_forward, lrn_vec4_fits, max_pool_backward,
-    max_pool_forward, max_pool_vec4_fits, mean_pool_backward, mean_pool_forward,
-    relu_backward_slice,
+    max_pool_forward, mean_pool_backward, mean_pool_forward, relu_backward_slice,
 };
 use shatter_tests::{assert_close, gpu, random_values, rng};
 
@@ -62,7 +61,7 @@ fn max_pooling_agrees_with_the_reference() {
             offset,
             channels: c,
         };
-        if max_pool_vec4_fits(c, &slice(&y_t)) {
+        if slice(&y_t).whole_quads() {
             four_channel_cases += 1;
         }
         let d = max_pool_forward(gpu, "pool", &g, &x_t, &argmax, slice(&y_t)).unwrap();
@@ -230,11 +229,14 @@ fn local_response_normalization_agrees_with_the_reference() {
 #[test]
 fn relu_backward_reads_its_slice_of_the_concatenation() {
     let Some(gpu) = gpu() else { return };
-    // (pixels, stride, offset, channels): scalar, then whole quads (channel_slice_vec4.wgsl).
-    for (i, (pixels, stride, offset, channels)) in [(23, 9, 4, 3), (23, 16, 4, 8), (5, 8, 0, 8)]
-        .into_iter()
-        .enumerate()
-    {
+    // (pixels, stride, offset, channels, whole quads): scalar, then four channels per
+    // invocation (channel_slice_vec4.wgsl).
+    let cases = [
+        (23, 9, 4, 3, false),
+        (23, 16, 4, 8, true),
+        (5, 8, 0, 8, true),
+    ];
+    for (i, (pixels, stride, offset, channels, quads)) in cases.into_iter().enumerate() {
         let mut r = rng(330 + i as u64);
         let dy = random_values(&mut r, pixels * stride);
         let y = random_values(&mut r, pixels * stride);
@@ -246,6 +248,11 @@ fn relu_backward_reads_its_slice_of_the_concatenation() {
             offset,
             channels,
         };
+        assert_eq!(
+            slice.whole_quads(),
+            quads,
+            "{channels} at {offset} of {stride}"
+        );
         let d = relu_backward_slice(gpu, "relu_slice", &dy_t, slice, &dz_t).unwrap();
         gpu.run([&d]).unwrap();
         let want = reference::relu_backward(

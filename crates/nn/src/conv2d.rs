@@ -226,10 +226,13 @@ fn conv_dispatch(
         ConvPass::BackwardFilter => 2.0,
     };
     let flag = |on: bool| if on { 1.0 } else { 0.0 };
+    // Where the mirrors would not fit a texture, the same reads from buffers.
     let loads = match epilogue.loads {
         loads if loads.source(pass, g).fits(gpu, a, b) => loads,
         ConvLoads::Texels => ConvLoads::Vec4,
-        _ => ConvLoads::Mixed,
+        ConvLoads::PaddedTexels => ConvLoads::Mixed,
+        // Buffer reads always fit (matched by the first arm).
+        buffers @ (ConvLoads::Scalar | ConvLoads::Mixed | ConvLoads::Vec4) => buffers,
     };
     // The kernel sees the padded channels; C keeps the real ones (see `row_group`).
     let kernel_g = if loads == ConvLoads::PaddedTexels {

@@ -200,9 +200,7 @@ pub fn gemm_mirrored(
     );
     let variant = match spec.variant {
         v if !spec.fits(v) => GemmVariant::Register,
-        GemmVariant::Texels { rows, cols }
-            if !(gpu.fits_texel_mirror(a.len()) && gpu.fits_texel_mirror(b.len())) =>
-        {
+        GemmVariant::Texels { rows, cols } if !operand_source(spec.variant).fits(gpu, a, b) => {
             GemmVariant::Vec4 { rows, cols }
         }
         v => v,
@@ -254,11 +252,24 @@ pub fn gemm_mirrored(
         c,
         workgroups,
     };
-    let source = match variant {
+    product_dispatches(
+        gpu,
+        label,
+        &kernel,
+        operands,
+        operand_source(variant),
+        mirrors,
+    )
+}
+
+/// Where `variant` reads A and B from.
+fn operand_source(variant: GemmVariant) -> OperandSource {
+    match variant {
         GemmVariant::Texels { .. } => OperandSource::Texels { a: None, b: None },
-        _ => OperandSource::Buffers,
-    };
-    product_dispatches(gpu, label, &kernel, operands, source, mirrors)
+        GemmVariant::Register | GemmVariant::Tiled | GemmVariant::Vec4 { .. } => {
+            OperandSource::Buffers
+        }
+    }
 }
 
 /// The entry point of shaders/gemm_vec4.wgsl or shaders/gemm_texels.wgsl for a variant

@@ -46,9 +46,7 @@ pub use model::ModelKind;
 pub use network::{BuiltLayer, Network, NetworkShape, WeightInit};
 pub use optimizer::{LrSchedule, SgdConfig, sgd_momentum};
 pub use parameter::Parameter;
-pub use pool::{
-    max_pool_backward, max_pool_forward, max_pool_vec4_fits, mean_pool_backward, mean_pool_forward,
-};
+pub use pool::{max_pool_backward, max_pool_forward, mean_pool_backward, mean_pool_forward};
 pub use product::MirrorSet;
 pub use reduce::column_sum;
 pub use relu::{relu_backward, relu_forward};

@@ -47,20 +47,11 @@ fn pool_shape(g: &WindowGeometry, y: &ChannelSlice<'_>) -> PoolShape {
     }
 }
 
-/// Whether max pooling of `channels` channels into (or from) `y` runs four channels per
-/// invocation (shaders/pool_vec4.wgsl): every 16-byte access must be whole and aligned.
-pub fn max_pool_vec4_fits(channels: usize, y: &ChannelSlice<'_>) -> bool {
-    channels.is_multiple_of(4) && y.stride().is_multiple_of(4) && y.offset.is_multiple_of(4)
-}
-
-/// The pooling shader for `g` and slice `y`, and the invocations covering `elements`.
-fn pool_kernel(
-    g: &WindowGeometry,
-    y: &ChannelSlice<'_>,
-    entry: &'static str,
-    elements: usize,
-) -> (Kernel, [u32; 3]) {
-    if max_pool_vec4_fits(g.in_channels, y) {
+/// The pooling shader for slice `y`, and the invocations covering `elements`: four
+/// channels per invocation (shaders/pool_vec4.wgsl) where `y` is whole quads (the slice
+/// has the input's channels).
+fn pool_kernel(y: &ChannelSlice<'_>, entry: &'static str, elements: usize) -> (Kernel, [u32; 3]) {
+    if y.whole_quads() {
         (
             Kernel::new("pool_vec4", entry),
             workgroups_for(elements / 4, 256),
@@ -83,7 +74,7 @@ pub fn max_pool_forward(
     assert_eq!(x.len(), g.input_len(), "{label}: input length");
     assert_eq!(argmax.len, g.output_len(), "{label}: argmax length");
     let shape = gpu.uniform(&format!("{label}.shape"), &pool_shape(g, &y));
-    let (kernel, workgroups) = pool_kernel(g, &y, "max_pool_forward", g.output_len());
+    let (kernel, workgroups) = pool_kernel(&y, "max_pool_forward", g.output_len());
     gpu.dispatch(
         label,
         &kernel,
@@ -110,7 +101,7 @@ pub fn max_pool_backward(
 ) -> Result<Dispatch, GpuError> {
     assert_eq!(dx.len(), g.input_len(), "{label}: input-gradient length");
     let shape = gpu.uniform(&format!("{label}.shape"), &pool_shape(g, &dy));
-    let (kernel, workgroups) = pool_kernel(g, &dy, "max_pool_backward", g.input_len());
+    let (kernel, workgroups) = pool_kernel(&dy, "max_pool_backward", g.input_len());
     gpu.dispatch(
         label,
         &kernel.with("ACCUMULATE", if accumulate { 1.0 } else { 0.0 }),

@@ -32,4 +32,12 @@ impl<'a> ChannelSlice<'a> {
     pub fn pixels(&self) -> usize {
         self.tensor.len() / self.stride()
     }
+
+    /// Whether the slice is whole groups of four channels, aligned: the kernels that move
+    /// four channels per 16-byte access (pool_vec4.wgsl, channel_slice_vec4.wgsl) need it.
+    pub fn whole_quads(&self) -> bool {
+        [self.channels, self.stride(), self.offset]
+            .iter()
+            .all(|v| v.is_multiple_of(4))
+    }
 }

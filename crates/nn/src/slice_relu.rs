@@ -34,10 +34,7 @@ pub fn relu_backward_slice(
         },
     );
     // Four channels per invocation where every 16-byte access is whole and aligned.
-    let quads = [y.channels, y.stride(), y.offset]
-        .iter()
-        .all(|v| v.is_multiple_of(4));
-    let (shader, invocations) = if quads {
+    let (shader, invocations) = if y.whole_quads() {
         ("channel_slice_vec4", dz.len() / 4)
     } else {
         ("channel_slice", dz.len())
