@@ -43,11 +43,27 @@ impl ChannelPadding {
     }
 }
 
+/// Rows of a mirror of `texels` texels: enough to hold them, and never a power of two.
+///
+/// Why: llvmpipe compiles a kernel once per combination of its textures' static state,
+/// which records whether each dimension is a power of two. Mirrors of mixed heights made
+/// the same convolution kernel compile twice (1.25 s each on lavapipe) in the first step;
+/// one kind of height lets every layer share one compiled variant. The rows added cost at
+/// most two rows of memory.
+fn mirror_rows(texels: usize) -> usize {
+    let rows = texels.div_ceil(TEXELS_PER_ROW).max(3);
+    if rows.is_power_of_two() {
+        rows + 1
+    } else {
+        rows
+    }
+}
+
 impl Gpu {
     /// Whether a tensor of `elements` values can have a mirror on this adapter: a whole
     /// number of texels, in no more rows than a texture may have.
     pub fn fits_texel_mirror(&self, elements: usize) -> bool {
-        let rows = elements.div_ceil(4 * TEXELS_PER_ROW);
+        let rows = mirror_rows(elements.div_ceil(4));
         let limit = self.limits().max_texture_dimension_2d as usize;
         elements.is_multiple_of(4) && elements > 0 && rows <= limit && TEXELS_PER_ROW <= limit
     }
@@ -122,7 +138,7 @@ impl Gpu {
             )));
         }
         let texels = elements / 4;
-        let rows = texels.div_ceil(TEXELS_PER_ROW);
+        let rows = mirror_rows(texels);
         let size = wgpu::Extent3d {
             width: TEXELS_PER_ROW as u32,
             height: rows as u32,
@@ -148,5 +164,26 @@ impl Gpu {
             texture,
             view,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mirror_rows_hold_the_texels_and_are_never_a_power_of_two() {
+        for texels in 1..=40 * TEXELS_PER_ROW {
+            let rows = mirror_rows(texels);
+            assert!(
+                rows * TEXELS_PER_ROW >= texels,
+                "{texels} texels in {rows} rows"
+            );
+            assert!(!rows.is_power_of_two(), "{texels} texels gave {rows} rows");
+            assert!(
+                rows <= texels.div_ceil(TEXELS_PER_ROW) + 2,
+                "{texels} texels gave {rows} rows"
+            );
+        }
     }
 }
