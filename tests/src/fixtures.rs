@@ -78,6 +78,7 @@ pub fn run_record(
             driver: "fixture".into(),
             driver_info: "1.0".into(),
             gemm_variant: "vec4".into(),
+            conv_variant: String::new(),
         },
         dataset: "fashion-mnist-mini".into(),
         train_images: 512,

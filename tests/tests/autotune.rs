@@ -2,7 +2,10 @@
 //! failure modes, and (on an adapter) that tuning fills it and later plans follow it.
 
 use shatter::autotune::{TuneCache, adapter_key, pick};
-use shatter_nn::{GemmPlan, GemmShape, GemmVariant};
+use shatter_nn::{
+    CONV_BLOCK_ROWS, ConvLoads, ConvPass, ConvPlan, ConvProblem, ConvVariant, GemmPlan, GemmShape,
+    GemmVariant, KernelPlan, LayerSpec, Network, NetworkShape, Padding, WindowGeometry,
+};
 use shatter_tests::gpu;
 
 fn shape(m: usize, n: usize, k: usize, trans_a: bool, trans_b: bool) -> GemmShape {
@@ -129,20 +132,233 @@ fn saving_merges_with_entries_another_process_wrote_meanwhile() {
     let reread = TuneCache::load(&path);
     assert_eq!(reread.ignored, None);
     let plan = reread.plan(gpu);
-    assert_eq!(plan.variant(tiny), timed[0].best, "the new entry");
+    assert_eq!(plan.gemm.variant(tiny), timed[0].best, "the new entry");
     assert_eq!(
-        plan.variant(shape(4, 4, 4, false, false)),
+        plan.gemm.variant(shape(4, 4, 4, false, false)),
         GemmVariant::Vec4 { rows: 32, cols: 16 },
         "the other process's entry"
     );
     assert_eq!(
-        plan.variant(shape(8, 8, 8, false, false)),
+        plan.gemm.variant(shape(8, 8, 8, false, false)),
         GemmVariant::for_adapter(gpu),
         "an unknown kernel name falls back to the default"
     );
-    assert_eq!(plan.chosen_count(), 2);
+    assert_eq!(plan.gemm.chosen_count(), 2);
     assert!(reread.missing(gpu, &[tiny]).is_empty());
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.contains("other adapter | vulkan | x | y"), "{text}");
     assert!(!dir.path().join("autotune.json.tmp").exists());
+}
+
+/// The AlexNet's second convolution at batch 128 (5x5, 64 -> 64 channels on 14x14).
+fn alexnet_conv2(pass: ConvPass) -> ConvProblem {
+    ConvProblem {
+        pass,
+        geometry: WindowGeometry::new(128, [14, 14, 64], 64, 5, 1, Padding::Same),
+    }
+}
+
+#[test]
+fn conv_variant_names_round_trip_and_reject_malformed_names() {
+    for loads in ConvLoads::ALL {
+        for block_rows in CONV_BLOCK_ROWS {
+            for workgroup in [8, 32, 64, 256] {
+                let variant = ConvVariant {
+                    loads,
+                    block_rows,
+                    workgroup,
+                };
+                assert_eq!(ConvVariant::from_name(&variant.name()), Some(variant));
+            }
+        }
+    }
+    let padded = ConvVariant {
+        loads: ConvLoads::PaddedTexels,
+        block_rows: 16,
+        workgroup: 8,
+    };
+    assert_eq!(padded.name(), "padded-texels-16x8-wg8");
+    for bad in [
+        "",
+        "texels",
+        "texels-16x8",
+        "texels-12x8-wg8",
+        "texels-16x4-wg8",
+        "texels-16x8-wg0",
+        "texels-16x8-wgx",
+        "quads-16x8-wg8",
+        "texels-16-wg8",
+    ] {
+        assert_eq!(ConvVariant::from_name(bad), None, "{bad:?} must not parse");
+    }
+}
+
+#[test]
+fn conv_keys_name_the_pass_and_geometry_and_are_no_gemm_shapes() {
+    let forward = alexnet_conv2(ConvPass::Forward);
+    assert_eq!(forward.key(), "conv-forward-128x14x14x64-5x5s1p2x2-64");
+    assert_eq!(
+        alexnet_conv2(ConvPass::BackwardData).key(),
+        "conv-data-128x14x14x64-5x5s1p2x2-64"
+    );
+    assert_eq!(
+        alexnet_conv2(ConvPass::BackwardFilter).key(),
+        "conv-filter-128x14x14x64-5x5s1p2x2-64"
+    );
+    let strided = ConvProblem {
+        pass: ConvPass::Forward,
+        geometry: WindowGeometry::new(8, [9, 7, 3], 16, 3, 2, Padding::Valid),
+    };
+    assert_eq!(strided.key(), "conv-forward-8x9x7x3-3x3s2p0x0-16");
+    assert!(ConvProblem::is_conv_key(&forward.key()));
+    assert!(!ConvProblem::is_conv_key("128x512x2352"));
+    assert_eq!(GemmShape::from_key(&forward.key()), None);
+}
+
+#[test]
+fn conv_plans_use_their_fitting_choices_and_the_default_elsewhere() {
+    let Some(gpu) = gpu() else { return };
+    let forward = alexnet_conv2(ConvPass::Forward);
+    let data = alexnet_conv2(ConvPass::BackwardData);
+    let first = ConvProblem {
+        pass: ConvPass::Forward,
+        geometry: WindowGeometry::new(128, [28, 28, 3], 64, 5, 1, Padding::Same),
+    };
+    let chosen = ConvVariant {
+        loads: ConvLoads::Scalar,
+        block_rows: 16,
+        workgroup: 32,
+    };
+    let mut plan = ConvPlan::default();
+    plan.choose(forward.key(), chosen);
+    // Vec4 loads cannot read a first layer's 3 channels: the choice is not used.
+    plan.choose(
+        first.key(),
+        ConvVariant {
+            loads: ConvLoads::Vec4,
+            ..chosen
+        },
+    );
+    assert_eq!(plan.variant(gpu, &forward), chosen);
+    assert!(plan.is_tuned(&forward));
+    assert_eq!(
+        plan.variant(gpu, &data),
+        ConvVariant::default_for(gpu, &data)
+    );
+    assert!(!plan.is_tuned(&data));
+    assert_eq!(
+        plan.variant(gpu, &first),
+        ConvVariant::default_for(gpu, &first)
+    );
+    let default = ConvVariant::default_for(gpu, &data).name();
+    assert_eq!(
+        plan.summary(gpu, &[forward, data, forward]),
+        format!("scalar-16x8-wg32, {default} (1 of 2 convolutions tuned)")
+    );
+    assert_eq!(plan.summary(gpu, &[]), "");
+}
+
+#[test]
+fn tuning_a_convolution_fills_the_cache_and_later_plans_follow_it() {
+    let Some(gpu) = gpu() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("autotune.json");
+    let unknown = ConvProblem {
+        pass: ConvPass::BackwardFilter,
+        geometry: WindowGeometry::new(2, [6, 5, 4], 8, 3, 1, Padding::Same),
+    };
+    std::fs::write(
+        &path,
+        format!(
+            r#"{{"format": 1, "adapters": {{"{}": {{"{}": "no-such-kernel"}}}}}}"#,
+            adapter_key(gpu),
+            unknown.key()
+        ),
+    )
+    .unwrap();
+    let mut cache = TuneCache::load(&path);
+    let tiny = ConvProblem {
+        pass: ConvPass::Forward,
+        geometry: WindowGeometry::new(2, [6, 5, 4], 8, 3, 1, Padding::Same),
+    };
+    let timed = cache.tune_convs(gpu, &[tiny, tiny], |_| {}).unwrap();
+    assert_eq!(timed.len(), 1, "a repeated convolution is timed once");
+    let names: Vec<String> = timed[0].timings.iter().map(|(v, _)| v.name()).collect();
+    // Every load width that fits, at both block heights, and the fastest in the other
+    // workgroup sizes: scalar, mixed, vec4 and texels fit 4 -> 8 channels.
+    assert_eq!(names.len(), 4 * 2 + 2, "{names:?}");
+    assert!(timed[0].timings.iter().all(|&(_, ms)| ms > 0.0));
+    assert!(names.contains(&timed[0].best.name()), "{names:?}");
+    cache.save().unwrap();
+
+    let reread = TuneCache::load(&path);
+    let plan = reread.plan(gpu);
+    assert_eq!(plan.conv.variant(gpu, &tiny), timed[0].best);
+    assert!(plan.conv.is_tuned(&tiny));
+    assert_eq!(
+        plan.conv.variant(gpu, &unknown),
+        ConvVariant::default_for(gpu, &unknown),
+        "an unknown kernel name falls back to the default"
+    );
+    assert!(!plan.conv.is_tuned(&unknown));
+    assert_eq!(plan.gemm.chosen_count(), 0, "conv keys are no GEMM shapes");
+    assert!(reread.missing_convs(gpu, &[tiny]).is_empty());
+    assert_eq!(reread.missing_convs(gpu, &[unknown, tiny]), vec![]);
+}
+
+#[test]
+fn a_network_runs_the_convolution_kernel_its_plan_chose() {
+    let Some(gpu) = gpu() else { return };
+    let cursor = gpu.u32_buffer("cursor", &[0; 4]).unwrap();
+    let shape = NetworkShape {
+        input: [4, 6, 6],
+        classes: 3,
+        batch: 2,
+    };
+    let layers = [
+        LayerSpec::conv(8, 3, 1, false),
+        LayerSpec::Flatten,
+        LayerSpec::Logits,
+    ];
+    let build = |plan: &KernelPlan| {
+        Network::from_layers(
+            gpu,
+            "one-conv",
+            &layers,
+            shape,
+            shatter_nn::WeightInit {
+                seed: 1,
+                conv: shatter_nn::ConvInit::He,
+            },
+            plan,
+            &cursor.buffer,
+        )
+        .unwrap()
+    };
+    let untuned = build(&KernelPlan::for_adapter(gpu));
+    let forward = untuned.conv_problems[0];
+    assert_eq!(forward.pass, ConvPass::Forward);
+    let default = ConvVariant::default_for(gpu, &forward);
+    // The other side of the texel question: mirrored loads copy A and B first, two more
+    // dispatches, so the network's forward shows which kernel it runs.
+    let other = if matches!(default.loads, ConvLoads::Texels) {
+        ConvVariant::new(gpu, ConvLoads::Vec4)
+    } else {
+        ConvVariant::new(gpu, ConvLoads::Texels)
+    };
+    let mut plan = KernelPlan::for_adapter(gpu);
+    plan.conv.choose(forward.key(), other);
+    let tuned = build(&plan);
+    let mirrored = |v: ConvVariant| if v.loads == ConvLoads::Texels { 3 } else { 1 };
+    assert_eq!(untuned.layers[0].forward.len(), mirrored(default));
+    assert_eq!(tuned.layers[0].forward.len(), mirrored(other));
+    assert_eq!(
+        tuned.plan.conv.summary(gpu, &tuned.conv_problems),
+        format!(
+            "{}, {} (1 of 2 convolutions tuned)",
+            other.name(),
+            default.name()
+        ),
+        "forward tuned; the filter gradient not (a first layer has no input gradient)"
+    );
 }

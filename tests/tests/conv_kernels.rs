@@ -12,8 +12,8 @@
 use shatter_gpu::Gpu;
 use shatter_nn::reference;
 use shatter_nn::{
-    ChannelSlice, ConvLoads, ConvPass, MirrorSet, Padding, WindowGeometry, conv_gemm_shape,
-    conv2d_backward_data, conv2d_backward_filter, conv2d_forward,
+    CONV_BLOCK_ROWS, ChannelSlice, ConvLoads, ConvPass, ConvVariant, MirrorSet, Padding,
+    WindowGeometry, conv_gemm_shape, conv2d_backward_data, conv2d_backward_filter, conv2d_forward,
 };
 use shatter_tests::{assert_close, gpu, random_values, rng};
 
@@ -77,18 +77,20 @@ fn check_case(gpu: &Gpu, case: Case, seed: u64) {
         ConvPass::BackwardData,
         ConvPass::BackwardFilter,
     ] {
-        let variants: Vec<ConvLoads> = [
-            ConvLoads::Scalar,
-            ConvLoads::Mixed,
-            ConvLoads::Vec4,
-            ConvLoads::Texels,
-            ConvLoads::PaddedTexels,
-        ]
-        .into_iter()
-        .filter(|loads| loads.fits(pass, &g))
-        .collect();
-        for loads in variants {
-            let what = format!("{pass:?} {loads:?} {what}");
+        // Every load width that fits, at a block height and workgroup size that alternate
+        // with the case, so the cases run each width at both heights and both sizes.
+        let variants: Vec<ConvVariant> = ConvLoads::ALL
+            .into_iter()
+            .filter(|loads| loads.fits(pass, &g))
+            .map(|loads| ConvVariant {
+                loads,
+                block_rows: CONV_BLOCK_ROWS[seed as usize % 2],
+                workgroup: [8, 64][seed as usize / 2 % 2],
+            })
+            .collect();
+        for variant in variants {
+            let loads = variant.loads;
+            let what = format!("{pass:?} {} {what}", variant.name());
             match pass {
                 ConvPass::Forward => {
                     // Into channels [2, 2 + filters) of a wider tensor, with ReLU; the
@@ -113,7 +115,7 @@ fn check_case(gpu: &Gpu, case: Case, seed: u64) {
                         &b_t,
                         true,
                         slice,
-                        loads,
+                        variant,
                         &mut MirrorSet::default(),
                     )
                     .unwrap();
@@ -140,7 +142,7 @@ fn check_case(gpu: &Gpu, case: Case, seed: u64) {
                             &w_t,
                             &dx_t,
                             accumulate,
-                            loads,
+                            variant,
                             &mut MirrorSet::default(),
                         )
                         .unwrap();
@@ -167,7 +169,7 @@ fn check_case(gpu: &Gpu, case: Case, seed: u64) {
                         &x_t,
                         &dz_t,
                         &dw_t,
-                        loads,
+                        variant,
                         &mut MirrorSet::default(),
                     )
                     .unwrap();
@@ -273,7 +275,7 @@ fn a_layers_products_copy_each_operand_into_a_mirror_once() {
     let dx_t = gpu
         .zeros("dx", &[batch, shape[0], shape[1], shape[2]])
         .unwrap();
-    let loads = ConvLoads::Texels;
+    let loads = ConvVariant::new(gpu, ConvLoads::Texels);
     let mut mirrors = MirrorSet::default();
     let y = ChannelSlice::whole(&y_t);
     let forward = conv2d_forward(

@@ -13,7 +13,7 @@
 
 use shatter_gpu::Gpu;
 use shatter_nn::reference::LrnParams;
-use shatter_nn::{ConvInit, GemmPlan, LayerSpec, Network, NetworkShape, StepCursor, WeightInit};
+use shatter_nn::{ConvInit, KernelPlan, LayerSpec, Network, NetworkShape, StepCursor, WeightInit};
 use shatter_tests::{gpu, random_values, rng};
 
 const H: f32 = 1e-3;
@@ -81,7 +81,7 @@ fn network_backward_matches_finite_differences_of_the_loss() {
         seed: 5,
         conv: ConvInit::He,
     };
-    let plan = GemmPlan::for_adapter(gpu);
+    let plan = KernelPlan::for_adapter(gpu);
     let net = Network::from_layers(
         gpu,
         "every-layer",

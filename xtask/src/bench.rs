@@ -39,7 +39,7 @@ pub struct BenchArgs {
     /// Also time the GEMM kernels alone (512x512x512 and the MLP's training shapes), every variant.
     #[arg(long)]
     gemm: bool,
-    /// Autotune each model's GEMM shapes first (only those the cache lacks), and report
+    /// Autotune each model's GEMM shapes and convolutions first (only those the cache lacks), and report
     /// the seconds it took.
     #[arg(long)]
     tune: bool,
@@ -184,7 +184,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 "gpu_buffer_bytes": buffer_bytes,
                 "baseline_images_per_second": before,
                 "speedup_over_baseline": before.map(|b| images_per_second / b),
-                "gemm_variant": trainer.network.gemm.summary(&trainer.network.gemm_shapes),
+                "gemm_variant": trainer.network.plan.gemm.summary(&trainer.network.gemm_shapes),
+                "conv_variant": trainer.network.plan.conv.summary(&gpu, &trainer.network.conv_problems),
                 "tune_seconds": tune_seconds,
                 "adapter": adapter.name,
                 "backend": adapter.backend,
@@ -193,7 +194,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
             println!("{line}");
         } else {
             println!(
-                "{:<14} {:>9} params  {:>9.0} images/s  {:>7.2} GFLOP/s  {:>8.2} ms/step  first step {:.2}s  {:.1} MiB of buffers  (gemm {}){}",
+                "{:<14} {:>9} params  {:>9.0} images/s  {:>7.2} GFLOP/s  {:>8.2} ms/step  first step {:.2}s  {:.1} MiB of buffers  ({}){}",
                 model.name(),
                 trainer.network.parameter_count(),
                 images_per_second,
@@ -201,7 +202,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 seconds * 1e3 / steps as f64,
                 first_step,
                 buffer_bytes as f64 / (1024.0 * 1024.0),
-                trainer.network.gemm.summary(&trainer.network.gemm_shapes),
+                kernel_summary(&gpu, &trainer.network),
                 before.map_or_else(String::new, |b| format!(
                     "  {:.2}x baseline ({b:.0} images/s)",
                     images_per_second / b
@@ -210,6 +211,18 @@ pub fn run(args: BenchArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// "gemm texels-8x8 (5 of 5 shapes tuned)", and "; conv ..." for a model with
+/// convolutions.
+fn kernel_summary(gpu: &shatter_gpu::Gpu, network: &shatter_nn::Network) -> String {
+    let gemm = network.plan.gemm.summary(&network.gemm_shapes);
+    let conv = network.plan.conv.summary(gpu, &network.conv_problems);
+    if conv.is_empty() {
+        format!("gemm {gemm}")
+    } else {
+        format!("gemm {gemm}; conv {conv}")
+    }
 }
 
 /// Seconds from opening the adapter (an empty pipeline cache) to the end of the first

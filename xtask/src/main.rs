@@ -45,7 +45,7 @@ enum Command {
     Download(download_command::DownloadArgs),
     /// Draw a PNG grid of training images as randomized, with their labels.
     ShowData(show_data::ShowDataArgs),
-    /// Pick the fastest GEMM kernels for this adapter and the given models, cached on disk.
+    /// Pick the fastest GEMM and convolution kernels for this adapter and the given models, cached on disk.
     Tune(tune::TuneArgs),
     /// Rewrite shaders/gemm_vec4.wgsl from its generator (after changing the tile list).
     GenGemm,

@@ -44,7 +44,7 @@ pub struct SweepArgs {
     /// Do not write the report after the runs.
     #[arg(long)]
     pub no_report: bool,
-    /// Do not autotune GEMM kernels before the runs (shapes already in the autotune cache
+    /// Do not autotune GEMM and convolution kernels before the runs (shapes already in the autotune cache
     /// are still used; SHATTER_AUTOTUNE=off ignores the cache too).
     #[arg(long)]
     pub no_tune: bool,
@@ -174,7 +174,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
     Ok(())
 }
 
-/// Autotune the GEMM shapes of every (model, dataset, batch size, crop) the runs need,
+/// Autotune the GEMM shapes and convolutions of every (model, dataset, batch size, crop) the runs need,
 /// where the cache lacks them: once per adapter and driver, then never again. Datasets
 /// of unknown image size (image folders) keep the fixed default.
 fn tune_for_runs(gpu: &Gpu, runs: &[shatter::sweep::PlannedRun]) -> Result<()> {

@@ -1,11 +1,12 @@
 //! `cargo xtask tune`: time every GEMM variant on the shapes the given models run, and
-//! keep the fastest per shape in the autotune cache, for this adapter and driver.
+//! the convolution kernels on their convolutions, and keep the fastest of each in the
+//! autotune cache, for this adapter and driver.
 
 use std::time::Instant;
 
 use anyhow::Result;
 use clap::Args;
-use shatter::autotune::{ShapeTiming, TuneCache, cache_path, model_gemm_shapes};
+use shatter::autotune::{ConvTiming, ShapeTiming, TuneCache, cache_path, model_problems};
 use shatter_gpu::Gpu;
 use shatter_nn::{ModelKind, NetworkShape};
 
@@ -64,7 +65,10 @@ pub fn run(args: TuneArgs) -> Result<()> {
         batch: args.batch_size,
     };
     let tuned = tune_models(&gpu, &models, shape, TuneOutput::PerShape)?;
-    println!("{tuned} shapes timed; cache: {}", cache_path().display());
+    println!(
+        "{tuned} shapes and convolutions timed; cache: {}",
+        cache_path().display()
+    );
     Ok(())
 }
 
@@ -79,8 +83,8 @@ pub enum TuneOutput {
     Silent,
 }
 
-/// Tune every shape of `models` at `shape` that the cache lacks for `gpu`, save the
-/// cache, and return how many shapes were timed.
+/// Tune every GEMM shape and convolution of `models` at `shape` that the cache lacks for
+/// `gpu`, save the cache, and return how many were timed.
 pub fn tune_models(
     gpu: &Gpu,
     models: &[ModelKind],
@@ -94,50 +98,71 @@ pub fn tune_models(
     }
     let mut timed = 0;
     for &model in models {
-        let shapes = model_gemm_shapes(gpu, model, shape)?;
-        let missing = cache.missing(gpu, &shapes);
-        if missing.is_empty() {
+        let problems = model_problems(gpu, model, shape)?;
+        let missing = cache.missing(gpu, &problems.gemm);
+        let missing_convs = cache.missing_convs(gpu, &problems.conv);
+        if missing.is_empty() && missing_convs.is_empty() {
             if verbose {
                 println!(
-                    "{}: all {} GEMM shapes already tuned",
+                    "{}: all {} GEMM shapes and {} convolutions already tuned",
                     model.name(),
-                    shapes.len()
+                    problems.gemm.len(),
+                    problems.conv.len()
                 );
             }
             continue;
         }
         let start = Instant::now();
-        let results = cache.tune(gpu, &missing, |t| {
+        let shapes = cache.tune(gpu, &missing, |t| {
             if verbose {
                 println!("  {}", describe(t));
             }
         })?;
+        // Saved between the two, so a long convolution tuning cut short keeps the GEMMs.
         cache.save()?;
-        timed += results.len();
+        let convs = cache.tune_convs(gpu, &missing_convs, |t| {
+            if verbose {
+                println!("  {}", describe_conv(t));
+            }
+        })?;
+        cache.save()?;
+        timed += shapes.len() + convs.len();
         if output == TuneOutput::Silent {
             continue;
         }
         println!(
-            "{}: tuned {} GEMM shapes in {:.1} s",
+            "{}: tuned {} GEMM shapes and {} convolutions in {:.1} s",
             model.name(),
-            results.len(),
+            shapes.len(),
+            convs.len(),
             start.elapsed().as_secs_f64()
         );
     }
     Ok(timed)
 }
 
-/// "128x512x2352: vec4-32x16 (register 61.2 ms, vec4-8x8 17.6 ms, ...)".
+/// "128x512x2352  vec4-32x16  (register 61.20 ms, vec4-8x8 17.60 ms, ...)".
 fn describe(t: &ShapeTiming) -> String {
-    let all: Vec<String> = t
-        .timings
-        .iter()
-        .map(|(v, ms)| format!("{} {ms:.2} ms", v.name()))
+    let timings = t.timings.iter().map(|(v, ms)| (v.name(), *ms));
+    describe_timings(&t.shape.key(), 20, &t.best.name(), 12, timings)
+}
+
+/// "conv-forward-128x14x14x64-5x5s1p2x2-64  texels-16x8-wg8  (scalar-8x8-wg8 473.73 ms, ...)".
+fn describe_conv(t: &ConvTiming) -> String {
+    let timings = t.timings.iter().map(|(v, ms)| (v.name(), *ms));
+    describe_timings(&t.problem.key(), 44, &t.best.name(), 20, timings)
+}
+
+/// A tuning line: the key and the winner padded to columns, then every time.
+fn describe_timings(
+    key: &str,
+    key_width: usize,
+    best: &str,
+    best_width: usize,
+    timings: impl Iterator<Item = (String, f64)>,
+) -> String {
+    let all: Vec<String> = timings
+        .map(|(name, ms)| format!("{name} {ms:.2} ms"))
         .collect();
-    format!(
-        "{:<20} {:<12} ({})",
-        t.shape.key(),
-        t.best.name(),
-        all.join(", ")
-    )
+    format!("{key:<key_width$} {best:<best_width$} ({})", all.join(", "))
 }

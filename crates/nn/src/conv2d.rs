@@ -3,6 +3,7 @@
 
 use shatter_gpu::{ChannelPadding, Dispatch, Gpu, GpuError, Kernel, Tensor, workgroups_for};
 
+use crate::conv_plan::ConvVariant;
 use crate::geometry::WindowGeometry;
 use crate::product::{MirrorSet, OperandSource, ProductBindings, product_dispatches};
 use crate::slice::ChannelSlice;
@@ -42,6 +43,30 @@ pub enum ConvLoads {
 }
 
 impl ConvLoads {
+    pub const ALL: [Self; 5] = [
+        Self::Scalar,
+        Self::Mixed,
+        Self::Vec4,
+        Self::Texels,
+        Self::PaddedTexels,
+    ];
+
+    /// "scalar", "mixed", "vec4", "texels", "padded-texels": for variant names.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Scalar => "scalar",
+            Self::Mixed => "mixed",
+            Self::Vec4 => "vec4",
+            Self::Texels => "texels",
+            Self::PaddedTexels => "padded-texels",
+        }
+    }
+
+    /// The loads [`ConvLoads::name`] names, or `None`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|loads| loads.name() == name)
+    }
+
     /// The fastest loads `pass` of `g` can use. `texels`: whether the adapter reads
     /// texel mirrors faster than storage buffers (CPU adapters, see
     /// [`ConvLoads::prefers_texels`]).
@@ -92,9 +117,10 @@ impl ConvLoads {
         }
     }
 
-    /// Rows of C per invocation (BLOCK_ROWS in shaders/_conv2d.wgsl): 16 where A is read
-    /// 16 bytes at a time, 8 where scalar reads of A keep more registers live.
-    fn block_rows(self) -> usize {
+    /// Rows of C per invocation (BLOCK_ROWS in shaders/_conv2d.wgsl) without a timing:
+    /// 16 where A is read 16 bytes at a time, 8 where scalar reads of A keep more
+    /// registers live (16 ran 1.2-1.5x slower there on lavapipe).
+    pub(crate) fn default_block_rows(self) -> usize {
         match self {
             Self::Vec4 | Self::Texels | Self::PaddedTexels => 16,
             Self::Scalar | Self::Mixed => 8,
@@ -134,13 +160,6 @@ impl ConvLoads {
             Self::Texels | Self::PaddedTexels => "conv2d_texels",
         }
     }
-}
-
-/// Invocations per workgroup of shaders/_conv2d.wgsl (its WORKGROUP): one SIMD batch on
-/// CPU adapters, so few blocks still spread over the threads (the AlexNet's first filter
-/// gradient ran 1.8x faster on lavapipe); two or more SIMD groups' worth on GPUs.
-fn workgroup_size(gpu: &Gpu) -> u32 {
-    if gpu.is_cpu() { 8 } else { 64 }
 }
 
 #[repr(C)]
@@ -187,7 +206,7 @@ pub fn conv_gemm_shape(pass: ConvPass, g: &WindowGeometry) -> (usize, usize, usi
 struct Epilogue {
     relu: bool,
     accumulate: bool,
-    loads: ConvLoads,
+    variant: ConvVariant,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -215,10 +234,14 @@ fn conv_dispatch(
         "{label}: output has {} rows, not {real_m}",
         c.pixels()
     );
+    let ConvVariant {
+        loads,
+        block_rows,
+        workgroup,
+    } = epilogue.variant;
     assert!(
-        epilogue.loads.fits(pass, g),
-        "{label}: {:?} loads do not fit {g:?}",
-        epilogue.loads
+        loads.fits(pass, g),
+        "{label}: {loads:?} loads do not fit {g:?}"
     );
     let mode = match pass {
         ConvPass::Forward => 0.0,
@@ -227,7 +250,7 @@ fn conv_dispatch(
     };
     let flag = |on: bool| if on { 1.0 } else { 0.0 };
     // Where the mirrors would not fit a texture, the same reads from buffers.
-    let loads = match epilogue.loads {
+    let loads = match loads {
         loads if loads.source(pass, g).fits(gpu, a, b) => loads,
         ConvLoads::Texels => ConvLoads::Vec4,
         ConvLoads::PaddedTexels => ConvLoads::Mixed,
@@ -255,8 +278,8 @@ fn conv_dispatch(
         .with("BIAS", flag(bias.is_some()))
         .with("RELU", flag(epilogue.relu))
         .with("ACCUMULATE", flag(epilogue.accumulate))
-        .with("BLOCK_ROWS", loads.block_rows() as f64)
-        .with("WORKGROUP", workgroup_size(gpu) as f64);
+        .with("BLOCK_ROWS", block_rows as f64)
+        .with("WORKGROUP", workgroup as f64);
     let u = |v: usize| v as u32;
     let shape = gpu.uniform(
         &format!("{label}.shape"),
@@ -284,14 +307,14 @@ fn conv_dispatch(
         },
     );
     // One invocation per block of C (see shaders/_conv2d.wgsl).
-    let blocks = m.div_ceil(loads.block_rows()) * n.div_ceil(8);
+    let blocks = m.div_ceil(block_rows) * n.div_ceil(8);
     let operands = ProductBindings {
         shape: &shape,
         a,
         b,
         bias,
         c: c.tensor,
-        workgroups: workgroups_for(blocks, workgroup_size(gpu)),
+        workgroups: workgroups_for(blocks, workgroup),
     };
     product_dispatches(
         gpu,
@@ -314,7 +337,7 @@ pub fn conv2d_forward(
     b: &Tensor,
     relu: bool,
     y: ChannelSlice<'_>,
-    loads: ConvLoads,
+    variant: ConvVariant,
     mirrors: &mut MirrorSet,
 ) -> Result<Vec<Dispatch>, GpuError> {
     assert_eq!(x.len(), g.input_len(), "{label}: input length");
@@ -331,7 +354,7 @@ pub fn conv2d_forward(
         Epilogue {
             relu,
             accumulate: false,
-            loads,
+            variant,
         },
         mirrors,
     )
@@ -348,7 +371,7 @@ pub fn conv2d_backward_data(
     w: &Tensor,
     dx: &Tensor,
     accumulate: bool,
-    loads: ConvLoads,
+    variant: ConvVariant,
     mirrors: &mut MirrorSet,
 ) -> Result<Vec<Dispatch>, GpuError> {
     assert_eq!(dz.len(), g.output_len(), "{label}: output-gradient length");
@@ -365,7 +388,7 @@ pub fn conv2d_backward_data(
         Epilogue {
             relu: false,
             accumulate,
-            loads,
+            variant,
         },
         mirrors,
     )
@@ -380,7 +403,7 @@ pub fn conv2d_backward_filter(
     x: &Tensor,
     dz: &Tensor,
     dw: &Tensor,
-    loads: ConvLoads,
+    variant: ConvVariant,
     mirrors: &mut MirrorSet,
 ) -> Result<Vec<Dispatch>, GpuError> {
     assert_eq!(x.len(), g.input_len(), "{label}: input length");
@@ -402,7 +425,7 @@ pub fn conv2d_backward_filter(
         Epilogue {
             relu: false,
             accumulate: false,
-            loads,
+            variant,
         },
         mirrors,
     )

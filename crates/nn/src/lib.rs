@@ -7,12 +7,14 @@
 
 mod batch_norm;
 mod conv2d;
+mod conv_plan;
 mod cursor;
 mod dense;
 mod gemm;
 mod gemm_plan;
 mod geometry;
 mod init;
+mod kernel_plan;
 mod layers;
 mod loss;
 mod lrn;
@@ -29,6 +31,10 @@ mod slice;
 mod slice_relu;
 
 pub use batch_norm::{BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM, BatchNorm, NormTensors};
+pub use conv_plan::{
+    CONV_BLOCK_ROWS, ConvPlan, ConvProblem, ConvVariant, default_workgroup, other_workgroups,
+    time_conv_variants,
+};
 pub use conv2d::{
     ConvLoads, ConvPass, conv_gemm_shape, conv2d_backward_data, conv2d_backward_filter,
     conv2d_forward,
@@ -39,6 +45,7 @@ pub use gemm::{DEFAULT_VEC4_TILE, GemmSpec, GemmVariant, VEC4_TILES, gemm};
 pub use gemm_plan::{GemmPlan, GemmShape, time_variants};
 pub use geometry::{Padding, WindowGeometry};
 pub use init::{ConvInit, conv_filter_init, glorot_uniform};
+pub use kernel_plan::KernelPlan;
 pub use layers::{LayerSpec, forward_flops_per_image, output_shape, parameter_counts};
 pub use loss::softmax_xent;
 pub use lrn::{lrn_backward, lrn_forward, lrn_vec4_fits};

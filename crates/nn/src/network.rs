@@ -10,12 +10,13 @@ use rand_chacha::ChaCha8Rng;
 use shatter_gpu::{Dispatch, Gpu, GpuError, Tensor, U32Buffer};
 
 use crate::batch_norm::{BatchNorm, NormTensors};
-use crate::conv2d::{
-    ConvLoads, ConvPass, conv2d_backward_data, conv2d_backward_filter, conv2d_forward,
-};
+use crate::conv_plan::{ConvProblem, ConvVariant};
+use crate::conv2d::{ConvPass, conv2d_backward_data, conv2d_backward_filter, conv2d_forward};
 use crate::dense::Dense;
-use crate::gemm_plan::{GemmPlan, GemmShape};
+use crate::gemm_plan::GemmShape;
+use crate::geometry::WindowGeometry;
 use crate::init::{ConvInit, conv_filter_init, glorot_uniform};
+use crate::kernel_plan::KernelPlan;
 use crate::layers::{LayerSpec, output_shape, parameter_counts, sequence_output_shape};
 use crate::loss::softmax_xent;
 use crate::lrn::{lrn_backward, lrn_forward};
@@ -84,10 +85,12 @@ pub struct Network {
     /// [channels, height, width] of one input image.
     pub input_shape: [usize; 3],
     pub classes: usize,
-    /// The GEMM variant of each dense layer's shapes.
-    pub gemm: GemmPlan,
+    /// The GEMM variant of each dense layer's shapes and the kernel of each convolution.
+    pub plan: KernelPlan,
     /// The shapes of the GEMMs of one training step, in order, repeats included.
     pub gemm_shapes: Vec<GemmShape>,
+    /// The convolution products of one training step, in order.
+    pub conv_problems: Vec<ConvProblem>,
     /// [batch, height, width, channels]: written by the batch kernel.
     pub input: Arc<Tensor>,
     /// [batch]: written by the batch kernel.
@@ -103,8 +106,9 @@ struct Builder<'a> {
     gpu: &'a Gpu,
     batch: usize,
     classes: usize,
-    gemm: &'a GemmPlan,
+    plan: &'a KernelPlan,
     gemm_shapes: Vec<GemmShape>,
+    conv_problems: Vec<ConvProblem>,
     cursor: &'a shatter_gpu::wgpu::Buffer,
     rng: ChaCha8Rng,
     conv_init: ConvInit,
@@ -122,10 +126,10 @@ impl Network {
         kind: ModelKind,
         shape: NetworkShape,
         init: WeightInit,
-        gemm: &GemmPlan,
+        plan: &KernelPlan,
         cursor: &shatter_gpu::wgpu::Buffer,
     ) -> Result<Self, GpuError> {
-        Self::from_layers(gpu, kind.name(), &kind.layers(), shape, init, gemm, cursor)
+        Self::from_layers(gpu, kind.name(), &kind.layers(), shape, init, plan, cursor)
     }
 
     /// Build any layer description (see [`Network::build`]); it must end in logits.
@@ -135,7 +139,7 @@ impl Network {
         specs: &[LayerSpec],
         shape: NetworkShape,
         init: WeightInit,
-        gemm: &GemmPlan,
+        plan: &KernelPlan,
         cursor: &shatter_gpu::wgpu::Buffer,
     ) -> Result<Self, GpuError> {
         let NetworkShape {
@@ -150,8 +154,9 @@ impl Network {
             gpu,
             batch,
             classes,
-            gemm,
+            plan,
             gemm_shapes: Vec::new(),
+            conv_problems: Vec::new(),
             cursor,
             rng: ChaCha8Rng::seed_from_u64(init.seed),
             conv_init: init.conv,
@@ -171,8 +176,9 @@ impl Network {
             batch,
             input_shape,
             classes,
-            gemm: gemm.clone(),
+            plan: plan.clone(),
             gemm_shapes: builder.gemm_shapes,
+            conv_problems: builder.conv_problems,
             input,
             labels,
             layers: builder.layers,
@@ -268,6 +274,14 @@ impl Builder<'_> {
             .filter(|l| l.name.starts_with(&format!("{}{kind}", self.prefix)))
             .count();
         format!("{}{kind}{}", self.prefix, same + 1)
+    }
+
+    /// The plan's kernel for `pass` of a convolution over `geometry`, noting the problem
+    /// for the autotune.
+    fn conv_variant(&mut self, pass: ConvPass, geometry: WindowGeometry) -> ConvVariant {
+        let problem = ConvProblem { pass, geometry };
+        self.conv_problems.push(problem);
+        self.plan.conv.variant(self.gpu, &problem)
     }
 
     fn push(&mut self, layer: BuiltLayer) {
@@ -429,10 +443,9 @@ impl Builder<'_> {
         let dz = gpu.zeros(&format!("{name}.pre_activation_grad"), &dims)?;
         let x = &input.value;
         let w = &filter.value;
-        let texels = ConvLoads::prefers_texels(gpu);
         // The layer's products share their texel mirrors (see MirrorSet).
         let mut mirrors = MirrorSet::default();
-        let forward_loads = ConvLoads::best(ConvPass::Forward, &g, texels);
+        let forward_variant = self.conv_variant(ConvPass::Forward, g);
         let mut scratch: Vec<Box<dyn Any>> = Vec::new();
         let mut affine_parameter = None;
         let (forward, forward_eval, mut backward) = if batch_norm {
@@ -456,7 +469,7 @@ impl Builder<'_> {
                 &bias.value,
                 false,
                 ChannelSlice::whole(&z),
-                forward_loads,
+                forward_variant,
                 &mut mirrors,
             )?;
             let mut forward = conv.clone();
@@ -478,7 +491,7 @@ impl Builder<'_> {
                 &bias.value,
                 true,
                 y,
-                forward_loads,
+                forward_variant,
                 &mut mirrors,
             )?;
             let relu = relu_backward_slice(gpu, &format!("{name}.relu_backward"), dy, y, &dz)?;
@@ -491,7 +504,7 @@ impl Builder<'_> {
             x,
             &dz,
             &filter.grad,
-            ConvLoads::best(ConvPass::BackwardFilter, &g, texels),
+            self.conv_variant(ConvPass::BackwardFilter, g),
             &mut mirrors,
         )?);
         backward.push(column_sum(
@@ -511,7 +524,7 @@ impl Builder<'_> {
                 w,
                 dx,
                 accumulate,
-                ConvLoads::best(ConvPass::BackwardData, &g, texels),
+                self.conv_variant(ConvPass::BackwardData, g),
                 &mut mirrors,
             )?);
         }
@@ -658,12 +671,12 @@ impl Builder<'_> {
         let layer = Dense::new(gpu, &name, inputs, units, relu, self.batch, &weight)?;
         // The layer's products share their texel mirrors (see MirrorSet).
         let mut mirrors = MirrorSet::default();
-        let forward = layer.forward(gpu, &input.value, self.gemm, &mut mirrors)?;
+        let forward = layer.forward(gpu, &input.value, &self.plan.gemm, &mut mirrors)?;
         let backward = layer.backward(
             gpu,
             &input.value,
             input.grad.as_deref(),
-            self.gemm,
+            &self.plan.gemm,
             &mut mirrors,
         )?;
         let flops = layer.training_flops(false) / 2;

@@ -1,11 +1,13 @@
-//! The autotune cache: the fastest GEMM variant per matrix shape, measured once per
-//! adapter and driver and kept on disk, so every later run builds its network with them.
+//! The autotune cache: the fastest GEMM variant per matrix shape and the fastest
+//! convolution kernel per convolution problem, measured once per adapter and driver and
+//! kept on disk, so every later run builds its network with them.
 //!
 //! The cache is one JSON file (see [`cache_path`]), keyed by [`adapter_key`] (adapter
-//! name, backend, driver and driver version) and then by [`GemmShape::key`]. Without an
-//! entry a shape runs the adapter's fixed default, so nothing ever waits for a
-//! measurement it did not ask for: `cargo xtask tune` and `cargo xtask sweep` fill the
-//! cache, and `SHATTER_AUTOTUNE=off` ignores it.
+//! name, backend, driver and driver version) and then by [`GemmShape::key`] or
+//! [`ConvProblem::key`] (which starts with "conv-"). Without an entry a shape runs the
+//! adapter's fixed default, so nothing ever waits for a measurement it did not ask for:
+//! `cargo xtask tune` and `cargo xtask sweep` fill the cache, and `SHATTER_AUTOTUNE=off`
+//! ignores it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,7 +15,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use shatter_gpu::Gpu;
-use shatter_nn::{GemmPlan, GemmShape, GemmVariant, time_variants};
+use shatter_nn::{
+    ConvProblem, ConvVariant, GemmShape, GemmVariant, KernelPlan, other_workgroups,
+    time_conv_variants, time_variants,
+};
 
 use crate::atomic_file::write_atomic;
 
@@ -48,7 +53,7 @@ pub fn adapter_key(gpu: &Gpu) -> String {
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct CacheFile {
     format: u32,
-    /// adapter key -> shape key -> variant name.
+    /// adapter key -> shape or convolution key -> variant name.
     adapters: BTreeMap<String, BTreeMap<String, String>>,
 }
 
@@ -58,6 +63,15 @@ pub struct ShapeTiming {
     pub shape: GemmShape,
     pub timings: Vec<(GemmVariant, f64)>,
     pub best: GemmVariant,
+}
+
+/// One convolution problem's measurement: every variant's milliseconds per run, and the
+/// winner.
+#[derive(Clone, Debug)]
+pub struct ConvTiming {
+    pub problem: ConvProblem,
+    pub timings: Vec<(ConvVariant, f64)>,
+    pub best: ConvVariant,
 }
 
 /// The cache file's contents, read once.
@@ -104,20 +118,64 @@ impl TuneCache {
         cache
     }
 
-    /// The plan for `gpu`: its fixed default, and every cached shape's variant. Entries
-    /// naming a variant this build does not have are skipped.
-    pub fn plan(&self, gpu: &Gpu) -> GemmPlan {
-        let mut plan = GemmPlan::for_adapter(gpu);
+    /// The plan for `gpu`: its fixed defaults, and every cached shape's and convolution's
+    /// variant. Entries naming a variant this build does not have are skipped.
+    pub fn plan(&self, gpu: &Gpu) -> KernelPlan {
+        let mut plan = KernelPlan::for_adapter(gpu);
         if let Some(shapes) = self.file.adapters.get(&adapter_key(gpu)) {
             for (key, name) in shapes {
-                if let (Some(shape), Some(variant)) =
+                if ConvProblem::is_conv_key(key) {
+                    if let Some(variant) = ConvVariant::from_name(name) {
+                        plan.conv.choose(key.clone(), variant);
+                    }
+                } else if let (Some(shape), Some(variant)) =
                     (GemmShape::from_key(key), GemmVariant::from_name(name))
                 {
-                    plan.choose(shape, variant);
+                    plan.gemm.choose(shape, variant);
                 }
             }
         }
         plan
+    }
+
+    /// The convolution problems of `problems` this cache has no entry for on `gpu`,
+    /// without repeats, first use first.
+    pub fn missing_convs(&self, gpu: &Gpu, problems: &[ConvProblem]) -> Vec<ConvProblem> {
+        let known = self.file.adapters.get(&adapter_key(gpu));
+        let mut missing: Vec<ConvProblem> = Vec::new();
+        for problem in problems {
+            let key = problem.key();
+            if known.is_none_or(|k| !k.contains_key(&key))
+                && !missing.iter().any(|m| m.key() == key)
+            {
+                missing.push(*problem);
+            }
+        }
+        missing
+    }
+
+    /// Time the convolution kernels on each problem of `problems` not yet cached for
+    /// `gpu` and record the winner ([`tune_conv_problem`]); `on_problem` hears of each as
+    /// it finishes. Call [`TuneCache::save`] after.
+    pub fn tune_convs(
+        &mut self,
+        gpu: &Gpu,
+        problems: &[ConvProblem],
+        mut on_problem: impl FnMut(&ConvTiming),
+    ) -> Result<Vec<ConvTiming>> {
+        let mut results = Vec::new();
+        for problem in self.missing_convs(gpu, problems) {
+            let timing = tune_conv_problem(gpu, &problem)
+                .with_context(|| format!("timing convolution {}", problem.key()))?;
+            self.file
+                .adapters
+                .entry(adapter_key(gpu))
+                .or_default()
+                .insert(problem.key(), timing.best.name());
+            on_problem(&timing);
+            results.push(timing);
+        }
+        Ok(results)
     }
 
     /// The shapes of `shapes` this cache has no entry for on `gpu`, without repeats.
@@ -198,35 +256,80 @@ fn robust_timings(gpu: &Gpu, shape: GemmShape) -> Result<Vec<(GemmVariant, f64)>
         .collect())
 }
 
+/// The convolution kernels timed on `problem`, and the winner. First every load width
+/// that fits, at each block height, in the default workgroup; then the fastest of those
+/// in the other workgroup sizes ([`other_workgroups`]), timed again beside itself so the
+/// comparison is like for like. The 15% rule of [`pick`] keeps the default otherwise.
+pub fn tune_conv_problem(gpu: &Gpu, problem: &ConvProblem) -> Result<ConvTiming> {
+    const TRIALS: usize = 2;
+    let default = ConvVariant::default_for(gpu, problem);
+    let mut timings = time_conv_variants(
+        gpu,
+        problem,
+        &ConvVariant::candidates(problem, default.workgroup),
+        TRIALS,
+    )?;
+    let (fastest, _) = *timings
+        .iter()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .expect("scalar loads fit every convolution");
+    let mut resized = vec![fastest];
+    resized.extend(
+        other_workgroups(gpu)
+            .into_iter()
+            .map(|workgroup| ConvVariant {
+                workgroup,
+                ..fastest
+            }),
+    );
+    let again = time_conv_variants(gpu, problem, &resized, TRIALS)?;
+    timings.retain(|(v, _)| *v != fastest);
+    timings.extend(again);
+    let best = pick(&timings, default);
+    Ok(ConvTiming {
+        problem: *problem,
+        timings: timings.iter().map(|&(v, s)| (v, s * 1e3)).collect(),
+        best,
+    })
+}
+
 /// The fastest variant of `timings`, except that `default` stays unless another beats
 /// it by [`REQUIRED_GAIN`]: a marginal win is as likely noise as speed.
-pub fn pick(timings: &[(GemmVariant, f64)], default: GemmVariant) -> GemmVariant {
+pub fn pick<V: Copy + PartialEq>(timings: &[(V, f64)], default: V) -> V {
     let (fastest, fastest_time) = *timings
         .iter()
         .min_by(|a, b| a.1.total_cmp(&b.1))
-        .expect("the register variant runs every shape");
+        .expect("some variant runs every shape");
     match timings.iter().find(|(v, _)| *v == default) {
         Some(&(_, default_time)) if fastest_time > default_time * (1.0 - REQUIRED_GAIN) => default,
         _ => fastest,
     }
 }
 
-/// The plan every run uses: the cached choices for this adapter, or the fixed default
+/// The plan every run uses: the cached choices for this adapter, or the fixed defaults
 /// with `SHATTER_AUTOTUNE=off` or no cache.
-pub fn gemm_plan(gpu: &Gpu) -> GemmPlan {
+pub fn kernel_plan(gpu: &Gpu) -> KernelPlan {
     if autotune_disabled() {
-        return GemmPlan::for_adapter(gpu);
+        return KernelPlan::for_adapter(gpu);
     }
     TuneCache::load(&cache_path()).plan(gpu)
 }
 
-/// The GEMM shapes one training step of `kind` runs at `shape`: read off a network built
-/// (with the fixed plan) for the purpose.
-pub fn model_gemm_shapes(
+/// What one training step of a model runs that the autotune can choose kernels for.
+pub struct ModelProblems {
+    /// GEMM shapes, in order, repeats included.
+    pub gemm: Vec<GemmShape>,
+    /// Convolution products, in order.
+    pub conv: Vec<ConvProblem>,
+}
+
+/// The GEMM shapes and convolution problems one training step of `kind` runs at
+/// `shape`: read off a network built (with the fixed plan) for the purpose.
+pub fn model_problems(
     gpu: &Gpu,
     kind: shatter_nn::ModelKind,
     shape: shatter_nn::NetworkShape,
-) -> Result<Vec<GemmShape>> {
+) -> Result<ModelProblems> {
     let cursor = gpu.u32_buffer("tune.cursor", &[0; 4])?;
     let init = shatter_nn::WeightInit {
         seed: 0,
@@ -237,8 +340,11 @@ pub fn model_gemm_shapes(
         kind,
         shape,
         init,
-        &GemmPlan::for_adapter(gpu),
+        &KernelPlan::for_adapter(gpu),
         &cursor.buffer,
     )?;
-    Ok(network.gemm_shapes)
+    Ok(ModelProblems {
+        gemm: network.gemm_shapes,
+        conv: network.conv_problems,
+    })
 }

@@ -62,6 +62,10 @@ pub struct AdapterRecord {
     pub driver: String,
     pub driver_info: String,
     pub gemm_variant: String,
+    /// The convolution kernels and how many convolutions were tuned (empty for models
+    /// without convolutions, and in records written before kernels were tuned).
+    #[serde(default)]
+    pub conv_variant: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -128,7 +128,7 @@ impl<'g> Trainer<'g> {
             model,
             network_shape,
             init,
-            &crate::autotune::gemm_plan(gpu),
+            &crate::autotune::kernel_plan(gpu),
             &train_cursor,
         )?;
         let identity: Vec<u32> = (0..train_split.images as u32).collect();
@@ -521,7 +521,16 @@ pub fn train_prepared(
             device_type: adapter.device_type.clone(),
             driver: adapter.driver.clone(),
             driver_info: adapter.driver_info.clone(),
-            gemm_variant: trainer.network.gemm.summary(&trainer.network.gemm_shapes),
+            gemm_variant: trainer
+                .network
+                .plan
+                .gemm
+                .summary(&trainer.network.gemm_shapes),
+            conv_variant: trainer
+                .network
+                .plan
+                .conv
+                .summary(gpu, &trainer.network.conv_problems),
         },
         dataset: dataset.name.clone(),
         train_images,

@@ -1,0 +1,318 @@
+//! Which convolution kernel each convolution of a network runs, and the timing that
+//! chooses it.
+//!
+//! A [`ConvVariant`] is a load width ([`ConvLoads`]), the rows of C per invocation and the
+//! workgroup size. A [`ConvPlan`] maps problems (a pass over a geometry, [`ConvProblem`])
+//! to variants; a problem it does not list runs [`ConvVariant::default_for`], so a network
+//! builds at once with no measurement. `shatter::autotune` fills the plan from timings
+//! ([`time_conv_variants`]) cached on disk per adapter and driver, as for GEMMs.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use shatter_gpu::{Dispatch, Gpu, GpuError};
+
+use crate::conv2d::{
+    ConvLoads, ConvPass, conv2d_backward_data, conv2d_backward_filter, conv2d_forward,
+};
+use crate::geometry::WindowGeometry;
+use crate::product::MirrorSet;
+use crate::slice::ChannelSlice;
+
+/// The rows of C one invocation computes (BLOCK_ROWS in shaders/_conv2d.wgsl); every
+/// block is 8 columns wide.
+pub const CONV_BLOCK_ROWS: [usize; 2] = [8, 16];
+
+/// One convolution kernel: how it loads, how much of C each invocation holds, and how
+/// many invocations share a workgroup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvVariant {
+    pub loads: ConvLoads,
+    /// One of [`CONV_BLOCK_ROWS`].
+    pub block_rows: usize,
+    pub workgroup: u32,
+}
+
+impl ConvVariant {
+    /// `loads` with the block and workgroup it runs best with on `gpu` untuned.
+    pub fn new(gpu: &Gpu, loads: ConvLoads) -> Self {
+        Self {
+            loads,
+            block_rows: loads.default_block_rows(),
+            workgroup: default_workgroup(gpu),
+        }
+    }
+
+    /// What `problem` runs on `gpu` without a timing: the fastest loads that fit it
+    /// ([`ConvLoads::best`]) with their default block.
+    pub fn default_for(gpu: &Gpu, problem: &ConvProblem) -> Self {
+        let texels = ConvLoads::prefers_texels(gpu);
+        Self::new(
+            gpu,
+            ConvLoads::best(problem.pass, &problem.geometry, texels),
+        )
+    }
+
+    /// "texels-16x8-wg8": loads, block (rows x columns of C), workgroup size.
+    pub fn name(&self) -> String {
+        format!(
+            "{}-{}x8-wg{}",
+            self.loads.name(),
+            self.block_rows,
+            self.workgroup
+        )
+    }
+
+    /// The variant [`ConvVariant::name`] wrote, or `None`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        let (rest, workgroup) = name.rsplit_once("-wg")?;
+        let (loads, block) = rest.rsplit_once('-')?;
+        let block_rows = block.strip_suffix("x8")?.parse().ok()?;
+        let workgroup: u32 = workgroup.parse().ok()?;
+        let valid = CONV_BLOCK_ROWS.contains(&block_rows) && (1..=1024).contains(&workgroup);
+        valid.then_some(Self {
+            loads: ConvLoads::from_name(loads)?,
+            block_rows,
+            workgroup,
+        })
+    }
+
+    /// Every variant worth timing on `problem` at `workgroup`: each load width that fits
+    /// it, at each block height.
+    pub fn candidates(problem: &ConvProblem, workgroup: u32) -> Vec<Self> {
+        let mut variants = Vec::new();
+        for loads in ConvLoads::ALL {
+            if !loads.fits(problem.pass, &problem.geometry) {
+                continue;
+            }
+            for block_rows in CONV_BLOCK_ROWS {
+                variants.push(Self {
+                    loads,
+                    block_rows,
+                    workgroup,
+                });
+            }
+        }
+        variants
+    }
+}
+
+/// Invocations per workgroup without a timing: one SIMD batch on CPU adapters, so few
+/// blocks still spread over the threads (the AlexNet's first filter gradient ran 1.8x
+/// faster on lavapipe); two or more SIMD groups' worth on GPUs.
+pub fn default_workgroup(gpu: &Gpu) -> u32 {
+    if gpu.is_cpu() { 8 } else { 64 }
+}
+
+/// The other workgroup sizes the autotune tries on the fastest candidate.
+pub fn other_workgroups(gpu: &Gpu) -> [u32; 2] {
+    if gpu.is_cpu() { [32, 64] } else { [32, 256] }
+}
+
+/// One product of one convolution layer: what a convolution kernel's speed depends on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvProblem {
+    pub pass: ConvPass,
+    pub geometry: WindowGeometry,
+}
+
+impl ConvProblem {
+    /// The autotune cache's key: "conv-forward-128x28x28x3-5x5s1p2x2-64", that is the
+    /// pass, batch x input height x width x channels, window, stride, top x left padding,
+    /// and filters (the output size follows from these).
+    pub fn key(&self) -> String {
+        let g = &self.geometry;
+        let pass = match self.pass {
+            ConvPass::Forward => "forward",
+            ConvPass::BackwardData => "data",
+            ConvPass::BackwardFilter => "filter",
+        };
+        format!(
+            "conv-{pass}-{}x{}x{}x{}-{}x{}s{}p{}x{}-{}",
+            g.batch,
+            g.in_height,
+            g.in_width,
+            g.in_channels,
+            g.window_height,
+            g.window_width,
+            g.stride,
+            g.pad_top,
+            g.pad_left,
+            g.out_channels
+        )
+    }
+
+    /// Whether an autotune cache key names a convolution (the others name GEMM shapes).
+    pub fn is_conv_key(key: &str) -> bool {
+        key.starts_with("conv-")
+    }
+}
+
+/// The convolution variant of every problem a network runs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConvPlan {
+    /// Problem key -> variant.
+    chosen: BTreeMap<String, ConvVariant>,
+}
+
+impl ConvPlan {
+    /// Run the problem of key `key` with `variant`.
+    pub fn choose(&mut self, key: String, variant: ConvVariant) {
+        self.chosen.insert(key, variant);
+    }
+
+    /// The variant `problem` runs on `gpu`: its own, where it has one that fits, else
+    /// the default.
+    pub fn variant(&self, gpu: &Gpu, problem: &ConvProblem) -> ConvVariant {
+        match self.chosen.get(&problem.key()) {
+            Some(v) if v.loads.fits(problem.pass, &problem.geometry) => *v,
+            _ => ConvVariant::default_for(gpu, problem),
+        }
+    }
+
+    /// Whether `problem` has a variant of its own.
+    pub fn is_tuned(&self, problem: &ConvProblem) -> bool {
+        self.chosen.contains_key(&problem.key())
+    }
+
+    /// "texels-16x8-wg8, mixed-8x8-wg8 (3 of 5 convolutions tuned)", first use first; empty
+    /// for a network without convolutions. Recorded in run records.
+    pub fn summary(&self, gpu: &Gpu, problems: &[ConvProblem]) -> String {
+        if problems.is_empty() {
+            return String::new();
+        }
+        let mut names: Vec<String> = Vec::new();
+        let mut keys: Vec<String> = Vec::new();
+        for problem in problems {
+            let name = self.variant(gpu, problem).name();
+            if !names.contains(&name) {
+                names.push(name);
+            }
+            if !keys.contains(&problem.key()) {
+                keys.push(problem.key());
+            }
+        }
+        let tuned = keys
+            .iter()
+            .filter(|k| self.chosen.contains_key(k.as_str()))
+            .count();
+        format!(
+            "{} ({tuned} of {} convolutions tuned)",
+            names.join(", "),
+            keys.len()
+        )
+    }
+}
+
+/// The dispatches of `problem` under `variant`, on operands of `tensors`.
+fn problem_dispatches(
+    gpu: &Gpu,
+    problem: &ConvProblem,
+    variant: ConvVariant,
+    tensors: &ProblemTensors,
+) -> Result<Vec<Dispatch>, GpuError> {
+    let g = &problem.geometry;
+    let mut mirrors = MirrorSet::default();
+    let t = tensors;
+    match problem.pass {
+        ConvPass::Forward => conv2d_forward(
+            gpu,
+            "tune",
+            g,
+            &t.x,
+            &t.w,
+            &t.bias,
+            true,
+            ChannelSlice::whole(&t.y),
+            variant,
+            &mut mirrors,
+        ),
+        ConvPass::BackwardData => conv2d_backward_data(
+            gpu,
+            "tune",
+            g,
+            &t.y,
+            &t.w,
+            &t.x,
+            false,
+            variant,
+            &mut mirrors,
+        ),
+        ConvPass::BackwardFilter => {
+            conv2d_backward_filter(gpu, "tune", g, &t.x, &t.y, &t.w, variant, &mut mirrors)
+        }
+    }
+}
+
+/// Made-up operands of one geometry: input, output and filter (as [rows, channels], the
+/// shape channel slices read), and bias.
+struct ProblemTensors {
+    x: shatter_gpu::Tensor,
+    y: shatter_gpu::Tensor,
+    w: shatter_gpu::Tensor,
+    bias: shatter_gpu::Tensor,
+}
+
+/// How much slower than the fastest a variant's first timed run may be for it to be
+/// timed again: convolutions take a tenth of a second or more on CPU adapters, where
+/// scalar loads ran 3x slower than texel loads, and noise there stayed within 2x.
+const PRUNE_FACTOR: f64 = 1.5;
+
+/// Seconds per run of `problem` under each of `variants`, on made-up operands. Each
+/// variant runs once untimed (which also compiles its pipeline) and once timed, which
+/// sets how many runs a round needs to last about 20 ms. Variants more than
+/// [`PRUNE_FACTOR`] slower than the fastest keep that one time; the others are timed in
+/// `trials` rounds, every variant in turn, and each keeps its best round. Taking turns
+/// spreads a noisy machine's slow moments over all variants. A variant's time includes
+/// the copies into texel mirrors it needs.
+pub fn time_conv_variants(
+    gpu: &Gpu,
+    problem: &ConvProblem,
+    variants: &[ConvVariant],
+    trials: usize,
+) -> Result<Vec<(ConvVariant, f64)>, GpuError> {
+    let g = &problem.geometry;
+    let tensors = ProblemTensors {
+        x: gpu.tensor(
+            "tune.x",
+            &[g.batch * g.in_height * g.in_width, g.in_channels],
+            &vec![0.5; g.input_len()],
+        )?,
+        y: gpu.tensor(
+            "tune.y",
+            &[g.output_pixels(), g.out_channels],
+            &vec![0.25; g.output_len()],
+        )?,
+        w: gpu.tensor(
+            "tune.w",
+            &[g.filter_len() / g.out_channels, g.out_channels],
+            &vec![0.125; g.filter_len()],
+        )?,
+        bias: gpu.zeros("tune.bias", &[g.out_channels])?,
+    };
+    let mut candidates = Vec::new();
+    for &variant in variants {
+        let dispatches = problem_dispatches(gpu, problem, variant, &tensors)?;
+        gpu.run(&dispatches)?;
+        let start = Instant::now();
+        gpu.run(&dispatches)?;
+        let once = start.elapsed().as_secs_f64();
+        let reps = ((0.02 / once.max(1e-6)).ceil() as usize).clamp(1, 64);
+        candidates.push((variant, dispatches, reps, once));
+    }
+    let fastest_once = candidates.iter().map(|c| c.3).fold(f64::INFINITY, f64::min);
+    for _ in 0..trials {
+        for (_, dispatches, reps, best) in &mut candidates {
+            if *best > fastest_once * PRUNE_FACTOR {
+                continue;
+            }
+            let start = Instant::now();
+            gpu.run(std::iter::repeat_n(dispatches.iter(), *reps).flatten())?;
+            *best = best.min(start.elapsed().as_secs_f64() / *reps as f64);
+        }
+    }
+    Ok(candidates
+        .into_iter()
+        .map(|(variant, _, _, best)| (variant, best))
+        .collect())
+}
