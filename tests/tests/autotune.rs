@@ -250,6 +250,20 @@ fn conv_plans_use_their_fitting_choices_and_the_default_elsewhere() {
         plan.variant(gpu, &first),
         ConvVariant::default_for(gpu, &first)
     );
+    // Nor is a workgroup bigger than the adapter allows.
+    let limit = gpu.limits().max_compute_invocations_per_workgroup;
+    let mut oversized = plan.clone();
+    oversized.choose(
+        forward.key(),
+        ConvVariant {
+            workgroup: limit + 1,
+            ..chosen
+        },
+    );
+    assert_eq!(
+        oversized.variant(gpu, &forward),
+        ConvVariant::default_for(gpu, &forward)
+    );
     let default = ConvVariant::default_for(gpu, &data).name();
     assert_eq!(
         plan.summary(gpu, &[forward, data, forward]),

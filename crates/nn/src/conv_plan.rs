@@ -161,11 +161,12 @@ impl ConvPlan {
         self.chosen.insert(key, variant);
     }
 
-    /// The variant `problem` runs on `gpu`: its own, where it has one that fits, else
-    /// the default.
+    /// The variant `problem` runs on `gpu`: its own, where it has one that fits the
+    /// problem and the adapter's workgroup limit, else the default.
     pub fn variant(&self, gpu: &Gpu, problem: &ConvProblem) -> ConvVariant {
+        let limit = gpu.limits().max_compute_invocations_per_workgroup;
         match self.chosen.get(&problem.key()) {
-            Some(v) if v.loads.fits(problem.pass, &problem.geometry) => *v,
+            Some(v) if v.loads.fits(problem.pass, &problem.geometry) && v.workgroup <= limit => *v,
             _ => ConvVariant::default_for(gpu, problem),
         }
     }
