@@ -115,6 +115,19 @@ struct Builder<'a> {
     layers: Vec<BuiltLayer>,
     modules: usize,
     prefix: String,
+    /// The texel mirrors of the network's forward products, which each layer's backward
+    /// products also read (see [`MirrorSet`]). A tensor several layers read (an Inception
+    /// module's input, read by each branch's first convolution) is copied once a step.
+    ///
+    /// Every forward runs in build order before every backward, so the first forward
+    /// product built that reads a tensor is the first to run after it is written: an
+    /// activation is written by one forward (or by the branches of a concatenation,
+    /// built and run before any reader), a weight by the update after the backward.
+    /// Neither is written again before the last backward reader. Mirrors first made for
+    /// a backward product stay the layer's own (`Builder::backward_mirrors`): the
+    /// backward runs layers in reverse build order, so another layer's forward or
+    /// backward could run before the copy.
+    forward_mirrors: MirrorSet,
 }
 
 impl Network {
@@ -163,6 +176,7 @@ impl Network {
             layers: Vec::new(),
             modules: 0,
             prefix: String::new(),
+            forward_mirrors: MirrorSet::default(),
         };
         let start = Activation {
             value: input.clone(),
@@ -282,6 +296,12 @@ impl Builder<'_> {
         let problem = ConvProblem { pass, geometry };
         self.conv_problems.push(problem);
         self.plan.conv.variant(self.gpu, &problem)
+    }
+
+    /// The mirrors one layer's backward products share: the forward mirrors, which
+    /// hold for the whole backward, and the layer's own (see `forward_mirrors`).
+    fn backward_mirrors(&self) -> MirrorSet {
+        self.forward_mirrors.clone()
     }
 
     fn push(&mut self, layer: BuiltLayer) {
@@ -443,8 +463,6 @@ impl Builder<'_> {
         let dz = gpu.zeros(&format!("{name}.pre_activation_grad"), &dims)?;
         let x = &input.value;
         let w = &filter.value;
-        // The layer's products share their texel mirrors (see MirrorSet).
-        let mut mirrors = MirrorSet::default();
         let forward_variant = self.conv_variant(ConvPass::Forward, g);
         let mut scratch: Vec<Box<dyn Any>> = Vec::new();
         let mut affine_parameter = None;
@@ -470,7 +488,7 @@ impl Builder<'_> {
                 false,
                 ChannelSlice::whole(&z),
                 forward_variant,
-                &mut mirrors,
+                &mut self.forward_mirrors,
             )?;
             let mut forward = conv.clone();
             forward.extend(bn.forward_train(gpu, &format!("{name}.batch_norm"), norm)?);
@@ -492,11 +510,12 @@ impl Builder<'_> {
                 true,
                 y,
                 forward_variant,
-                &mut mirrors,
+                &mut self.forward_mirrors,
             )?;
             let relu = relu_backward_slice(gpu, &format!("{name}.relu_backward"), dy, y, &dz)?;
             (conv.clone(), conv, vec![relu])
         };
+        let mut backward_mirrors = self.backward_mirrors();
         backward.extend(conv2d_backward_filter(
             gpu,
             &format!("{name}.filter_grad"),
@@ -505,7 +524,7 @@ impl Builder<'_> {
             &dz,
             &filter.grad,
             self.conv_variant(ConvPass::BackwardFilter, g),
-            &mut mirrors,
+            &mut backward_mirrors,
         )?);
         backward.push(column_sum(
             gpu,
@@ -525,7 +544,7 @@ impl Builder<'_> {
                 dx,
                 accumulate,
                 self.conv_variant(ConvPass::BackwardData, g),
-                &mut mirrors,
+                &mut backward_mirrors,
             )?);
         }
         let mut parameters = vec![filter, bias];
@@ -669,15 +688,18 @@ impl Builder<'_> {
         let inputs: usize = input.shape.iter().product();
         let weight = glorot_uniform(&mut self.rng, inputs, units);
         let layer = Dense::new(gpu, &name, inputs, units, relu, self.batch, &weight)?;
-        // The layer's products share their texel mirrors (see MirrorSet).
-        let mut mirrors = MirrorSet::default();
-        let forward = layer.forward(gpu, &input.value, &self.plan.gemm, &mut mirrors)?;
+        let forward = layer.forward(
+            gpu,
+            &input.value,
+            &self.plan.gemm,
+            &mut self.forward_mirrors,
+        )?;
         let backward = layer.backward(
             gpu,
             &input.value,
             input.grad.as_deref(),
             &self.plan.gemm,
-            &mut mirrors,
+            &mut self.backward_mirrors(),
         )?;
         let flops = layer.training_flops(false) / 2;
         let with_input_grad = input.grad.is_some();

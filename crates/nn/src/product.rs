@@ -31,13 +31,13 @@ impl OperandSource {
     }
 }
 
-/// The texel mirrors of one layer's products. A tensor that several of them read (a
-/// layer's input: its forward and filter or weight gradient; a pre-activation gradient:
-/// the weight and input gradients; a weight: the forward and input gradient) is copied
-/// once, by the first of them, and the others read that copy. This is right only
-/// because a layer's products run in the order they are built and none of them writes
-/// what another reads: a network gives each layer its own set.
-#[derive(Default)]
+/// Texel mirrors shared by products. The first product built with the set that reads a
+/// tensor copies it into its mirror; later ones built with the set read that copy. This
+/// is right only where the products run in the order they are built and nothing writes
+/// the tensor between the first and the last of them: a layer's products, and every
+/// forward product of a network (see `Builder::forward_mirrors` in network.rs). A
+/// product run alone (a benchmark timing one layer) may read a stale copy.
+#[derive(Clone, Default)]
 pub struct MirrorSet {
     mirrors: HashMap<(shatter_gpu::wgpu::Buffer, Option<ChannelPadding>), Arc<TexelMirror>>,
 }
