@@ -8,21 +8,50 @@ use shatter_data::Split;
 use shatter_nn::{CursorPass, LrSchedule, StepCursor, cursor_dispatches};
 use shatter_tests::{assert_close, gpu, rng};
 
-/// Gather every step of a 45-image split (16, 16 and 13 real rows), through an order and
-/// in sequence, from storage split into three chunks, and compare with the reference.
-fn check_gather(split: &Split, bytes_per_value: usize, random_crop: Option<u32>) {
+/// Images of 9x7 pixels cropped to 6x5, with 3 channels: each of the kernel's
+/// invocations visits every 64th value of the crop, 21 pixels and a channel apart (4
+/// rows, a column and a channel), so its visits differ in channel, column and row.
+const SMALL: Geometry = Geometry {
+    image: [9, 7],
+    crop: [6, 5],
+};
+
+/// Images of 17x13 pixels cropped to 14x11, for 1 channel (Fashion-MNIST's and MNIST's
+/// kind): an invocation's values are 64 pixels (5 rows and 9 columns) apart, two or
+/// three of them each.
+const LARGE: Geometry = Geometry {
+    image: [17, 13],
+    crop: [14, 11],
+};
+
+#[derive(Clone, Copy)]
+struct Geometry {
+    image: [usize; 2],
+    crop: [usize; 2],
+}
+
+/// Gather every step of a 45-image split (16, 16 and 13 real rows) with `channels`
+/// channels, through an order and in sequence, from storage split into three chunks,
+/// and compare with the reference.
+fn check_gather(
+    split: &Split,
+    channels: usize,
+    g: Geometry,
+    bytes_per_value: usize,
+    random_crop: Option<u32>,
+) {
     let Some(gpu) = gpu() else { return };
     let mut r = rng(22);
     let shape = BatchShape {
         batch: 16,
-        channels: 3,
-        height: 9,
-        width: 7,
-        crop_height: 6,
-        crop_width: 5,
+        channels,
+        height: g.image[0],
+        width: g.image[1],
+        crop_height: g.crop[0],
+        crop_width: g.crop[1],
         random_crop,
     };
-    let image_values = 3 * 9 * 7;
+    let image_values = channels * g.image[0] * g.image[1];
     let mut order: Vec<u32> = (0..split.len() as u32).collect();
     for i in (1..order.len()).rev() {
         order.swap(i, r.random_range(0..=i));
@@ -33,7 +62,9 @@ fn check_gather(split: &Split, bytes_per_value: usize, random_crop: Option<u32>)
         ResidentSplit::upload_chunked(gpu, "split", split, image_values, chunk_bytes).unwrap();
     assert_eq!(resident.images_per_chunk, 16);
     let order_buffer = gpu.u32_buffer("order", &order).unwrap();
-    let x = gpu.zeros("x", &[16, 3 * 6 * 5]).unwrap();
+    let x = gpu
+        .zeros("x", &[16, channels * g.crop[0] * g.crop[1]])
+        .unwrap();
     let y = gpu.u32_buffer("y", &[0; 16]).unwrap();
     for sequential in [false, true] {
         for step in 0..3 {
@@ -64,7 +95,7 @@ fn check_gather(split: &Split, bytes_per_value: usize, random_crop: Option<u32>)
                 1000 + 16 * step,
             );
             let what = format!(
-                "batch of {bytes_per_value}-byte values, step {step}, sequential={sequential}"
+                "batch of {channels}-channel images of {bytes_per_value}-byte values, step {step}, sequential={sequential}"
             );
             assert_close(&what, &gpu.read_f32(&x).unwrap(), &want_x, 1e-5, 1e-5);
             assert_eq!(gpu.read_u32(&y).unwrap(), want_y, "{what}: labels");
@@ -72,21 +103,28 @@ fn check_gather(split: &Split, bytes_per_value: usize, random_crop: Option<u32>)
     }
 }
 
-fn random_split(images: usize) -> Split {
+fn random_split(images: usize, channels: usize, g: Geometry) -> Split {
     let mut r = rng(21);
-    let pixels: Vec<u8> = (0..images * 3 * 9 * 7).map(|_| r.random()).collect();
+    let values = images * channels * g.image[0] * g.image[1];
+    let pixels: Vec<u8> = (0..values).map(|_| r.random()).collect();
     let labels: Vec<u8> = (0..images).map(|_| r.random_range(0..10)).collect();
     Split::from_u8(pixels, labels)
 }
 
 #[test]
 fn gather_batch_matches_reference_for_u8_pixels() {
-    check_gather(&random_split(45), 1, None);
+    check_gather(&random_split(45, 3, SMALL), 3, SMALL, 1, None);
+}
+
+#[test]
+fn gather_batch_matches_reference_for_one_channel_images() {
+    check_gather(&random_split(45, 1, LARGE), 1, LARGE, 1, None);
+    check_gather(&random_split(45, 1, LARGE), 1, LARGE, 1, Some(5));
 }
 
 #[test]
 fn gather_batch_matches_reference_with_random_crops() {
-    check_gather(&random_split(45), 1, Some(77));
+    check_gather(&random_split(45, 3, SMALL), 3, SMALL, 1, Some(77));
 }
 
 #[test]
@@ -132,7 +170,7 @@ fn random_crops_cover_every_offset_and_change_with_the_seed() {
 #[test]
 fn gather_batch_matches_reference_for_f32_values() {
     // The Gaussian randomization's storage: real values, some outside [0, 1].
-    let mut split = random_split(45);
+    let mut split = random_split(45, 3, SMALL);
     let float = split
         .images
         .iter()
@@ -140,7 +178,7 @@ fn gather_batch_matches_reference_for_f32_values() {
         .collect();
     split.images.clear();
     split.float_images = Some(float);
-    check_gather(&split, 4, None);
+    check_gather(&split, 3, SMALL, 4, None);
 }
 
 #[test]
