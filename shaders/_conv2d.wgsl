@@ -7,8 +7,8 @@
 // The filter is [KH, KW, C, OC]. This fragment holds the geometry, the loops and the
 // epilogue; the file composed after it supplies the loads (load_a, load_b, a_tile_filter)
 // with scalar reads (conv2d.wgsl, any shape) or 16-byte reads (conv2d_vec4.wgsl).
-// Each invocation accumulates a 16x8 or 8x8 block of C in named registers (see gemm_vec4.wgsl
-// for why), and invocations are laid out in one dimension so every lane of a workgroup
+// Each invocation accumulates an 8x8, 16x8, 8x16 or 16x16 block of C (BLOCK_ROWS x
+// BLOCK_COLS) in named registers (see gemm_vec4.wgsl for why), and invocations are laid out in one dimension so every lane of a workgroup
 // has a block, whatever N is.
 
 struct ConvShape {
@@ -229,17 +229,42 @@ override BLOCK_ROWS: u32 = 16u;
 // SIMD groups are 32 or 64 wide.
 override WORKGROUP: u32 = 64u;
 
+// Columns of C per invocation: 8, or 16 as two 8x8 blocks side by side that share every
+// gather of A (halving A's loads per multiply-add, as BLOCK_ROWS does for B's).
+override BLOCK_COLS: u32 = 8u;
+
+// The invocation's blocks: rows row0 (top) and row0 + 8 (bottom), columns col0 (left)
+// and col0 + 8 (right); the ones BLOCK_ROWS and BLOCK_COLS leave out stay unused.
 struct Blocks {
     top: Block,
     bottom: Block,
+    top_right: Block,
+    bottom_right: Block,
+}
+
+// One step of the invocation's blocks: rows of A for the top and bottom blocks, panels
+// of B for the left and right ones.
+fn accumulate(acc: Blocks, top: Rows, bottom: Rows, left: Panel, right: Panel) -> Blocks {
+    var r = acc;
+    r.top = multiply_add(r.top, top, left);
+    if BLOCK_ROWS == 16u {
+        r.bottom = multiply_add(r.bottom, bottom, left);
+    }
+    if BLOCK_COLS == 16u {
+        r.top_right = multiply_add(r.top_right, top, right);
+        if BLOCK_ROWS == 16u {
+            r.bottom_right = multiply_add(r.bottom_right, bottom, right);
+        }
+    }
+    return r;
 }
 
 // The block's (row0, col0) from the flat invocation index, and whether it is in range.
 fn block_origin(gid: vec3<u32>, groups: vec3<u32>) -> vec3<u32> {
     let index = gid.x + gid.y * groups.x * WORKGROUP;
-    let column_blocks = (shape.n + 7u) / 8u;
+    let column_blocks = (shape.n + BLOCK_COLS - 1u) / BLOCK_COLS;
     let row_blocks = (shape.m + BLOCK_ROWS - 1u) / BLOCK_ROWS;
-    return vec3<u32>((index / column_blocks) * BLOCK_ROWS, (index % column_blocks) * 8u, u32(index < row_blocks * column_blocks));
+    return vec3<u32>((index / column_blocks) * BLOCK_ROWS, (index % column_blocks) * BLOCK_COLS, u32(index < row_blocks * column_blocks));
 }
 
 // Rows row0 + 4q .. row0 + 4q + 4 of C, clamped to the last row (their results are dropped).
@@ -328,11 +353,16 @@ fn conv_forward(row0: u32, col0: u32) -> Blocks {
     var src_bottom = window_sources(bottom, 0, 0);
     for (var step = 0u; step < steps; step++) {
         let count = min(4u, s.in_channels - ch);
-        let b = panel_rows(tap * s.in_channels + ch, count, col0);
-        acc.top = multiply_add(acc.top, gather(src_top, ch, count), b);
+        let k = tap * s.in_channels + ch;
+        var a_bottom: Rows;
+        var b_right: Panel;
         if BLOCK_ROWS == 16u {
-            acc.bottom = multiply_add(acc.bottom, gather(src_bottom, ch, count), b);
+            a_bottom = gather(src_bottom, ch, count);
         }
+        if BLOCK_COLS == 16u {
+            b_right = panel_rows(k, count, col0 + 8u);
+        }
+        acc = accumulate(acc, gather(src_top, ch, count), a_bottom, panel_rows(k, count, col0), b_right);
         ch += 4u;
         if ch >= s.in_channels {
             ch = 0u;
@@ -438,11 +468,15 @@ fn conv_backward_data(row0: u32, col0: u32) -> Blocks {
         let src_bottom = pixel_targets(bottom, kh, kw);
         for (var oc = 0u; oc < s.out_channels; oc += 4u) {
             let count = min(4u, s.out_channels - oc);
-            let b = filter_panel(tap, oc, count, col0);
-            acc.top = multiply_add(acc.top, gather(src_top, oc, count), b);
+            var a_bottom: Rows;
+            var b_right: Panel;
             if BLOCK_ROWS == 16u {
-                acc.bottom = multiply_add(acc.bottom, gather(src_bottom, oc, count), b);
+                a_bottom = gather(src_bottom, oc, count);
             }
+            if BLOCK_COLS == 16u {
+                b_right = filter_panel(tap, oc, count, col0 + 8u);
+            }
+            acc = accumulate(acc, gather(src_top, oc, count), a_bottom, filter_panel(tap, oc, count, col0), b_right);
         }
     }
     return acc;
@@ -486,11 +520,15 @@ fn conv_backward_filter(row0: u32, col0: u32) -> Blocks {
     for (var group = 0u; group < groups; group++) {
         let count = min(4u, s.out_width - ow);
         let k = (image * s.out_height + oh) * s.out_width + ow;
-        let b = panel_rows(k, count, col0);
-        acc.top = multiply_add(acc.top, filter_rows(t0, t1, image, oh, ow, count), b);
+        var a_bottom: Rows;
+        var b_right: Panel;
         if BLOCK_ROWS == 16u {
-            acc.bottom = multiply_add(acc.bottom, filter_rows(t2, t3, image, oh, ow, count), b);
+            a_bottom = filter_rows(t2, t3, image, oh, ow, count);
         }
+        if BLOCK_COLS == 16u {
+            b_right = panel_rows(k, count, col0 + 8u);
+        }
+        acc = accumulate(acc, filter_rows(t0, t1, image, oh, ow, count), a_bottom, panel_rows(k, count, col0), b_right);
         ow += 4u;
         if ow >= s.out_width {
             ow = 0u;
@@ -529,5 +567,11 @@ fn conv2d(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
     store_block(origin.x, origin.y, acc.top);
     if BLOCK_ROWS == 16u {
         store_block(origin.x + 8u, origin.y, acc.bottom);
+    }
+    if BLOCK_COLS == 16u {
+        store_block(origin.x, origin.y + 8u, acc.top_right);
+        if BLOCK_ROWS == 16u {
+            store_block(origin.x + 8u, origin.y + 8u, acc.bottom_right);
+        }
     }
 }

@@ -3,8 +3,9 @@
 
 use shatter::autotune::{TuneCache, adapter_key, pick};
 use shatter_nn::{
-    CONV_BLOCK_ROWS, ConvLoads, ConvPass, ConvPlan, ConvProblem, ConvVariant, GemmPlan, GemmShape,
-    GemmVariant, KernelPlan, LayerSpec, Network, NetworkShape, Padding, WindowGeometry,
+    CONV_BLOCK_COLS, CONV_BLOCK_ROWS, ConvLoads, ConvPass, ConvPlan, ConvProblem, ConvVariant,
+    GemmPlan, GemmShape, GemmVariant, KernelPlan, LayerSpec, Network, NetworkShape, Padding,
+    WindowGeometry,
 };
 use shatter_tests::gpu;
 
@@ -162,19 +163,23 @@ fn alexnet_conv2(pass: ConvPass) -> ConvProblem {
 fn conv_variant_names_round_trip_and_reject_malformed_names() {
     for loads in ConvLoads::ALL {
         for block_rows in CONV_BLOCK_ROWS {
-            for workgroup in [8, 32, 64, 256] {
-                let variant = ConvVariant {
-                    loads,
-                    block_rows,
-                    workgroup,
-                };
-                assert_eq!(ConvVariant::from_name(&variant.name()), Some(variant));
+            for block_cols in CONV_BLOCK_COLS {
+                for workgroup in [8, 32, 64, 256] {
+                    let variant = ConvVariant {
+                        loads,
+                        block_rows,
+                        block_cols,
+                        workgroup,
+                    };
+                    assert_eq!(ConvVariant::from_name(&variant.name()), Some(variant));
+                }
             }
         }
     }
     let padded = ConvVariant {
         loads: ConvLoads::PaddedTexels,
         block_rows: 16,
+        block_cols: 8,
         workgroup: 8,
     };
     assert_eq!(padded.name(), "padded-texels-16x8-wg8");
@@ -184,6 +189,8 @@ fn conv_variant_names_round_trip_and_reject_malformed_names() {
         "texels-16x8",
         "texels-12x8-wg8",
         "texels-16x4-wg8",
+        "texels-16x32-wg8",
+        "texels-16x16x8-wg8",
         "texels-16x8-wg0",
         "texels-16x8-wgx",
         "quads-16x8-wg8",
@@ -227,6 +234,7 @@ fn conv_plans_use_their_fitting_choices_and_the_default_elsewhere() {
     let chosen = ConvVariant {
         loads: ConvLoads::Scalar,
         block_rows: 16,
+        block_cols: 8,
         workgroup: 32,
     };
     let mut plan = ConvPlan::default();
@@ -297,12 +305,16 @@ fn tuning_a_convolution_fills_the_cache_and_later_plans_follow_it() {
     };
     let timed = cache.tune_convs(gpu, &[tiny, tiny], |_| {}).unwrap();
     assert_eq!(timed.len(), 1, "a repeated convolution is timed once");
-    let names: Vec<String> = timed[0].timings.iter().map(|(v, _)| v.name()).collect();
-    // Every load width that fits, at both block heights, and the fastest in the other
-    // workgroup sizes: scalar, mixed, vec4 and texels fit 4 -> 8 channels.
-    assert_eq!(names.len(), 4 * 2 + 2, "{names:?}");
-    assert!(timed[0].timings.iter().all(|&(_, ms)| ms > 0.0));
+    let mut names: Vec<String> = timed[0].timings.iter().map(|(v, _)| v.name()).collect();
+    // Every load width that fits 4 -> 8 channels (scalar, mixed, vec4, texels), the
+    // fastest of them at the 3 other block shapes, and the fastest then in the 2 other
+    // workgroup sizes, each timed once in the result.
+    assert_eq!(names.len(), 4 + 3 + 2, "{names:?}");
     assert!(names.contains(&timed[0].best.name()), "{names:?}");
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 4 + 3 + 2, "{names:?}");
+    assert!(timed[0].timings.iter().all(|&(_, ms)| ms > 0.0));
     cache.save().unwrap();
 
     let reread = TuneCache::load(&path);

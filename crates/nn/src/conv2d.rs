@@ -237,6 +237,7 @@ fn conv_dispatch(
     let ConvVariant {
         loads,
         block_rows,
+        block_cols,
         workgroup,
     } = epilogue.variant;
     assert!(
@@ -279,6 +280,7 @@ fn conv_dispatch(
         .with("RELU", flag(epilogue.relu))
         .with("ACCUMULATE", flag(epilogue.accumulate))
         .with("BLOCK_ROWS", block_rows as f64)
+        .with("BLOCK_COLS", block_cols as f64)
         .with("WORKGROUP", workgroup as f64);
     let u = |v: usize| v as u32;
     let shape = gpu.uniform(
@@ -307,7 +309,7 @@ fn conv_dispatch(
         },
     );
     // One invocation per block of C (see shaders/_conv2d.wgsl).
-    let blocks = m.div_ceil(block_rows) * n.div_ceil(8);
+    let blocks = m.div_ceil(block_rows) * n.div_ceil(block_cols);
     let operands = ProductBindings {
         shape: &shape,
         a,

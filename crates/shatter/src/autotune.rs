@@ -16,8 +16,7 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use shatter_gpu::Gpu;
 use shatter_nn::{
-    ConvProblem, ConvVariant, GemmShape, GemmVariant, KernelPlan, other_workgroups,
-    time_conv_variants, time_variants,
+    ConvProblem, ConvVariant, GemmShape, GemmVariant, KernelPlan, time_conv_variants, time_variants,
 };
 
 use crate::atomic_file::write_atomic;
@@ -256,41 +255,61 @@ fn robust_timings(gpu: &Gpu, shape: GemmShape) -> Result<Vec<(GemmVariant, f64)>
         .collect())
 }
 
-/// The convolution kernels timed on `problem`, and the winner. First every load width
-/// that fits, at each block height, in the default workgroup; then the fastest of those
-/// in the other workgroup sizes ([`other_workgroups`]), timed again beside itself so the
+/// The convolution kernels timed on `problem`, and the winner, found in three stages,
+/// each building on the fastest so far: every load width that fits (at its default
+/// block), then the fastest at every other block shape, then in the other workgroup
+/// sizes. The fastest so far is timed again beside each stage's candidates, so every
 /// comparison is like for like. The 15% rule of [`pick`] keeps the default otherwise.
+/// Stages instead of every combination: the ranking of load widths held at every block
+/// shape on lavapipe, and each kernel compiled costs a second or two there.
 pub fn tune_conv_problem(gpu: &Gpu, problem: &ConvProblem) -> Result<ConvTiming> {
-    const TRIALS: usize = 2;
     let default = ConvVariant::default_for(gpu, problem);
-    let mut timings = time_conv_variants(
-        gpu,
-        problem,
-        &ConvVariant::candidates(problem, default.workgroup),
-        TRIALS,
-    )?;
-    let (fastest, _) = *timings
-        .iter()
-        .min_by(|a, b| a.1.total_cmp(&b.1))
-        .expect("scalar loads fit every convolution");
-    let mut resized = vec![fastest];
-    resized.extend(
-        other_workgroups(gpu)
-            .into_iter()
-            .map(|workgroup| ConvVariant {
-                workgroup,
-                ..fastest
-            }),
-    );
-    let again = time_conv_variants(gpu, problem, &resized, TRIALS)?;
-    timings.retain(|(v, _)| *v != fastest);
-    timings.extend(again);
+    let mut timings = time_conv(gpu, problem, &ConvVariant::load_candidates(gpu, problem))?;
+    let blocks = fastest(&timings).other_blocks();
+    retime_with(gpu, problem, &mut timings, &blocks)?;
+    let workgroups = fastest(&timings).other_workgroups(gpu);
+    retime_with(gpu, problem, &mut timings, &workgroups)?;
     let best = pick(&timings, default);
     Ok(ConvTiming {
         problem: *problem,
         timings: timings.iter().map(|&(v, s)| (v, s * 1e3)).collect(),
         best,
     })
+}
+
+/// Rounds per variant of a convolution timing.
+const CONV_TRIALS: usize = 2;
+
+fn time_conv(
+    gpu: &Gpu,
+    problem: &ConvProblem,
+    variants: &[ConvVariant],
+) -> Result<Vec<(ConvVariant, f64)>> {
+    Ok(time_conv_variants(gpu, problem, variants, CONV_TRIALS)?)
+}
+
+fn fastest(timings: &[(ConvVariant, f64)]) -> ConvVariant {
+    timings
+        .iter()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .expect("scalar loads fit every convolution")
+        .0
+}
+
+/// Time `candidates` beside the fastest of `timings`, whose new time replaces its old.
+fn retime_with(
+    gpu: &Gpu,
+    problem: &ConvProblem,
+    timings: &mut Vec<(ConvVariant, f64)>,
+    candidates: &[ConvVariant],
+) -> Result<()> {
+    let leader = fastest(timings);
+    let mut variants = vec![leader];
+    variants.extend_from_slice(candidates);
+    let again = time_conv(gpu, problem, &variants)?;
+    timings.retain(|(v, _)| *v != leader);
+    timings.extend(again);
+    Ok(())
 }
 
 /// The fastest variant of `timings`, except that `default` stays unless another beats
