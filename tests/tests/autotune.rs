@@ -203,20 +203,35 @@ fn conv_variant_names_round_trip_and_reject_malformed_names() {
 #[test]
 fn conv_keys_name_the_pass_and_geometry_and_are_no_gemm_shapes() {
     let forward = alexnet_conv2(ConvPass::Forward);
-    assert_eq!(forward.key(), "conv-forward-128x14x14x64-5x5s1p2x2-64");
+    assert_eq!(
+        forward.key(),
+        "conv-forward-128x14x14x64-5x5s1p2x2-14x14x64"
+    );
     assert_eq!(
         alexnet_conv2(ConvPass::BackwardData).key(),
-        "conv-data-128x14x14x64-5x5s1p2x2-64"
+        "conv-data-128x14x14x64-5x5s1p2x2-14x14x64"
     );
     assert_eq!(
         alexnet_conv2(ConvPass::BackwardFilter).key(),
-        "conv-filter-128x14x14x64-5x5s1p2x2-64"
+        "conv-filter-128x14x14x64-5x5s1p2x2-14x14x64"
     );
     let strided = ConvProblem {
         pass: ConvPass::Forward,
         geometry: WindowGeometry::new(8, [9, 7, 3], 16, 3, 2, Padding::Valid),
     };
-    assert_eq!(strided.key(), "conv-forward-8x9x7x3-3x3s2p0x0-16");
+    assert_eq!(strided.key(), "conv-forward-8x9x7x3-3x3s2p0x0-4x3x16");
+    // SAME padding with no padding above or left of the image, and VALID: the same
+    // input, window, stride and top-left padding, but another output size.
+    let same = ConvProblem {
+        pass: ConvPass::Forward,
+        geometry: WindowGeometry::new(8, [8, 8, 3], 16, 3, 2, Padding::Same),
+    };
+    let valid = ConvProblem {
+        pass: ConvPass::Forward,
+        geometry: WindowGeometry::new(8, [8, 8, 3], 16, 3, 2, Padding::Valid),
+    };
+    assert_eq!(same.key(), "conv-forward-8x8x8x3-3x3s2p0x0-4x4x16");
+    assert_eq!(valid.key(), "conv-forward-8x8x8x3-3x3s2p0x0-3x3x16");
     assert!(ConvProblem::is_conv_key(&forward.key()));
     assert!(!ConvProblem::is_conv_key("128x512x2352"));
     assert_eq!(GemmShape::from_key(&forward.key()), None);

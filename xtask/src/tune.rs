@@ -147,7 +147,7 @@ fn describe(t: &ShapeTiming) -> String {
     describe_timings(&t.shape.key(), 20, &t.best.name(), 12, timings)
 }
 
-/// "conv-forward-128x14x14x64-5x5s1p2x2-64  texels-16x8-wg8  (scalar-8x8-wg8 473.73 ms, ...)".
+/// "conv-forward-128x14x14x64-5x5s1p2x2-14x14x64  texels-16x16-wg8  (scalar-8x8-wg8 468.79 ms, ...)".
 fn describe_conv(t: &ConvTiming) -> String {
     let timings = t.timings.iter().map(|(v, ms)| (v.name(), *ms));
     describe_timings(&t.problem.key(), 44, &t.best.name(), 20, timings)

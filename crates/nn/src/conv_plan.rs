@@ -1,8 +1,8 @@
 //! Which convolution kernel each convolution of a network runs, and the timing that
 //! chooses it.
 //!
-//! A [`ConvVariant`] is a load width ([`ConvLoads`]), the rows of C per invocation and the
-//! workgroup size. A [`ConvPlan`] maps problems (a pass over a geometry, [`ConvProblem`])
+//! A [`ConvVariant`] is a load width ([`ConvLoads`]), the block of C (rows x columns) per
+//! invocation and the workgroup size. A [`ConvPlan`] maps problems (a pass over a geometry, [`ConvProblem`])
 //! to variants; a problem it does not list runs [`ConvVariant::default_for`], so a network
 //! builds at once with no measurement. `shatter::autotune` fills the plan from timings
 //! ([`time_conv_variants`]) cached on disk per adapter and driver, as for GEMMs.
@@ -149,9 +149,10 @@ pub struct ConvProblem {
 }
 
 impl ConvProblem {
-    /// The autotune cache's key: "conv-forward-128x28x28x3-5x5s1p2x2-64", that is the
-    /// pass, batch x input height x width x channels, window, stride, top x left padding,
-    /// and filters (the output size follows from these).
+    /// The autotune cache's key: "conv-forward-128x28x28x3-5x5s1p2x2-28x28x64", that is
+    /// the pass, batch x input height x width x channels, window, stride, top x left
+    /// padding, and output height x width x filters (the padding below and right of the
+    /// image is not in the key; the output size it decides is).
     pub fn key(&self) -> String {
         let g = &self.geometry;
         let pass = match self.pass {
@@ -160,7 +161,7 @@ impl ConvProblem {
             ConvPass::BackwardFilter => "filter",
         };
         format!(
-            "conv-{pass}-{}x{}x{}x{}-{}x{}s{}p{}x{}-{}",
+            "conv-{pass}-{}x{}x{}x{}-{}x{}s{}p{}x{}-{}x{}x{}",
             g.batch,
             g.in_height,
             g.in_width,
@@ -170,6 +171,8 @@ impl ConvProblem {
             g.stride,
             g.pad_top,
             g.pad_left,
+            g.out_height,
+            g.out_width,
             g.out_channels
         )
     }
