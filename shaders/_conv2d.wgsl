@@ -216,17 +216,19 @@ fn gather_rows(base_lo: vec4<u32>, base_hi: vec4<u32>, count_lo: vec4<u32>, coun
     return r;
 }
 
-// The block of C one invocation computes: with BLOCK_ROWS = 16, two 8x8 blocks, rows
+// The rows of the block of C one invocation computes (set by the host, with BLOCK_COLS
+// below; autotuned): with BLOCK_ROWS = 16, two 8x8 blocks, rows
 // row0 .. row0 + 8 and row0 + 8 .. row0 + 16, that share every panel of B; with 8, the
 // top one only. Sharing halves B's loads per multiply-add, which bound the speed on CPU
 // adapters: 16 rows ran the AlexNet's second convolution 1.15-1.35x faster in all three
 // modes, but its first (scalar loads of A, more registers live) 1.2-1.5x slower.
 override BLOCK_ROWS: u32 = 16u;
 
-// Invocations per workgroup, set by the host: 8 (one SIMD batch of llvmpipe's 8 lanes) on
-// CPU adapters, which hand whole workgroups to their threads, so a layer with few blocks
-// (a first layer's filter gradient has 56) spreads over the cores; 64 on GPUs, whose
-// SIMD groups are 32 or 64 wide.
+// Invocations per workgroup, set by the host (ConvVariant in crates/nn/src/conv_plan.rs,
+// autotuned): by default 8 (one SIMD batch of llvmpipe's 8 lanes) on CPU adapters, which
+// hand whole workgroups to their threads, so a layer with few blocks (a first layer's
+// filter gradient has 56) spreads over the cores; 64 on GPUs, whose SIMD groups are 32 or
+// 64 wide.
 override WORKGROUP: u32 = 64u;
 
 // Columns of C per invocation: 8, or 16 as two 8x8 blocks side by side that share every

@@ -117,16 +117,6 @@ impl ConvLoads {
         }
     }
 
-    /// Rows of C per invocation (BLOCK_ROWS in shaders/_conv2d.wgsl) without a timing:
-    /// 16 where A is read 16 bytes at a time, 8 where scalar reads of A keep more
-    /// registers live (16 ran 1.2-1.5x slower there on lavapipe).
-    pub(crate) fn default_block_rows(self) -> usize {
-        match self {
-            Self::Vec4 | Self::Texels | Self::PaddedTexels => 16,
-            Self::Scalar | Self::Mixed => 8,
-        }
-    }
-
     /// Where the kernel reads A and B from for `pass` of `g`.
     fn source(self, pass: ConvPass, g: &WindowGeometry) -> OperandSource {
         match self {

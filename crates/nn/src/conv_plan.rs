@@ -38,17 +38,25 @@ pub struct ConvVariant {
 }
 
 impl ConvVariant {
-    /// `loads` with the block and workgroup it runs best with on `gpu` untuned: 16x16
-    /// for 16-byte loads on CPU adapters (on lavapipe the AlexNet's second convolution ran
-    /// 1.04x, 1.11x and 1.23x faster forward, input and filter gradient than at 16x8),
-    /// 16x8 for them elsewhere, 8x8 for scalar loads.
+    /// `loads` with the block and workgroup it runs best with on `gpu` untuned. Where A
+    /// is read 16 bytes at a time: 16x16 on CPU adapters (on lavapipe the AlexNet's
+    /// second convolution ran 1.04x, 1.11x and 1.23x faster forward, input and filter
+    /// gradient than at 16x8), 16x8 elsewhere. Scalar reads of A keep more registers
+    /// live: 8x8 (16 rows ran 1.2-1.5x slower there on lavapipe).
     pub fn new(gpu: &Gpu, loads: ConvLoads) -> Self {
-        let block_rows = loads.default_block_rows();
-        let wide = gpu.is_cpu() && block_rows == 16;
+        let wide_loads = matches!(
+            loads,
+            ConvLoads::Vec4 | ConvLoads::Texels | ConvLoads::PaddedTexels
+        );
+        let (block_rows, block_cols) = match (wide_loads, gpu.is_cpu()) {
+            (true, true) => (16, 16),
+            (true, false) => (16, 8),
+            (false, _) => (8, 8),
+        };
         Self {
             loads,
             block_rows,
-            block_cols: if wide { 16 } else { 8 },
+            block_cols,
             workgroup: default_workgroup(gpu),
         }
     }
@@ -119,9 +127,11 @@ impl ConvVariant {
         variants
     }
 
-    /// These loads and block in the other workgroup sizes ([`other_workgroups`]).
+    /// These loads and block in the other workgroup sizes the autotune tries: 32 and 64
+    /// on CPU adapters, 32 and 256 on GPUs.
     pub fn other_workgroups(self, gpu: &Gpu) -> Vec<Self> {
-        other_workgroups(gpu)
+        let sizes = if gpu.is_cpu() { [32, 64] } else { [32, 256] };
+        sizes
             .into_iter()
             .filter(|&workgroup| workgroup != self.workgroup)
             .map(|workgroup| Self { workgroup, ..self })
@@ -132,13 +142,8 @@ impl ConvVariant {
 /// Invocations per workgroup without a timing: one SIMD batch on CPU adapters, so few
 /// blocks still spread over the threads (the AlexNet's first filter gradient ran 1.8x
 /// faster on lavapipe); two or more SIMD groups' worth on GPUs.
-pub fn default_workgroup(gpu: &Gpu) -> u32 {
+fn default_workgroup(gpu: &Gpu) -> u32 {
     if gpu.is_cpu() { 8 } else { 64 }
-}
-
-/// The other workgroup sizes the autotune tries on the fastest candidate.
-pub fn other_workgroups(gpu: &Gpu) -> [u32; 2] {
-    if gpu.is_cpu() { [32, 64] } else { [32, 256] }
 }
 
 /// One product of one convolution layer: what a convolution kernel's speed depends on.
