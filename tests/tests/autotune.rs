@@ -54,6 +54,27 @@ fn variant_names_round_trip() {
         Some(GemmVariant::default_vec4())
     );
     assert_eq!(GemmVariant::from_name("vec4-3x3"), None);
+    assert_eq!(
+        GemmVariant::from_name("subgroup-8x64"),
+        Some(GemmVariant::Subgroup { rows: 8, cols: 64 })
+    );
+    assert_eq!(GemmVariant::from_name("subgroup-8x8"), None);
+}
+
+/// CPU adapters run the subgroup GEMM untuned only where they have 8-wide subgroups
+/// (lavapipe); elsewhere the texel tile, which needs nothing of the device.
+#[test]
+fn the_untuned_gemm_suits_the_adapter() {
+    let Some(gpu) = gpu() else { return };
+    let named = std::env::var("SHATTER_GEMM")
+        .ok()
+        .and_then(|name| GemmVariant::from_name(&name));
+    let expected = named.unwrap_or(match (gpu.is_cpu(), gpu.subgroup_width()) {
+        (true, Some(8)) => GemmVariant::Subgroup { rows: 4, cols: 32 },
+        (true, _) => GemmVariant::Texels { rows: 8, cols: 8 },
+        (false, _) => GemmVariant::Tiled,
+    });
+    assert_eq!(GemmVariant::for_adapter(gpu), expected);
 }
 
 #[test]

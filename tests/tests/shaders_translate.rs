@@ -12,8 +12,21 @@ fn shader_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shaders")
 }
 
+/// Kernels that use subgroup operations; the host runs them only on devices that have
+/// them. Every other kernel must validate without.
+const SUBGROUP_KERNELS: &[&str] = &["gemm_subgroup"];
+
 fn validate(name: &str, module: &naga::Module) -> ModuleInfo {
-    Validator::new(ValidationFlags::all(), Capabilities::empty())
+    let mut validator = if SUBGROUP_KERNELS.contains(&name) {
+        let mut validator = Validator::new(ValidationFlags::all(), Capabilities::SUBGROUP);
+        validator
+            .subgroup_stages(naga::valid::ShaderStages::COMPUTE)
+            .subgroup_operations(naga::valid::SubgroupOperationSet::all());
+        validator
+    } else {
+        Validator::new(ValidationFlags::all(), Capabilities::empty())
+    };
+    validator
         .validate(module)
         .unwrap_or_else(|e| panic!("{name}: naga validation failed: {e:?}"))
 }

@@ -1,7 +1,8 @@
 //! `cargo xtask gen-gemm`: writes shaders/gemm_vec4.wgsl and shaders/gemm_texels.wgsl,
 //! the register-blocked GEMM kernels for CPU adapters, one entry point per tile in
 //! `shatter_nn::VEC4_TILES`. The two files differ only in where A and B are read from:
-//! storage buffers, or texel mirrors of them.
+//! storage buffers, or texel mirrors of them. It also writes shaders/gemm_subgroup.wgsl
+//! (`crate::gen_gemm_subgroup`), whose kernels share this file's pieces.
 //!
 //! The kernels are generated because their registers must be named one by one: a tile
 //! held in an array is indexed through memory on llvmpipe and ran 3x slower. A test
@@ -136,9 +137,7 @@ fn write_tile(out: &mut String, operands: Operands, rows: usize, cols: usize) ->
         out,
         "    // Rows and columns past the edge read the last one instead."
     )?;
-    for i in 0..rows {
-        writeln!(out, "    let r{i} = min(row0 + {i}u, m - 1u);")?;
-    }
+    write_row_clamps(out, rows)?;
     for j in 0..cols {
         writeln!(out, "    let q{j} = min(col0 + {j}u, n - 1u);")?;
     }
@@ -147,50 +146,13 @@ fn write_tile(out: &mut String, operands: Operands, rows: usize, cols: usize) ->
         "    // Groups of four rows (A transposed) or columns (B not), clamped to the last whole\n    \
          // group; with M or N a multiple of 4 a clamped group lies wholly past the edge."
     )?;
-    for g in 0..rows / 4 {
-        writeln!(out, "    let g{g} = min(row0 + {}u, m - 4u);", 4 * g)?;
-    }
+    write_row_group_clamps(out, rows)?;
     for h in 0..groups {
         writeln!(out, "    let c{h} = min(col0 + {}u, n - 4u);", 4 * h)?;
     }
-    writeln!(
-        out,
-        "    // acc{{i}}_{{h}} = C[row0 + i, col0 + 4h .. col0 + 4h + 4]"
-    )?;
-    for i in 0..rows {
-        for h in 0..groups {
-            writeln!(out, "    var acc{i}_{h} = vec4<f32>(0.0);")?;
-        }
-    }
+    write_accumulators(out, rows, groups)?;
     writeln!(out, "    for (var k = 0u; k < k_len; k += 4u) {{")?;
-    writeln!(out, "        // a{{i}} = A[row0 + i, k .. k + 4]")?;
-    for i in 0..rows {
-        writeln!(out, "        var a{i}: vec4<f32>;")?;
-    }
-    writeln!(out, "        if TRANS_A {{")?;
-    for g in 0..rows / 4 {
-        writeln!(out, "            let t{g} = transpose(mat4x4<f32>(")?;
-        for j in 0..4 {
-            writeln!(
-                out,
-                "                {},",
-                load_a(format!("((k + {j}u) * m + g{g}) / 4u"))
-            )?;
-        }
-        writeln!(out, "            ));")?;
-        for j in 0..4 {
-            writeln!(out, "            a{} = t{g}[{j}];", 4 * g + j)?;
-        }
-    }
-    writeln!(out, "        }} else {{")?;
-    for i in 0..rows {
-        writeln!(
-            out,
-            "            a{i} = {};",
-            load_a(format!("(r{i} * k_len + k) / 4u"))
-        )?;
-    }
-    writeln!(out, "        }}")?;
+    write_a_rows(out, &load_a, rows)?;
     writeln!(
         out,
         "        // b{{j}}_{{h}} = B[k + j, col0 + 4h .. col0 + 4h + 4]"
@@ -226,6 +188,85 @@ fn write_tile(out: &mut String, operands: Operands, rows: usize, cols: usize) ->
         }
     }
     writeln!(out, "        }}")?;
+    write_multiply_adds(out, rows, groups)?;
+    writeln!(out, "    }}")?;
+    write_stores(out, rows, groups)?;
+    writeln!(out, "}}")
+}
+
+/// `r{i}`: row `row0 + i` of the block, clamped to the last row of A.
+pub(crate) fn write_row_clamps(out: &mut String, rows: usize) -> std::fmt::Result {
+    for i in 0..rows {
+        writeln!(out, "    let r{i} = min(row0 + {i}u, m - 1u);")?;
+    }
+    Ok(())
+}
+
+/// `g{g}`: the block's row group `g` of four, clamped to the last whole group.
+pub(crate) fn write_row_group_clamps(out: &mut String, rows: usize) -> std::fmt::Result {
+    for g in 0..rows / 4 {
+        writeln!(out, "    let g{g} = min(row0 + {}u, m - 4u);", 4 * g)?;
+    }
+    Ok(())
+}
+
+/// `acc{i}_{h}`, the block of C in registers (one variable each: see the module comment).
+pub(crate) fn write_accumulators(out: &mut String, rows: usize, groups: usize) -> std::fmt::Result {
+    writeln!(
+        out,
+        "    // acc{{i}}_{{h}} = C[row0 + i, col0 + 4h .. col0 + 4h + 4]"
+    )?;
+    for i in 0..rows {
+        for h in 0..groups {
+            writeln!(out, "    var acc{i}_{h} = vec4<f32>(0.0);")?;
+        }
+    }
+    Ok(())
+}
+
+/// Inside the k loop: `a{i}`, four values of k of each of the block's rows of A, read
+/// through `load_a` from A stored either way.
+pub(crate) fn write_a_rows(
+    out: &mut String,
+    load_a: &dyn Fn(String) -> String,
+    rows: usize,
+) -> std::fmt::Result {
+    writeln!(out, "        // a{{i}} = A[row0 + i, k .. k + 4]")?;
+    for i in 0..rows {
+        writeln!(out, "        var a{i}: vec4<f32>;")?;
+    }
+    writeln!(out, "        if TRANS_A {{")?;
+    for g in 0..rows / 4 {
+        writeln!(out, "            let t{g} = transpose(mat4x4<f32>(")?;
+        for j in 0..4 {
+            writeln!(
+                out,
+                "                {},",
+                load_a(format!("((k + {j}u) * m + g{g}) / 4u"))
+            )?;
+        }
+        writeln!(out, "            ));")?;
+        for j in 0..4 {
+            writeln!(out, "            a{} = t{g}[{j}];", 4 * g + j)?;
+        }
+    }
+    writeln!(out, "        }} else {{")?;
+    for i in 0..rows {
+        writeln!(
+            out,
+            "            a{i} = {};",
+            load_a(format!("(r{i} * k_len + k) / 4u"))
+        )?;
+    }
+    writeln!(out, "        }}")
+}
+
+/// Inside the k loop: the block's multiply-adds from `a{i}` and `b{j}_{h}`.
+pub(crate) fn write_multiply_adds(
+    out: &mut String,
+    rows: usize,
+    groups: usize,
+) -> std::fmt::Result {
     writeln!(
         out,
         "        // Four products summed before the accumulator: one read and write of each\n        \
@@ -239,7 +280,11 @@ fn write_tile(out: &mut String, operands: Operands, rows: usize, cols: usize) ->
             )?;
         }
     }
-    writeln!(out, "    }}")?;
+    Ok(())
+}
+
+/// After the k loop: the block through `store` (bias, ReLU, edges).
+pub(crate) fn write_stores(out: &mut String, rows: usize, groups: usize) -> std::fmt::Result {
     writeln!(out, "    // store() drops rows past M and columns past N.")?;
     for i in 0..rows {
         for h in 0..groups {
@@ -250,14 +295,22 @@ fn write_tile(out: &mut String, operands: Operands, rows: usize, cols: usize) ->
             )?;
         }
     }
-    writeln!(out, "}}")
+    Ok(())
 }
 
 /// Write the generated files under `root`.
 pub fn run(root: &std::path::Path) -> Result<()> {
-    for operands in Operands::ALL {
-        let path = root.join(operands.path());
-        std::fs::write(&path, gemm_source(operands))?;
+    let mut files: Vec<(&str, String)> = Operands::ALL
+        .iter()
+        .map(|&operands| (operands.path(), gemm_source(operands)))
+        .collect();
+    files.push((
+        crate::gen_gemm_subgroup::PATH,
+        crate::gen_gemm_subgroup::subgroup_source(),
+    ));
+    for (relative, source) in files {
+        let path = root.join(relative);
+        std::fs::write(&path, source)?;
         println!("wrote {}", path.display());
     }
     Ok(())

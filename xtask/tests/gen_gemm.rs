@@ -1,16 +1,23 @@
-//! The committed shaders/gemm_vec4.wgsl and shaders/gemm_texels.wgsl are exactly what
-//! `cargo xtask gen-gemm` writes, so the kernels the host asks for (one per tile of
-//! `shatter_nn::VEC4_TILES` in each) exist.
+//! The committed shaders/gemm_vec4.wgsl, shaders/gemm_texels.wgsl and
+//! shaders/gemm_subgroup.wgsl are exactly what `cargo xtask gen-gemm` writes, so the
+//! kernels the host asks for (one per tile of `shatter_nn::VEC4_TILES` in the first two,
+//! of `shatter_nn::SUBGROUP_TILES` in the third) exist.
 
 use xtask::gen_gemm::{Operands, gemm_source};
+use xtask::gen_gemm_subgroup::{ENTRY_PREFIX, PATH, subgroup_source};
+
+fn committed(relative: &str) -> (std::path::PathBuf, String) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(relative);
+    let text = std::fs::read_to_string(&path).unwrap();
+    (path, text)
+}
 
 #[test]
 fn committed_gemm_shaders_match_their_generator() {
     for operands in Operands::ALL {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("..")
-            .join(operands.path());
-        let committed = std::fs::read_to_string(&path).unwrap();
+        let (path, committed) = committed(operands.path());
         assert!(
             committed == gemm_source(operands),
             "{} differs from its generator: run `cargo xtask gen-gemm`",
@@ -24,5 +31,22 @@ fn committed_gemm_shaders_match_their_generator() {
                 path.display()
             );
         }
+    }
+}
+
+#[test]
+fn committed_subgroup_gemm_shader_matches_its_generator() {
+    let (path, committed) = committed(PATH);
+    assert!(
+        committed == subgroup_source(),
+        "{} differs from its generator: run `cargo xtask gen-gemm`",
+        path.display()
+    );
+    for &(rows, cols) in shatter_nn::SUBGROUP_TILES.iter() {
+        assert!(
+            committed.contains(&format!("fn {ENTRY_PREFIX}_{rows}x{cols}(")),
+            "{} has no entry point for the {rows}x{cols} tile",
+            path.display()
+        );
     }
 }

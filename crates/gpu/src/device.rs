@@ -18,6 +18,9 @@ pub struct Gpu {
     lost: Arc<Mutex<Option<String>>>,
     /// Bytes of every buffer shatter has created on this device (see `buffer_bytes`).
     allocated: std::sync::atomic::AtomicU64,
+    /// The subgroup width every compute invocation runs at, where the device has subgroup
+    /// operations and a single width (see [`Gpu::subgroup_width`]).
+    subgroup_width: Option<u32>,
 }
 
 impl Gpu {
@@ -46,9 +49,16 @@ impl Gpu {
         // Ask for everything the adapter offers: the resident dataset wants the largest storage
         // binding and buffer there are, and the batch kernel wants several storage buffers.
         let limits = adapter.limits();
+        // Subgroup operations let CPU adapters share one lane's load with the others of
+        // its SIMD register (shaders/gemm_subgroup.wgsl); kernels that use them are only
+        // chosen where the device has them.
+        let features = adapter.features() & wgpu::Features::SUBGROUP;
+        let subgroup_width = (features.contains(wgpu::Features::SUBGROUP)
+            && info.subgroup_min_size == info.subgroup_max_size)
+            .then_some(info.subgroup_min_size);
         let descriptor = wgpu::DeviceDescriptor {
             label: Some("shatter"),
-            required_features: wgpu::Features::empty(),
+            required_features: features,
             required_limits: limits,
             experimental_features: wgpu::ExperimentalFeatures::disabled(),
             memory_hints: wgpu::MemoryHints::Performance,
@@ -85,6 +95,7 @@ impl Gpu {
             uncaptured,
             lost,
             allocated: std::sync::atomic::AtomicU64::new(0),
+            subgroup_width,
         })
     }
 
@@ -110,6 +121,13 @@ impl Gpu {
     /// kernels without workgroup-memory staging, because barriers are costly there.
     pub fn is_cpu(&self) -> bool {
         self.summary.device_type == "Cpu"
+    }
+
+    /// How many invocations form a subgroup, where the device has subgroup operations and
+    /// runs every compute shader at that one width (lavapipe: 8, the lanes of a 256-bit
+    /// register); `None` where it has none or picks a width per pipeline.
+    pub fn subgroup_width(&self) -> Option<u32> {
+        self.subgroup_width
     }
 
     pub fn limits(&self) -> wgpu::Limits {

@@ -172,7 +172,7 @@ pub fn time_variants(
         let too_slow_to_compile =
             gl && matches!(variant.tile(), Some((rows, cols)) if rows * cols > 256);
         let spec = shape.spec(variant);
-        if spec.fits(variant) && !too_slow_to_compile {
+        if spec.fits(variant) && variant.runs_on(gpu) && !too_slow_to_compile {
             let dispatches = gemm(gpu, "tune", spec, &a, &b, None, &c)?;
             gpu.run(&dispatches)?;
             candidates.push((variant, dispatches, f64::INFINITY));

@@ -40,7 +40,9 @@ pub use conv2d::{
 };
 pub use cursor::{CursorPass, StepCursor, cursor_dispatches};
 pub use dense::Dense;
-pub use gemm::{DEFAULT_VEC4_TILE, GemmSpec, GemmVariant, VEC4_TILES, gemm};
+pub use gemm::{
+    DEFAULT_VEC4_TILE, GemmSpec, GemmVariant, SUBGROUP_TILES, SUBGROUP_WIDTH, VEC4_TILES, gemm,
+};
 pub use gemm_plan::{GemmPlan, GemmShape, time_variants};
 pub use geometry::{Padding, WindowGeometry};
 pub use init::{ConvInit, conv_filter_init, glorot_uniform};
