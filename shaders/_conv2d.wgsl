@@ -5,8 +5,10 @@
 // A's element for (row, k) is computed from the geometry when loaded (a tap in the padding,
 // or a gradient position the stride skips, reads 0), so no im2col buffer exists.
 // The filter is [KH, KW, C, OC]. This fragment holds the geometry, the loops and the
-// epilogue; the file composed after it supplies the loads (load_a, load_b, a_tile_filter)
-// with scalar reads (conv2d.wgsl, any shape) or 16-byte reads (conv2d_vec4.wgsl).
+// epilogue; the fragments composed after it supply the loads (load_a, load_b,
+// a_tile_filter) with scalar reads (conv2d.wgsl, any shape) or 16-byte reads
+// (conv2d_vec4.wgsl), and the entry point with B's panels (_conv2d_panels.wgsl: each
+// lane loads its own; _conv2d_panels_shared.wgsl: a subgroup's lanes share them).
 // Each invocation accumulates an 8x8, 16x8, 8x16 or 16x16 block of C (BLOCK_ROWS x
 // BLOCK_COLS) in named registers (see gemm_vec4.wgsl for why), and invocations are laid out in one dimension so every lane of a workgroup
 // has a block, whatever N is.
@@ -184,24 +186,6 @@ fn columns_in(col: u32) -> u32 {
     return select(0u, min(4u, shape.n - col), col < shape.n);
 }
 
-// B rows k .. k + 4 over the block's 8 columns, for B stored row-major [K, N]
-// (forward: the filter; backward-filter: dz). Rows at or past `k_count` read 0.
-fn panel_rows(k: u32, k_count: u32, col0: u32) -> Panel {
-    let n = shape.n;
-    let w0 = columns_in(col0);
-    let w1 = columns_in(col0 + 4u);
-    var p: Panel;
-    p.b00 = load_b(k * n + col0, select(0u, w0, 0u < k_count));
-    p.b01 = load_b(k * n + col0 + 4u, select(0u, w1, 0u < k_count));
-    p.b10 = load_b((k + 1u) * n + col0, select(0u, w0, 1u < k_count));
-    p.b11 = load_b((k + 1u) * n + col0 + 4u, select(0u, w1, 1u < k_count));
-    p.b20 = load_b((k + 2u) * n + col0, select(0u, w0, 2u < k_count));
-    p.b21 = load_b((k + 2u) * n + col0 + 4u, select(0u, w1, 2u < k_count));
-    p.b30 = load_b((k + 3u) * n + col0, select(0u, w0, 3u < k_count));
-    p.b31 = load_b((k + 3u) * n + col0 + 4u, select(0u, w1, 3u < k_count));
-    return p;
-}
-
 // Rows of A from 8 gather bases: a{i} = A-source[base{i} + offset .. + count{i}].
 fn gather_rows(base_lo: vec4<u32>, base_hi: vec4<u32>, count_lo: vec4<u32>, count_hi: vec4<u32>, offset: u32) -> Rows {
     var r: Rows;
@@ -259,14 +243,6 @@ fn accumulate(acc: Blocks, top: Rows, bottom: Rows, left: Panel, right: Panel) -
         }
     }
     return r;
-}
-
-// The block's (row0, col0) from the flat invocation index, and whether it is in range.
-fn block_origin(gid: vec3<u32>, groups: vec3<u32>) -> vec3<u32> {
-    let index = gid.x + gid.y * groups.x * WORKGROUP;
-    let column_blocks = (shape.n + BLOCK_COLS - 1u) / BLOCK_COLS;
-    let row_blocks = (shape.m + BLOCK_ROWS - 1u) / BLOCK_ROWS;
-    return vec3<u32>((index / column_blocks) * BLOCK_ROWS, (index % column_blocks) * BLOCK_COLS, u32(index < row_blocks * column_blocks));
 }
 
 // Rows row0 + 4q .. row0 + 4q + 4 of C, clamped to the last row (their results are dropped).
@@ -432,28 +408,6 @@ fn pixel_targets(p: Pixels, kh: i32, kw: i32) -> Sources {
     return src;
 }
 
-// Backward-data's B for k = (tap, oc .. oc + 4) over the block's 8 columns (input
-// channels): B[k = (tap, oc + j), col = c] = w[(tap * C + c) * OC + oc + j]. Each column's
-// four k values are read together, then transposed into rows.
-fn filter_panel(tap: u32, oc: u32, count: u32, col0: u32) -> Panel {
-    let s = shape;
-    let filter_tap = tap * s.in_channels;
-    let last_col = s.n - 1u;
-    let left = transpose(mat4x4<f32>(
-        load_b((filter_tap + min(col0, last_col)) * s.out_channels + oc, count),
-        load_b((filter_tap + min(col0 + 1u, last_col)) * s.out_channels + oc, count),
-        load_b((filter_tap + min(col0 + 2u, last_col)) * s.out_channels + oc, count),
-        load_b((filter_tap + min(col0 + 3u, last_col)) * s.out_channels + oc, count),
-    ));
-    let right = transpose(mat4x4<f32>(
-        load_b((filter_tap + min(col0 + 4u, last_col)) * s.out_channels + oc, count),
-        load_b((filter_tap + min(col0 + 5u, last_col)) * s.out_channels + oc, count),
-        load_b((filter_tap + min(col0 + 6u, last_col)) * s.out_channels + oc, count),
-        load_b((filter_tap + min(col0 + 7u, last_col)) * s.out_channels + oc, count),
-    ));
-    return Panel(left[0], right[0], left[1], right[1], left[2], right[2], left[3], right[3]);
-}
-
 // Backward-data: row = input pixel (n, h, w), column = input channel; k = (kh, kw, oc).
 fn conv_backward_data(row0: u32, col0: u32) -> Blocks {
     let s = shape;
@@ -552,28 +506,24 @@ fn input_pixel(image: u32, ih: i32, iw: i32) -> vec2<u32> {
     return vec2<u32>(select(0u, index, inside), u32(inside));
 }
 
-@compute @workgroup_size(WORKGROUP)
-fn conv2d(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let origin = block_origin(gid, groups);
-    if origin.z == 0u {
-        return;
-    }
+// Compute the invocation's blocks of C from (row0, col0) in the mode MODE and store them.
+fn compute_blocks(row0: u32, col0: u32) {
     var acc: Blocks;
     if MODE == 0u {
-        acc = conv_forward(origin.x, origin.y);
+        acc = conv_forward(row0, col0);
     } else if MODE == 1u {
-        acc = conv_backward_data(origin.x, origin.y);
+        acc = conv_backward_data(row0, col0);
     } else {
-        acc = conv_backward_filter(origin.x, origin.y);
+        acc = conv_backward_filter(row0, col0);
     }
-    store_block(origin.x, origin.y, acc.top);
+    store_block(row0, col0, acc.top);
     if BLOCK_ROWS == 16u {
-        store_block(origin.x + 8u, origin.y, acc.bottom);
+        store_block(row0 + 8u, col0, acc.bottom);
     }
     if BLOCK_COLS == 16u {
-        store_block(origin.x, origin.y + 8u, acc.top_right);
+        store_block(row0, col0 + 8u, acc.top_right);
         if BLOCK_ROWS == 16u {
-            store_block(origin.x + 8u, origin.y + 8u, acc.bottom_right);
+            store_block(row0 + 8u, col0 + 8u, acc.bottom_right);
         }
     }
 }

@@ -4,6 +4,7 @@
 use shatter_gpu::{ChannelPadding, Dispatch, Gpu, GpuError, Kernel, Tensor, workgroups_for};
 
 use crate::conv_plan::ConvVariant;
+use crate::gemm::SUBGROUP_WIDTH;
 use crate::geometry::WindowGeometry;
 use crate::product::{MirrorSet, OperandSource, ProductBindings, product_dispatches};
 use crate::slice::ChannelSlice;
@@ -40,15 +41,21 @@ pub enum ConvLoads {
     /// runs the padded geometry; backward-filter drops the padded channels' rows of dw.
     /// Where the mirrors would not fit a texture, `Mixed` runs instead.
     PaddedTexels,
+    /// shaders/conv2d_texels_shared.wgsl: the loads of `Texels`, with each 4-k panel of B
+    /// loaded once for a subgroup of 8 lanes and broadcast (see
+    /// _conv2d_panels_shared.wgsl). Only on devices with 8-wide subgroups (lavapipe);
+    /// elsewhere `Texels` runs instead.
+    SharedTexels,
 }
 
 impl ConvLoads {
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Scalar,
         Self::Mixed,
         Self::Vec4,
         Self::Texels,
         Self::PaddedTexels,
+        Self::SharedTexels,
     ];
 
     /// "scalar", "mixed", "vec4", "texels", "padded-texels": for variant names.
@@ -59,6 +66,15 @@ impl ConvLoads {
             Self::Vec4 => "vec4",
             Self::Texels => "texels",
             Self::PaddedTexels => "padded-texels",
+            Self::SharedTexels => "shared-texels",
+        }
+    }
+
+    /// Whether `gpu` runs these loads' own kernel: `SharedTexels` needs subgroups of 8.
+    pub fn runs_on(self, gpu: &Gpu) -> bool {
+        match self {
+            Self::SharedTexels => gpu.subgroup_width() == Some(SUBGROUP_WIDTH as u32),
+            Self::Scalar | Self::Mixed | Self::Vec4 | Self::Texels | Self::PaddedTexels => true,
         }
     }
 
@@ -110,7 +126,7 @@ impl ConvLoads {
         match self {
             Self::Scalar => true,
             Self::Mixed => b_whole,
-            Self::Vec4 | Self::Texels => a_whole && b_whole,
+            Self::Vec4 | Self::Texels | Self::SharedTexels => a_whole && b_whole,
             Self::PaddedTexels => {
                 pass != ConvPass::BackwardData && !a_whole && g.out_channels.is_multiple_of(8)
             }
@@ -121,7 +137,7 @@ impl ConvLoads {
     fn source(self, pass: ConvPass, g: &WindowGeometry) -> OperandSource {
         match self {
             Self::Scalar | Self::Mixed | Self::Vec4 => OperandSource::Buffers,
-            Self::Texels => OperandSource::Texels { a: None, b: None },
+            Self::Texels | Self::SharedTexels => OperandSource::Texels { a: None, b: None },
             Self::PaddedTexels => {
                 let padded = g.in_channels.next_multiple_of(4);
                 let pixels = ChannelPadding {
@@ -148,6 +164,14 @@ impl ConvLoads {
             Self::Mixed => "conv2d_mixed",
             Self::Vec4 => "conv2d_vec4",
             Self::Texels | Self::PaddedTexels => "conv2d_texels",
+            Self::SharedTexels => "conv2d_texels_shared",
+        }
+    }
+
+    fn entry_point(self) -> &'static str {
+        match self {
+            Self::SharedTexels => "conv2d_shared",
+            Self::Scalar | Self::Mixed | Self::Vec4 | Self::Texels | Self::PaddedTexels => "conv2d",
         }
     }
 }
@@ -240,10 +264,16 @@ fn conv_dispatch(
         ConvPass::BackwardFilter => 2.0,
     };
     let flag = |on: bool| if on { 1.0 } else { 0.0 };
+    // Without 8-wide subgroups, the same loads lane by lane.
+    let loads = if loads.runs_on(gpu) {
+        loads
+    } else {
+        ConvLoads::Texels
+    };
     // Where the mirrors would not fit a texture, the same reads from buffers.
     let loads = match loads {
         loads if loads.source(pass, g).fits(gpu, a, b) => loads,
-        ConvLoads::Texels => ConvLoads::Vec4,
+        ConvLoads::Texels | ConvLoads::SharedTexels => ConvLoads::Vec4,
         ConvLoads::PaddedTexels => ConvLoads::Mixed,
         // Buffer reads always fit (matched by the first arm).
         buffers @ (ConvLoads::Scalar | ConvLoads::Mixed | ConvLoads::Vec4) => buffers,
@@ -264,7 +294,7 @@ fn conv_dispatch(
         }
         _ => (1, 1),
     };
-    let kernel = Kernel::new(loads.shader(), "conv2d")
+    let kernel = Kernel::new(loads.shader(), loads.entry_point())
         .with("MODE", mode)
         .with("BIAS", flag(bias.is_some()))
         .with("RELU", flag(epilogue.relu))
@@ -298,8 +328,20 @@ fn conv_dispatch(
             _pad: 0,
         },
     );
-    // One invocation per block of C (see shaders/_conv2d.wgsl).
-    let blocks = m.div_ceil(block_rows) * n.div_ceil(block_cols);
+    // One invocation per block of C (see shaders/_conv2d_panels.wgsl); with shared
+    // panels, whole subgroups of 8 row blocks at one column block
+    // (_conv2d_panels_shared.wgsl).
+    let row_blocks = m.div_ceil(block_rows);
+    let blocks = match loads {
+        ConvLoads::SharedTexels => {
+            assert!(
+                workgroup.is_multiple_of(8),
+                "{label}: workgroup {workgroup}"
+            );
+            row_blocks.div_ceil(8) * 8 * n.div_ceil(block_cols)
+        }
+        _ => row_blocks * n.div_ceil(block_cols),
+    };
     let operands = ProductBindings {
         shape: &shape,
         a,

@@ -46,7 +46,7 @@ impl ConvVariant {
     pub fn new(gpu: &Gpu, loads: ConvLoads) -> Self {
         let wide_loads = matches!(
             loads,
-            ConvLoads::Vec4 | ConvLoads::Texels | ConvLoads::PaddedTexels
+            ConvLoads::Vec4 | ConvLoads::Texels | ConvLoads::PaddedTexels | ConvLoads::SharedTexels
         );
         let (block_rows, block_cols) = match (wide_loads, gpu.is_cpu()) {
             (true, true) => (16, 16),
@@ -104,7 +104,7 @@ impl ConvVariant {
     pub fn load_candidates(gpu: &Gpu, problem: &ConvProblem) -> Vec<Self> {
         ConvLoads::ALL
             .into_iter()
-            .filter(|loads| loads.fits(problem.pass, &problem.geometry))
+            .filter(|loads| loads.fits(problem.pass, &problem.geometry) && loads.runs_on(gpu))
             .map(|loads| Self::new(gpu, loads))
             .collect()
     }
