@@ -215,12 +215,17 @@ override BLOCK_ROWS: u32 = 16u;
 // 64 wide.
 override WORKGROUP: u32 = 64u;
 
-// Columns of C per invocation: 8, or 16 as two 8x8 blocks side by side that share every
-// gather of A (halving A's loads per multiply-add, as BLOCK_ROWS does for B's).
+// Columns of C per invocation: 8, 16 as two 8x8 blocks side by side that share every
+// gather of A (halving A's loads per multiply-add, as BLOCK_ROWS does for B's), or, with
+// BLOCK_ROWS = 8 only, 32 as four such blocks. 32 pays where a subgroup shares B's
+// panels (_conv2d_panels_shared.wgsl), so that A's gathers are most of the loads.
 override BLOCK_COLS: u32 = 8u;
 
-// The invocation's blocks: rows row0 (top) and row0 + 8 (bottom), columns col0 (left)
-// and col0 + 8 (right); the ones BLOCK_ROWS and BLOCK_COLS leave out stay unused.
+// The invocation's blocks: with 16 rows, rows row0 (top) and row0 + 8 (bottom); with 8,
+// the top row only. Columns col0 (left, the "top" and "bottom" blocks) and col0 + 8
+// ("_right"); with 32 columns, `bottom` and `bottom_right` hold the top row's columns
+// col0 + 16 and col0 + 24 instead. The ones BLOCK_ROWS and BLOCK_COLS leave out stay
+// unused.
 struct Blocks {
     top: Block,
     bottom: Block,
@@ -228,21 +233,62 @@ struct Blocks {
     bottom_right: Block,
 }
 
-// One step of the invocation's blocks: rows of A for the top and bottom blocks, panels
-// of B for the left and right ones.
-fn accumulate(acc: Blocks, top: Rows, bottom: Rows, left: Panel, right: Panel) -> Blocks {
+// The panels of B one step of an invocation reads: columns col0, col0 + 8, col0 + 16 and
+// col0 + 24 (the last three only as BLOCK_COLS needs them).
+struct Panels {
+    p0: Panel,
+    p1: Panel,
+    p2: Panel,
+    p3: Panel,
+}
+
+// One step of the invocation's blocks: rows of A for the top and bottom rows, panels of
+// B for its columns.
+fn accumulate(acc: Blocks, top: Rows, bottom: Rows, b: Panels) -> Blocks {
     var r = acc;
-    r.top = multiply_add(r.top, top, left);
+    r.top = multiply_add(r.top, top, b.p0);
     if BLOCK_ROWS == 16u {
-        r.bottom = multiply_add(r.bottom, bottom, left);
+        r.bottom = multiply_add(r.bottom, bottom, b.p0);
     }
-    if BLOCK_COLS == 16u {
-        r.top_right = multiply_add(r.top_right, top, right);
+    if BLOCK_COLS >= 16u {
+        r.top_right = multiply_add(r.top_right, top, b.p1);
         if BLOCK_ROWS == 16u {
-            r.bottom_right = multiply_add(r.bottom_right, bottom, right);
+            r.bottom_right = multiply_add(r.bottom_right, bottom, b.p1);
         }
     }
+    if BLOCK_COLS == 32u {
+        r.bottom = multiply_add(r.bottom, top, b.p2);
+        r.bottom_right = multiply_add(r.bottom_right, top, b.p3);
+    }
     return r;
+}
+
+// B's panels for k = (k, k + 4) of B stored row-major [K, N], at the block's columns.
+fn row_panels(k: u32, count: u32, col0: u32) -> Panels {
+    var b: Panels;
+    b.p0 = panel_rows(k, count, col0);
+    if BLOCK_COLS >= 16u {
+        b.p1 = panel_rows(k, count, col0 + 8u);
+    }
+    if BLOCK_COLS == 32u {
+        b.p2 = panel_rows(k, count, col0 + 16u);
+        b.p3 = panel_rows(k, count, col0 + 24u);
+    }
+    return b;
+}
+
+// Backward-data's panels of the filter for (tap, oc .. oc + 4) at the block's columns.
+fn filter_panels(tap: u32, oc: u32, count: u32, col0: u32) -> Panels {
+    var b: Panels;
+    b.p0 = filter_panel(tap, oc, count, col0);
+    if BLOCK_COLS >= 16u {
+        b.p1 = filter_panel(tap, oc, count, col0 + 8u);
+    }
+    if BLOCK_COLS == 32u {
+        b.p2 = filter_panel(tap, oc, count, col0 + 16u);
+        b.p3 = filter_panel(tap, oc, count, col0 + 24u);
+    }
+    return b;
 }
 
 // Rows row0 + 4q .. row0 + 4q + 4 of C, clamped to the last row (their results are dropped).
@@ -333,14 +379,10 @@ fn conv_forward(row0: u32, col0: u32) -> Blocks {
         let count = min(4u, s.in_channels - ch);
         let k = tap * s.in_channels + ch;
         var a_bottom: Rows;
-        var b_right: Panel;
         if BLOCK_ROWS == 16u {
             a_bottom = gather(src_bottom, ch, count);
         }
-        if BLOCK_COLS == 16u {
-            b_right = panel_rows(k, count, col0 + 8u);
-        }
-        acc = accumulate(acc, gather(src_top, ch, count), a_bottom, panel_rows(k, count, col0), b_right);
+        acc = accumulate(acc, gather(src_top, ch, count), a_bottom, row_panels(k, count, col0));
         ch += 4u;
         if ch >= s.in_channels {
             ch = 0u;
@@ -425,14 +467,10 @@ fn conv_backward_data(row0: u32, col0: u32) -> Blocks {
         for (var oc = 0u; oc < s.out_channels; oc += 4u) {
             let count = min(4u, s.out_channels - oc);
             var a_bottom: Rows;
-            var b_right: Panel;
             if BLOCK_ROWS == 16u {
                 a_bottom = gather(src_bottom, oc, count);
             }
-            if BLOCK_COLS == 16u {
-                b_right = filter_panel(tap, oc, count, col0 + 8u);
-            }
-            acc = accumulate(acc, gather(src_top, oc, count), a_bottom, filter_panel(tap, oc, count, col0), b_right);
+            acc = accumulate(acc, gather(src_top, oc, count), a_bottom, filter_panels(tap, oc, count, col0));
         }
     }
     return acc;
@@ -477,14 +515,10 @@ fn conv_backward_filter(row0: u32, col0: u32) -> Blocks {
         let count = min(4u, s.out_width - ow);
         let k = (image * s.out_height + oh) * s.out_width + ow;
         var a_bottom: Rows;
-        var b_right: Panel;
         if BLOCK_ROWS == 16u {
             a_bottom = filter_rows(t2, t3, image, oh, ow, count);
         }
-        if BLOCK_COLS == 16u {
-            b_right = panel_rows(k, count, col0 + 8u);
-        }
-        acc = accumulate(acc, filter_rows(t0, t1, image, oh, ow, count), a_bottom, panel_rows(k, count, col0), b_right);
+        acc = accumulate(acc, filter_rows(t0, t1, image, oh, ow, count), a_bottom, row_panels(k, count, col0));
         ow += 4u;
         if ow >= s.out_width {
             ow = 0u;
@@ -520,10 +554,14 @@ fn compute_blocks(row0: u32, col0: u32) {
     if BLOCK_ROWS == 16u {
         store_block(row0 + 8u, col0, acc.bottom);
     }
-    if BLOCK_COLS == 16u {
+    if BLOCK_COLS >= 16u {
         store_block(row0, col0 + 8u, acc.top_right);
         if BLOCK_ROWS == 16u {
             store_block(row0 + 8u, col0 + 8u, acc.bottom_right);
         }
+    }
+    if BLOCK_COLS == 32u {
+        store_block(row0, col0 + 16u, acc.bottom);
+        store_block(row0, col0 + 24u, acc.bottom_right);
     }
 }

@@ -3,9 +3,8 @@
 
 use shatter::autotune::{TuneCache, adapter_key, pick};
 use shatter_nn::{
-    CONV_BLOCK_COLS, CONV_BLOCK_ROWS, ConvLoads, ConvPass, ConvPlan, ConvProblem, ConvVariant,
-    GemmPlan, GemmShape, GemmVariant, KernelPlan, LayerSpec, Network, NetworkShape, Padding,
-    WindowGeometry,
+    CONV_BLOCKS, ConvLoads, ConvPass, ConvPlan, ConvProblem, ConvVariant, GemmPlan, GemmShape,
+    GemmVariant, KernelPlan, LayerSpec, Network, NetworkShape, Padding, WindowGeometry,
 };
 use shatter_tests::gpu;
 
@@ -183,17 +182,15 @@ fn alexnet_conv2(pass: ConvPass) -> ConvProblem {
 #[test]
 fn conv_variant_names_round_trip_and_reject_malformed_names() {
     for loads in ConvLoads::ALL {
-        for block_rows in CONV_BLOCK_ROWS {
-            for block_cols in CONV_BLOCK_COLS {
-                for workgroup in [8, 32, 64, 256] {
-                    let variant = ConvVariant {
-                        loads,
-                        block_rows,
-                        block_cols,
-                        workgroup,
-                    };
-                    assert_eq!(ConvVariant::from_name(&variant.name()), Some(variant));
-                }
+        for (block_rows, block_cols) in CONV_BLOCKS {
+            for workgroup in [8, 32, 64, 256] {
+                let variant = ConvVariant {
+                    loads,
+                    block_rows,
+                    block_cols,
+                    workgroup,
+                };
+                assert_eq!(ConvVariant::from_name(&variant.name()), Some(variant));
             }
         }
     }
@@ -343,15 +340,15 @@ fn tuning_a_convolution_fills_the_cache_and_later_plans_follow_it() {
     assert_eq!(timed.len(), 1, "a repeated convolution is timed once");
     let mut names: Vec<String> = timed[0].timings.iter().map(|(v, _)| v.name()).collect();
     // Every load width that fits 4 -> 8 channels (scalar, mixed, vec4, texels, and
-    // shared-texels where the adapter has 8-wide subgroups), the fastest of them at the 3
+    // shared-texels where the adapter has 8-wide subgroups), the fastest of them at the 4
     // other block shapes, and the fastest then in the 2 other workgroup sizes, each
     // timed once in the result.
     let widths = 4 + usize::from(ConvLoads::SharedTexels.runs_on(gpu));
-    assert_eq!(names.len(), widths + 3 + 2, "{names:?}");
+    assert_eq!(names.len(), widths + 4 + 2, "{names:?}");
     assert!(names.contains(&timed[0].best.name()), "{names:?}");
     names.sort();
     names.dedup();
-    assert_eq!(names.len(), widths + 3 + 2, "{names:?}");
+    assert_eq!(names.len(), widths + 4 + 2, "{names:?}");
     assert!(timed[0].timings.iter().all(|&(_, ms)| ms > 0.0));
     cache.save().unwrap();
 

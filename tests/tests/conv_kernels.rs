@@ -12,24 +12,28 @@
 use shatter_gpu::Gpu;
 use shatter_nn::reference;
 use shatter_nn::{
-    CONV_BLOCK_COLS, CONV_BLOCK_ROWS, ChannelSlice, ConvLoads, ConvPass, ConvVariant, MirrorSet,
-    Padding, WindowGeometry, conv_gemm_shape, conv2d_backward_data, conv2d_backward_filter,
-    conv2d_forward,
+    CONV_BLOCKS, ChannelSlice, ConvLoads, ConvPass, ConvVariant, MirrorSet, Padding,
+    WindowGeometry, conv_gemm_shape, conv2d_backward_data, conv2d_backward_filter, conv2d_forward,
 };
 use shatter_tests::{assert_close, gpu, random_values, rng};
 
 /// (batch, [h, w, c], filters, kernel, stride, padding)
 type Case = (usize, [usize; 3], usize, usize, usize, Padding);
 
-const CASES: [Case; 12] = [
+/// Case i runs block shape CONV_BLOCKS[i % 5]: cases 4 and 9 the 32-column blocks, on
+/// 40 output channels (forward, filter gradient) and 40 input channels (input gradient),
+/// so the second block of 32 columns is cut by the edge.
+const CASES: [Case; 14] = [
     (1, [5, 7, 3], 5, 3, 1, Padding::Same),
     (2, [9, 6, 4], 8, 3, 2, Padding::Same),
     (3, [8, 8, 8], 16, 1, 1, Padding::Same),
     (2, [7, 7, 4], 8, 5, 1, Padding::Same),
+    (2, [6, 6, 8], 40, 3, 1, Padding::Same),
     (2, [11, 10, 8], 8, 5, 2, Padding::Valid),
     (1, [6, 9, 1], 7, 3, 2, Padding::Valid),
     (2, [7, 7, 12], 24, 3, 2, Padding::Same),
     (4, [3, 3, 2], 3, 1, 2, Padding::Same),
+    (2, [5, 5, 40], 12, 3, 2, Padding::Same),
     (2, [14, 14, 16], 12, 3, 1, Padding::Same),
     (1, [10, 10, 3], 64, 5, 1, Padding::Same),
     // First layers whose channels are padded to whole texels: 1 channel, strided, VALID;
@@ -81,17 +85,16 @@ fn check_case(gpu: &Gpu, case: Case, seed: u64) {
         ConvPass::BackwardData,
         ConvPass::BackwardFilter,
     ] {
-        // Every load width that fits, at a block height and width that alternate with the
-        // case, so each width runs at both heights and both widths; a workgroup of 64 in a
-        // quarter of the cases, 8 in the rest (each combination is a kernel to compile,
-        // seconds each on a CPU adapter).
+        // Every load width that fits, at a block shape that rotates with the case (see
+        // CASES); a workgroup of 64 in a quarter of the cases, 8 in the rest (each
+        // combination is a kernel to compile, seconds each on a CPU adapter).
         let variants: Vec<ConvVariant> = ConvLoads::ALL
             .into_iter()
             .filter(|loads| loads.fits(pass, &g))
             .map(|loads| ConvVariant {
                 loads,
-                block_rows: CONV_BLOCK_ROWS[seed as usize % 2],
-                block_cols: CONV_BLOCK_COLS[seed as usize / 2 % 2],
+                block_rows: CONV_BLOCKS[seed as usize % CONV_BLOCKS.len()].0,
+                block_cols: CONV_BLOCKS[seed as usize % CONV_BLOCKS.len()].1,
                 workgroup: if seed % 4 == 3 { 64 } else { 8 },
             })
             .collect();

@@ -19,20 +19,17 @@ use crate::geometry::WindowGeometry;
 use crate::product::MirrorSet;
 use crate::slice::ChannelSlice;
 
-/// The rows of C one invocation computes (BLOCK_ROWS in shaders/_conv2d.wgsl).
-pub const CONV_BLOCK_ROWS: [usize; 2] = [8, 16];
-
-/// The columns of C one invocation computes (BLOCK_COLS in shaders/_conv2d.wgsl).
-pub const CONV_BLOCK_COLS: [usize; 2] = [8, 16];
+/// The blocks of C one invocation can compute, rows x columns (BLOCK_ROWS and BLOCK_COLS
+/// in shaders/_conv2d.wgsl; 32 columns only with 8 rows).
+pub const CONV_BLOCKS: [(usize, usize); 5] = [(8, 8), (8, 16), (16, 8), (16, 16), (8, 32)];
 
 /// One convolution kernel: how it loads, how much of C each invocation holds, and how
 /// many invocations share a workgroup.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConvVariant {
     pub loads: ConvLoads,
-    /// One of [`CONV_BLOCK_ROWS`].
+    /// With `block_cols`, one of [`CONV_BLOCKS`].
     pub block_rows: usize,
-    /// One of [`CONV_BLOCK_COLS`].
     pub block_cols: usize,
     pub workgroup: u32,
 }
@@ -89,9 +86,8 @@ impl ConvVariant {
         let (rows, cols) = block.split_once('x')?;
         let (block_rows, block_cols) = (rows.parse().ok()?, cols.parse().ok()?);
         let workgroup: u32 = workgroup.parse().ok()?;
-        let valid = CONV_BLOCK_ROWS.contains(&block_rows)
-            && CONV_BLOCK_COLS.contains(&block_cols)
-            && (1..=1024).contains(&workgroup);
+        let valid =
+            CONV_BLOCKS.contains(&(block_rows, block_cols)) && (1..=1024).contains(&workgroup);
         valid.then_some(Self {
             loads: ConvLoads::from_name(loads)?,
             block_rows,
@@ -111,20 +107,15 @@ impl ConvVariant {
 
     /// These loads and workgroup at every other block shape.
     pub fn other_blocks(self) -> Vec<Self> {
-        let mut variants = Vec::new();
-        for block_rows in CONV_BLOCK_ROWS {
-            for block_cols in CONV_BLOCK_COLS {
-                let variant = Self {
-                    block_rows,
-                    block_cols,
-                    ..self
-                };
-                if variant != self {
-                    variants.push(variant);
-                }
-            }
-        }
-        variants
+        CONV_BLOCKS
+            .into_iter()
+            .map(|(block_rows, block_cols)| Self {
+                block_rows,
+                block_cols,
+                ..self
+            })
+            .filter(|&variant| variant != self)
+            .collect()
     }
 
     /// These loads and block in the other workgroup sizes the autotune tries: 32 and 64

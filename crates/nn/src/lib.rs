@@ -31,9 +31,7 @@ mod slice;
 mod slice_relu;
 
 pub use batch_norm::{BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM, BatchNorm, NormTensors};
-pub use conv_plan::{
-    CONV_BLOCK_COLS, CONV_BLOCK_ROWS, ConvPlan, ConvProblem, ConvVariant, time_conv_variants,
-};
+pub use conv_plan::{CONV_BLOCKS, ConvPlan, ConvProblem, ConvVariant, time_conv_variants};
 pub use conv2d::{
     ConvLoads, ConvPass, conv_gemm_shape, conv2d_backward_data, conv2d_backward_filter,
     conv2d_forward,
