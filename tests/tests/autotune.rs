@@ -402,7 +402,11 @@ fn a_network_runs_the_convolution_kernel_its_plan_chose() {
     let default = ConvVariant::default_for(gpu, &forward);
     // The other side of the texel question: mirrored loads copy A and B first, two more
     // dispatches, so the network's forward shows which kernel it runs.
-    let other = if matches!(default.loads, ConvLoads::Texels) {
+    let mirrored = |v: ConvVariant| match v.loads {
+        ConvLoads::Texels | ConvLoads::SharedTexels => 3,
+        _ => 1,
+    };
+    let other = if mirrored(default) == 3 {
         ConvVariant::new(gpu, ConvLoads::Vec4)
     } else {
         ConvVariant::new(gpu, ConvLoads::Texels)
@@ -410,7 +414,6 @@ fn a_network_runs_the_convolution_kernel_its_plan_chose() {
     let mut plan = KernelPlan::for_adapter(gpu);
     plan.conv.choose(forward.key(), other);
     let tuned = build(&plan);
-    let mirrored = |v: ConvVariant| if v.loads == ConvLoads::Texels { 3 } else { 1 };
     assert_eq!(untuned.layers[0].forward.len(), mirrored(default));
     assert_eq!(tuned.layers[0].forward.len(), mirrored(other));
     assert_eq!(

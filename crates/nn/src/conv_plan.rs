@@ -38,17 +38,18 @@ impl ConvVariant {
     /// `loads` with the block and workgroup it runs best with on `gpu` untuned. Where A
     /// is read 16 bytes at a time: 16x16 on CPU adapters (on lavapipe the AlexNet's
     /// second convolution ran 1.04x, 1.11x and 1.23x faster forward, input and filter
-    /// gradient than at 16x8), 16x8 elsewhere. Scalar reads of A keep more registers
-    /// live: 8x8 (16 rows ran 1.2-1.5x slower there on lavapipe).
+    /// gradient than at 16x8), 16x8 elsewhere. With B's panels shared by a subgroup, A's
+    /// gathers are most of the loads: 8x32, which ran that convolution 1.2-1.7x faster
+    /// than 16x16 in all three passes. Scalar reads of A keep more registers live: 8x8
+    /// (16 rows ran 1.2-1.5x slower there on lavapipe).
     pub fn new(gpu: &Gpu, loads: ConvLoads) -> Self {
-        let wide_loads = matches!(
-            loads,
-            ConvLoads::Vec4 | ConvLoads::Texels | ConvLoads::PaddedTexels | ConvLoads::SharedTexels
-        );
-        let (block_rows, block_cols) = match (wide_loads, gpu.is_cpu()) {
-            (true, true) => (16, 16),
-            (true, false) => (16, 8),
-            (false, _) => (8, 8),
+        let (block_rows, block_cols) = match loads {
+            ConvLoads::SharedTexels => (8, 32),
+            ConvLoads::Vec4 | ConvLoads::Texels | ConvLoads::PaddedTexels if gpu.is_cpu() => {
+                (16, 16)
+            }
+            ConvLoads::Vec4 | ConvLoads::Texels | ConvLoads::PaddedTexels => (16, 8),
+            ConvLoads::Scalar | ConvLoads::Mixed => (8, 8),
         };
         Self {
             loads,
@@ -59,13 +60,15 @@ impl ConvVariant {
     }
 
     /// What `problem` runs on `gpu` without a timing: the fastest loads that fit it
-    /// ([`ConvLoads::best`]) with their default block.
+    /// ([`ConvLoads::best`]), shared where the device can share B's panels, with their
+    /// default block.
     pub fn default_for(gpu: &Gpu, problem: &ConvProblem) -> Self {
         let texels = ConvLoads::prefers_texels(gpu);
-        Self::new(
-            gpu,
-            ConvLoads::best(problem.pass, &problem.geometry, texels),
-        )
+        let loads = match ConvLoads::best(problem.pass, &problem.geometry, texels) {
+            ConvLoads::Texels if ConvLoads::SharedTexels.runs_on(gpu) => ConvLoads::SharedTexels,
+            loads => loads,
+        };
+        Self::new(gpu, loads)
     }
 
     /// "texels-16x8-wg8": loads, block (rows x columns of C), workgroup size.
