@@ -9,9 +9,9 @@
 // a_tile_filter) with scalar reads (conv2d.wgsl, any shape) or 16-byte reads
 // (conv2d_vec4.wgsl), and the entry point with B's panels (_conv2d_panels.wgsl: each
 // lane loads its own; _conv2d_panels_shared.wgsl: a subgroup's lanes share them).
-// Each invocation accumulates an 8x8, 16x8, 8x16 or 16x16 block of C (BLOCK_ROWS x
-// BLOCK_COLS) in named registers (see gemm_vec4.wgsl for why), and invocations are laid out in one dimension so every lane of a workgroup
-// has a block, whatever N is.
+// Each invocation accumulates an 8x8, 16x8, 8x16, 16x16 or 8x32 block of C (BLOCK_ROWS x
+// BLOCK_COLS) in named registers (see gemm_vec4.wgsl for why), and invocations are laid
+// out in one dimension so every lane of a workgroup has a block, whatever N is.
 
 struct ConvShape {
     batch: u32,

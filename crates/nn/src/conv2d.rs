@@ -3,7 +3,7 @@
 
 use shatter_gpu::{ChannelPadding, Dispatch, Gpu, GpuError, Kernel, Tensor, workgroups_for};
 
-use crate::conv_plan::ConvVariant;
+use crate::conv_plan::{CONV_BLOCKS, ConvVariant};
 use crate::gemm::SUBGROUP_WIDTH;
 use crate::geometry::WindowGeometry;
 use crate::product::{MirrorSet, OperandSource, ProductBindings, product_dispatches};
@@ -58,7 +58,8 @@ impl ConvLoads {
         Self::SharedTexels,
     ];
 
-    /// "scalar", "mixed", "vec4", "texels", "padded-texels": for variant names.
+    /// "scalar", "mixed", "vec4", "texels", "padded-texels", "shared-texels": for variant
+    /// names.
     pub fn name(self) -> &'static str {
         match self {
             Self::Scalar => "scalar",
@@ -258,6 +259,11 @@ fn conv_dispatch(
         loads.fits(pass, g),
         "{label}: {loads:?} loads do not fit {g:?}"
     );
+    // The shader computes only these blocks (32 columns reuse the bottom row's registers).
+    assert!(
+        CONV_BLOCKS.contains(&(block_rows, block_cols)),
+        "{label}: no {block_rows}x{block_cols} convolution block"
+    );
     let mode = match pass {
         ConvPass::Forward => 0.0,
         ConvPass::BackwardData => 1.0,
@@ -334,11 +340,12 @@ fn conv_dispatch(
     let row_blocks = m.div_ceil(block_rows);
     let blocks = match loads {
         ConvLoads::SharedTexels => {
+            let width = SUBGROUP_WIDTH;
             assert!(
-                workgroup.is_multiple_of(8),
-                "{label}: workgroup {workgroup}"
+                (workgroup as usize).is_multiple_of(width),
+                "{label}: workgroup {workgroup} is not whole subgroups"
             );
-            row_blocks.div_ceil(8) * 8 * n.div_ceil(block_cols)
+            row_blocks.div_ceil(width) * width * n.div_ceil(block_cols)
         }
         _ => row_blocks * n.div_ceil(block_cols),
     };

@@ -39,8 +39,8 @@ impl ConvVariant {
     /// is read 16 bytes at a time: 16x16 on CPU adapters (on lavapipe the AlexNet's
     /// second convolution ran 1.04x, 1.11x and 1.23x faster forward, input and filter
     /// gradient than at 16x8), 16x8 elsewhere. With B's panels shared by a subgroup, A's
-    /// gathers are most of the loads: 8x32, which ran that convolution 1.2-1.7x faster
-    /// than 16x16 in all three passes. Scalar reads of A keep more registers live: 8x8
+    /// gathers are most of the loads: 8x32, which ran that convolution 1.1-1.7x as fast
+    /// as shared panels at 16x16 in all three passes (1.5-2.0x as fast as `Texels`). Scalar reads of A keep more registers live: 8x8
     /// (16 rows ran 1.2-1.5x slower there on lavapipe).
     pub fn new(gpu: &Gpu, loads: ConvLoads) -> Self {
         let (block_rows, block_cols) = match loads {

@@ -76,8 +76,10 @@ impl GemmVariant {
     }
 
     /// The smallest subgroup tile: the default on CPU adapters that have 8-wide subgroups.
-    /// On lavapipe it compiles in about 0.2 s and ran the MLPs' GEMMs 1.3-1.6x as fast as
-    /// the 16x16 texel tile (`cargo xtask bench --gemm`).
+    /// On lavapipe it ran the MLP's three big training GEMMs 1.4-1.9x as fast as the 16x16
+    /// texel tile (`cargo xtask bench --gemm`). It compiles more slowly than `texels-8x8`,
+    /// the default before it: an MLP's first step with Mesa's shader cache off took
+    /// 1.6-1.8 s against 1.0, a cost paid once per machine.
     pub fn default_subgroup() -> Self {
         let (rows, cols) = SUBGROUP_TILES[0];
         Self::Subgroup { rows, cols }
