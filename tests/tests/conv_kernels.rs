@@ -47,7 +47,10 @@ const CASES: [Case; 14] = [
 fn assert_mirrors_used(what: &str, loads: ConvLoads, dispatches: &[shatter_gpu::Dispatch]) {
     let expected = if matches!(
         loads,
-        ConvLoads::Texels | ConvLoads::PaddedTexels | ConvLoads::SharedTexels
+        ConvLoads::Texels
+            | ConvLoads::PaddedTexels
+            | ConvLoads::SharedTexels
+            | ConvLoads::SharedPaddedTexels
     ) {
         3
     } else {
@@ -200,6 +203,7 @@ fn conv2d_forward_and_backward_agree_with_the_reference() {
         // lavapipe has 8-wide subgroups: shared-texels must run its own kernel here, not
         // the plain texel kernel it falls back to elsewhere.
         assert!(ConvLoads::SharedTexels.runs_on(gpu));
+        assert!(ConvLoads::SharedPaddedTexels.runs_on(gpu));
     }
     for (i, case) in CASES.into_iter().enumerate() {
         check_case(gpu, case, 100 + i as u64);

@@ -46,20 +46,25 @@ pub enum ConvLoads {
     /// _conv2d_panels_shared.wgsl). Only on devices with 8-wide subgroups (lavapipe);
     /// elsewhere `Texels` runs instead.
     SharedTexels,
+    /// The padded mirrors and geometry of `PaddedTexels` read by the kernel of
+    /// `SharedTexels`: a first layer with B's panels shared by a subgroup. Only on devices
+    /// with 8-wide subgroups; elsewhere `PaddedTexels` runs instead.
+    SharedPaddedTexels,
 }
 
 impl ConvLoads {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Scalar,
         Self::Mixed,
         Self::Vec4,
         Self::Texels,
         Self::PaddedTexels,
         Self::SharedTexels,
+        Self::SharedPaddedTexels,
     ];
 
-    /// "scalar", "mixed", "vec4", "texels", "padded-texels", "shared-texels": for variant
-    /// names.
+    /// "scalar", "mixed", "vec4", "texels", "padded-texels", "shared-texels",
+    /// "shared-padded-texels": for variant names.
     pub fn name(self) -> &'static str {
         match self {
             Self::Scalar => "scalar",
@@ -68,15 +73,33 @@ impl ConvLoads {
             Self::Texels => "texels",
             Self::PaddedTexels => "padded-texels",
             Self::SharedTexels => "shared-texels",
+            Self::SharedPaddedTexels => "shared-padded-texels",
         }
     }
 
-    /// Whether `gpu` runs these loads' own kernel: `SharedTexels` needs subgroups of 8.
+    /// Whether `gpu` runs these loads' own kernel: the shared ones need subgroups of 8.
     pub fn runs_on(self, gpu: &Gpu) -> bool {
+        !self.shares_panels() || gpu.subgroup_width() == Some(SUBGROUP_WIDTH as u32)
+    }
+
+    /// Whether a subgroup's lanes share B's panels (shaders/_conv2d_panels_shared.wgsl).
+    pub fn shares_panels(self) -> bool {
+        matches!(self, Self::SharedTexels | Self::SharedPaddedTexels)
+    }
+
+    /// The loads these become on a device without 8-wide subgroups: the same reads, each
+    /// lane loading its own panels.
+    fn unshared(self) -> Self {
         match self {
-            Self::SharedTexels => gpu.subgroup_width() == Some(SUBGROUP_WIDTH as u32),
-            Self::Scalar | Self::Mixed | Self::Vec4 | Self::Texels | Self::PaddedTexels => true,
+            Self::SharedTexels => Self::Texels,
+            Self::SharedPaddedTexels => Self::PaddedTexels,
+            other => other,
         }
+    }
+
+    /// Whether the kernel runs a geometry with the input channels padded to whole texels.
+    fn pads_channels(self) -> bool {
+        matches!(self, Self::PaddedTexels | Self::SharedPaddedTexels)
     }
 
     /// The loads [`ConvLoads::name`] names, or `None`.
@@ -128,7 +151,7 @@ impl ConvLoads {
             Self::Scalar => true,
             Self::Mixed => b_whole,
             Self::Vec4 | Self::Texels | Self::SharedTexels => a_whole && b_whole,
-            Self::PaddedTexels => {
+            Self::PaddedTexels | Self::SharedPaddedTexels => {
                 pass != ConvPass::BackwardData && !a_whole && g.out_channels.is_multiple_of(8)
             }
         }
@@ -139,7 +162,7 @@ impl ConvLoads {
         match self {
             Self::Scalar | Self::Mixed | Self::Vec4 => OperandSource::Buffers,
             Self::Texels | Self::SharedTexels => OperandSource::Texels { a: None, b: None },
-            Self::PaddedTexels => {
+            Self::PaddedTexels | Self::SharedPaddedTexels => {
                 let padded = g.in_channels.next_multiple_of(4);
                 let pixels = ChannelPadding {
                     outer: g.batch * g.in_height * g.in_width,
@@ -165,14 +188,15 @@ impl ConvLoads {
             Self::Mixed => "conv2d_mixed",
             Self::Vec4 => "conv2d_vec4",
             Self::Texels | Self::PaddedTexels => "conv2d_texels",
-            Self::SharedTexels => "conv2d_texels_shared",
+            Self::SharedTexels | Self::SharedPaddedTexels => "conv2d_texels_shared",
         }
     }
 
     fn entry_point(self) -> &'static str {
-        match self {
-            Self::SharedTexels => "conv2d_shared",
-            Self::Scalar | Self::Mixed | Self::Vec4 | Self::Texels | Self::PaddedTexels => "conv2d",
+        if self.shares_panels() {
+            "conv2d_shared"
+        } else {
+            "conv2d"
         }
     }
 }
@@ -274,18 +298,18 @@ fn conv_dispatch(
     let loads = if loads.runs_on(gpu) {
         loads
     } else {
-        ConvLoads::Texels
+        loads.unshared()
     };
     // Where the mirrors would not fit a texture, the same reads from buffers.
     let loads = match loads {
         loads if loads.source(pass, g).fits(gpu, a, b) => loads,
         ConvLoads::Texels | ConvLoads::SharedTexels => ConvLoads::Vec4,
-        ConvLoads::PaddedTexels => ConvLoads::Mixed,
+        ConvLoads::PaddedTexels | ConvLoads::SharedPaddedTexels => ConvLoads::Mixed,
         // Buffer reads always fit (matched by the first arm).
         buffers @ (ConvLoads::Scalar | ConvLoads::Mixed | ConvLoads::Vec4) => buffers,
     };
     // The kernel sees the padded channels; C keeps the real ones (see `row_group`).
-    let kernel_g = if loads == ConvLoads::PaddedTexels {
+    let kernel_g = if loads.pads_channels() {
         WindowGeometry {
             in_channels: g.in_channels.next_multiple_of(4),
             ..*g
@@ -295,7 +319,7 @@ fn conv_dispatch(
     };
     let (m, _, k) = conv_gemm_shape(pass, &kernel_g);
     let (row_group, row_keep) = match (loads, pass) {
-        (ConvLoads::PaddedTexels, ConvPass::BackwardFilter) => {
+        (ConvLoads::PaddedTexels | ConvLoads::SharedPaddedTexels, ConvPass::BackwardFilter) => {
             (kernel_g.in_channels, g.in_channels)
         }
         _ => (1, 1),
@@ -339,7 +363,7 @@ fn conv_dispatch(
     // (_conv2d_panels_shared.wgsl).
     let row_blocks = m.div_ceil(block_rows);
     let blocks = match loads {
-        ConvLoads::SharedTexels => {
+        ConvLoads::SharedTexels | ConvLoads::SharedPaddedTexels => {
             let width = SUBGROUP_WIDTH;
             assert!(
                 (workgroup as usize).is_multiple_of(width),

@@ -40,11 +40,12 @@ impl ConvVariant {
     /// second convolution ran 1.04x, 1.11x and 1.23x faster forward, input and filter
     /// gradient than at 16x8), 16x8 elsewhere. With B's panels shared by a subgroup, A's
     /// gathers are most of the loads: 8x32, which ran that convolution 1.1-1.7x as fast
-    /// as shared panels at 16x16 in all three passes (1.5-2.0x as fast as `Texels`). Scalar reads of A keep more registers live: 8x8
+    /// as shared panels at 16x16 in all three passes (1.5-2.0x as fast as `Texels`), and
+    /// the first layer's forward 1.5x as fast as `PaddedTexels`. Scalar reads of A keep more registers live: 8x8
     /// (16 rows ran 1.2-1.5x slower there on lavapipe).
     pub fn new(gpu: &Gpu, loads: ConvLoads) -> Self {
         let (block_rows, block_cols) = match loads {
-            ConvLoads::SharedTexels => (8, 32),
+            ConvLoads::SharedTexels | ConvLoads::SharedPaddedTexels => (8, 32),
             ConvLoads::Vec4 | ConvLoads::Texels | ConvLoads::PaddedTexels if gpu.is_cpu() => {
                 (16, 16)
             }
@@ -66,6 +67,9 @@ impl ConvVariant {
         let texels = ConvLoads::prefers_texels(gpu);
         let loads = match ConvLoads::best(problem.pass, &problem.geometry, texels) {
             ConvLoads::Texels if ConvLoads::SharedTexels.runs_on(gpu) => ConvLoads::SharedTexels,
+            ConvLoads::PaddedTexels if ConvLoads::SharedPaddedTexels.runs_on(gpu) => {
+                ConvLoads::SharedPaddedTexels
+            }
             loads => loads,
         };
         Self::new(gpu, loads)
