@@ -157,26 +157,9 @@ fn write_tile(out: &mut String, operands: Operands, rows: usize, cols: usize) ->
         out,
         "        // b{{j}}_{{h}} = B[k + j, col0 + 4h .. col0 + 4h + 4]"
     )?;
-    for j in 0..4 {
-        for h in 0..groups {
-            writeln!(out, "        var b{j}_{h}: vec4<f32>;")?;
-        }
-    }
+    write_b_declarations(out, groups)?;
     writeln!(out, "        if TRANS_B {{")?;
-    for h in 0..groups {
-        writeln!(out, "            let u{h} = transpose(mat4x4<f32>(")?;
-        for j in 0..4 {
-            writeln!(
-                out,
-                "                {},",
-                load_b(format!("(q{} * k_len + k) / 4u", 4 * h + j))
-            )?;
-        }
-        writeln!(out, "            ));")?;
-        for j in 0..4 {
-            writeln!(out, "            b{j}_{h} = u{h}[{j}];")?;
-        }
-    }
+    write_transposed_b(out, groups, &|q| load_b(format!("(q{q} * k_len + k) / 4u")))?;
     writeln!(out, "        }} else {{")?;
     for j in 0..4 {
         for h in 0..groups {
@@ -259,6 +242,36 @@ pub(crate) fn write_a_rows(
         )?;
     }
     writeln!(out, "        }}")
+}
+
+/// Inside the k loop: `b{j}_{h}`, declared for either storage of B to fill.
+pub(crate) fn write_b_declarations(out: &mut String, groups: usize) -> std::fmt::Result {
+    for j in 0..4 {
+        for h in 0..groups {
+            writeln!(out, "        var b{j}_{h}: vec4<f32>;")?;
+        }
+    }
+    Ok(())
+}
+
+/// Inside the k loop, B transposed: `b{j}_{h}` from the block's columns, `column(q)`
+/// being column q's four values of k, transposed four columns at a time.
+pub(crate) fn write_transposed_b(
+    out: &mut String,
+    groups: usize,
+    column: &dyn Fn(usize) -> String,
+) -> std::fmt::Result {
+    for h in 0..groups {
+        writeln!(out, "            let u{h} = transpose(mat4x4<f32>(")?;
+        for q in 4 * h..4 * h + 4 {
+            writeln!(out, "                {},", column(q))?;
+        }
+        writeln!(out, "            ));")?;
+        for j in 0..4 {
+            writeln!(out, "            b{j}_{h} = u{h}[{j}];")?;
+        }
+    }
+    Ok(())
 }
 
 /// Inside the k loop: the block's multiply-adds from `a{i}` and `b{j}_{h}`.

@@ -12,8 +12,8 @@ use std::fmt::Write;
 use shatter_nn::{SUBGROUP_TILES, SUBGROUP_WIDTH};
 
 use crate::gen_gemm::{
-    write_a_rows, write_accumulators, write_multiply_adds, write_row_clamps,
-    write_row_group_clamps, write_stores,
+    write_a_rows, write_accumulators, write_b_declarations, write_multiply_adds, write_row_clamps,
+    write_row_group_clamps, write_stores, write_transposed_b,
 };
 
 /// The generated file, relative to the workspace root.
@@ -122,11 +122,7 @@ fn write_tile(out: &mut String, rows: usize, cols: usize) -> std::fmt::Result {
         out,
         "        // b{{j}}_{{h}} = B[k + j, col0 + 4h .. col0 + 4h + 4], from the lane that loaded it"
     )?;
-    for j in 0..4 {
-        for h in 0..groups {
-            writeln!(out, "        var b{j}_{h}: vec4<f32>;")?;
-        }
-    }
+    write_b_declarations(out, groups)?;
     writeln!(out, "        if TRANS_B {{")?;
     for s in 0..shares {
         writeln!(
@@ -134,21 +130,9 @@ fn write_tile(out: &mut String, rows: usize, cols: usize) -> std::fmt::Result {
             "            let share_{s} = b[(column_{s} * k_len + k) / 4u];"
         )?;
     }
-    for h in 0..groups {
-        writeln!(out, "            let u{h} = transpose(mat4x4<f32>(")?;
-        for q in 4 * h..4 * h + 4 {
-            writeln!(
-                out,
-                "                subgroupBroadcast(share_{}, {}u),",
-                q / width,
-                q % width
-            )?;
-        }
-        writeln!(out, "            ));")?;
-        for j in 0..4 {
-            writeln!(out, "            b{j}_{h} = u{h}[{j}];")?;
-        }
-    }
+    write_transposed_b(out, groups, &|q| {
+        format!("subgroupBroadcast(share_{}, {}u)", q / width, q % width)
+    })?;
     writeln!(out, "        }} else {{")?;
     for s in 0..shares {
         writeln!(
