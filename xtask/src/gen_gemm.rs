@@ -127,12 +127,8 @@ fn write_tile(out: &mut String, operands: Operands, rows: usize, cols: usize) ->
     )?;
     writeln!(out, "    let row0 = gid.y * {rows}u;")?;
     writeln!(out, "    let col0 = gid.x * {cols}u;")?;
-    writeln!(out, "    if row0 >= shape.m || col0 >= shape.n {{")?;
-    writeln!(out, "        return;")?;
-    writeln!(out, "    }}")?;
-    writeln!(out, "    let m = shape.m;")?;
-    writeln!(out, "    let n = shape.n;")?;
-    writeln!(out, "    let k_len = shape.k;")?;
+    write_return_if(out, "row0 >= shape.m || col0 >= shape.n")?;
+    write_shape_names(out)?;
     writeln!(
         out,
         "    // Rows and columns past the edge read the last one instead."
@@ -175,6 +171,20 @@ fn write_tile(out: &mut String, operands: Operands, rows: usize, cols: usize) ->
     writeln!(out, "    }}")?;
     write_stores(out, rows, groups)?;
     writeln!(out, "}}")
+}
+
+/// An invocation that has nothing to compute leaves at once.
+pub(crate) fn write_return_if(out: &mut String, condition: &str) -> std::fmt::Result {
+    writeln!(out, "    if {condition} {{")?;
+    writeln!(out, "        return;")?;
+    writeln!(out, "    }}")
+}
+
+/// `m`, `n` and `k_len`: the GEMM's shape from its uniform.
+pub(crate) fn write_shape_names(out: &mut String) -> std::fmt::Result {
+    writeln!(out, "    let m = shape.m;")?;
+    writeln!(out, "    let n = shape.n;")?;
+    writeln!(out, "    let k_len = shape.k;")
 }
 
 /// `r{i}`: row `row0 + i` of the block, clamped to the last row of A.

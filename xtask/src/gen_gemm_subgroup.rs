@@ -12,8 +12,8 @@ use std::fmt::Write;
 use shatter_nn::{SUBGROUP_TILES, SUBGROUP_WIDTH};
 
 use crate::gen_gemm::{
-    write_a_rows, write_accumulators, write_b_declarations, write_multiply_adds, write_row_clamps,
-    write_row_group_clamps, write_stores, write_transposed_b,
+    write_a_rows, write_accumulators, write_b_declarations, write_multiply_adds, write_return_if,
+    write_row_clamps, write_row_group_clamps, write_shape_names, write_stores, write_transposed_b,
 };
 
 /// The generated file, relative to the workspace root.
@@ -79,12 +79,8 @@ fn write_tile(out: &mut String, rows: usize, cols: usize) -> std::fmt::Result {
         out,
         "    let col0 = (workgroup.y * {width}u + subgroup) * {cols}u;"
     )?;
-    writeln!(out, "    if col0 >= shape.n {{")?;
-    writeln!(out, "        return;")?;
-    writeln!(out, "    }}")?;
-    writeln!(out, "    let m = shape.m;")?;
-    writeln!(out, "    let n = shape.n;")?;
-    writeln!(out, "    let k_len = shape.k;")?;
+    write_return_if(out, "col0 >= shape.n")?;
+    write_shape_names(out)?;
     writeln!(
         out,
         "    // Rows past the edge read the last one; groups of four rows (A transposed) are\n    \

@@ -77,24 +77,37 @@ impl ConvLoads {
         }
     }
 
+    /// Each load width that reads one way lane by lane, beside the one that reads the same
+    /// with a subgroup's lanes sharing B's panels (shaders/_conv2d_panels_shared.wgsl).
+    const SHARED: [(Self, Self); 2] = [
+        (Self::Texels, Self::SharedTexels),
+        (Self::PaddedTexels, Self::SharedPaddedTexels),
+    ];
+
     /// Whether `gpu` runs these loads' own kernel: the shared ones need subgroups of 8.
     pub fn runs_on(self, gpu: &Gpu) -> bool {
         !self.shares_panels() || gpu.subgroup_width() == Some(SUBGROUP_WIDTH as u32)
     }
 
-    /// Whether a subgroup's lanes share B's panels (shaders/_conv2d_panels_shared.wgsl).
-    pub fn shares_panels(self) -> bool {
-        matches!(self, Self::SharedTexels | Self::SharedPaddedTexels)
+    fn shares_panels(self) -> bool {
+        Self::SHARED.iter().any(|&(_, shared)| shared == self)
     }
 
-    /// The loads these become on a device without 8-wide subgroups: the same reads, each
-    /// lane loading its own panels.
+    /// The same reads with B's panels shared by a subgroup, where such loads exist.
+    pub fn shared(self) -> Self {
+        Self::SHARED
+            .iter()
+            .find(|&&(own, _)| own == self)
+            .map_or(self, |&(_, shared)| shared)
+    }
+
+    /// The same reads with each lane loading its own panels: what shared loads become on
+    /// a device without 8-wide subgroups.
     fn unshared(self) -> Self {
-        match self {
-            Self::SharedTexels => Self::Texels,
-            Self::SharedPaddedTexels => Self::PaddedTexels,
-            other => other,
-        }
+        Self::SHARED
+            .iter()
+            .find(|&&(_, shared)| shared == self)
+            .map_or(self, |&(own, _)| own)
     }
 
     /// Whether the kernel runs a geometry with the input channels padded to whole texels.

@@ -2,9 +2,9 @@
 //! chooses it.
 //!
 //! A [`ConvVariant`] is a load width ([`ConvLoads`]), the block of C (rows x columns) per
-//! invocation and the workgroup size. A [`ConvPlan`] maps problems (a pass over a geometry, [`ConvProblem`])
-//! to variants; a problem it does not list runs [`ConvVariant::default_for`], so a network
-//! builds at once with no measurement. `shatter::autotune` fills the plan from timings
+//! invocation and the workgroup size. A [`ConvPlan`] maps problems (a pass over a
+//! geometry, [`ConvProblem`]) to variants; a problem it does not list runs
+//! [`ConvVariant::default_for`], so a network builds at once with no measurement. `shatter::autotune` fills the plan from timings
 //! ([`time_conv_variants`]) cached on disk per adapter and driver, as for GEMMs.
 
 use std::collections::BTreeMap;
@@ -41,8 +41,8 @@ impl ConvVariant {
     /// gradient than at 16x8), 16x8 elsewhere. With B's panels shared by a subgroup, A's
     /// gathers are most of the loads: 8x32, which ran that convolution 1.1-1.7x as fast
     /// as shared panels at 16x16 in all three passes (1.5-2.0x as fast as `Texels`), and
-    /// the first layer's forward 1.5x as fast as `PaddedTexels`. Scalar reads of A keep more registers live: 8x8
-    /// (16 rows ran 1.2-1.5x slower there on lavapipe).
+    /// the first layer's forward 1.5x as fast as `PaddedTexels`. Scalar reads of A keep
+    /// more registers live: 8x8 (16 rows ran 1.2-1.5x slower there on lavapipe).
     pub fn new(gpu: &Gpu, loads: ConvLoads) -> Self {
         let (block_rows, block_cols) = match loads {
             ConvLoads::SharedTexels | ConvLoads::SharedPaddedTexels => (8, 32),
@@ -65,14 +65,9 @@ impl ConvVariant {
     /// default block.
     pub fn default_for(gpu: &Gpu, problem: &ConvProblem) -> Self {
         let texels = ConvLoads::prefers_texels(gpu);
-        let loads = match ConvLoads::best(problem.pass, &problem.geometry, texels) {
-            ConvLoads::Texels if ConvLoads::SharedTexels.runs_on(gpu) => ConvLoads::SharedTexels,
-            ConvLoads::PaddedTexels if ConvLoads::SharedPaddedTexels.runs_on(gpu) => {
-                ConvLoads::SharedPaddedTexels
-            }
-            loads => loads,
-        };
-        Self::new(gpu, loads)
+        let loads = ConvLoads::best(problem.pass, &problem.geometry, texels);
+        let shared = loads.shared();
+        Self::new(gpu, if shared.runs_on(gpu) { shared } else { loads })
     }
 
     /// "texels-16x8-wg8": loads, block (rows x columns of C), workgroup size.
