@@ -36,6 +36,11 @@ pub struct BenchArgs {
     /// dispatch; median of trials).
     #[arg(long)]
     layers: bool,
+    /// The adapter's fp32 peak in GFLOP/s (from its datasheet or a measured product): with
+    /// `--layers`, each layer's rate and the convolutions' together are also given as a
+    /// fraction of it.
+    #[arg(long, value_name = "GFLOPS")]
+    peak_gflops: Option<f64>,
     /// Also time the GEMM kernels alone (512x512x512 and the MLP's training shapes), every variant.
     #[arg(long)]
     gemm: bool,
@@ -73,6 +78,14 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let models = crate::tune::models_or_all(&args.models)?;
     if args.steps == Some(0) || args.batch_size == 0 {
         return Err(BadInput("--steps and --batch-size must be at least 1".into()).into());
+    }
+    if let Some(peak) = args.peak_gflops
+        && !(peak.is_finite() && peak > 0.0)
+    {
+        return Err(BadInput(format!(
+            "--peak-gflops must be a positive number, not {peak}"
+        ))
+        .into());
     }
     let baseline = args
         .baseline
@@ -144,7 +157,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
             profile_step(&gpu, &trainer, model, args.json)?;
         }
         if args.layers {
-            profile_layers(&gpu, &trainer, model, args.json)?;
+            profile_layers(&gpu, &trainer, model, args.peak_gflops, args.json)?;
         }
         let order: Vec<u32> = (0..images as u32).collect();
         // The first epoch includes pipeline compilation in the driver: time it apart.
@@ -279,30 +292,19 @@ fn bench_gemm(gpu: &shatter_gpu::Gpu, json: bool) -> Result<()> {
             };
             // With the copies into texel mirrors where the variant needs them.
             let d = gemm(gpu, name, spec, &a, &b, None, &c)?;
-            gpu.run(&d)?;
-            // Median of several trials: CPU adapters on shared machines are noisy.
-            let reps = 4;
-            let mut trials: Vec<f64> = (0..5)
-                .map(|_| {
-                    let start = Instant::now();
-                    gpu.run(std::iter::repeat_n(d.iter(), reps).flatten())
-                        .map(|()| start.elapsed().as_secs_f64())
-                })
-                .collect::<Result<_, _>>()?;
-            trials.sort_by(f64::total_cmp);
-            let seconds = trials[trials.len() / 2];
-            let gflops = spec.flops() as f64 * reps as f64 / seconds / 1e9;
+            let seconds = time_dispatches(gpu, &d.iter().collect::<Vec<_>>(), 4)?;
+            let gflops = spec.flops() as f64 / seconds / 1e9;
             let workload = format!("gemm-{name}-{}", variant.name());
             if json {
                 let line = serde_json::json!({
                     "workload": workload, "parameters": 0, "images_per_second": 0.0,
-                    "gflops": gflops, "ms": seconds * 1e3 / reps as f64, "adapter": gpu.adapter().name,
+                    "gflops": gflops, "ms": seconds * 1e3, "adapter": gpu.adapter().name,
                 });
                 println!("{line}");
             } else {
                 println!(
                     "{workload:<40} {gflops:>8.2} GFLOP/s  {:>8.2} ms",
-                    seconds * 1e3 / reps as f64
+                    seconds * 1e3
                 );
             }
         }
@@ -341,13 +343,20 @@ fn profile_step(
     Ok(())
 }
 
-/// Median seconds of `dispatches` run `reps` times per submit over five submits.
+/// Median seconds of one run of `dispatches` over five submits. Each submit repeats them
+/// enough times to last about 20 ms, and at least `min_reps` times: a GPU runs a layer in
+/// microseconds, where one submit's own overhead would swamp it.
 fn time_dispatches(
     gpu: &shatter_gpu::Gpu,
     dispatches: &[&shatter_gpu::Dispatch],
-    reps: usize,
+    min_reps: usize,
 ) -> Result<f64> {
+    // The first run compiles the pipelines, so only the second says how long a run takes.
     gpu.run(dispatches.iter().copied())?;
+    let start = Instant::now();
+    gpu.run(dispatches.iter().copied())?;
+    let once = start.elapsed().as_secs_f64();
+    let reps = ((0.02 / once.max(1e-7)).ceil() as usize).clamp(min_reps, 2000);
     let mut trials: Vec<f64> = (0..5)
         .map(|_| {
             let start = Instant::now();
@@ -361,17 +370,27 @@ fn time_dispatches(
 }
 
 /// Each layer's forward and backward timed alone, with the GFLOP/s of its conv or dense
-/// products (pooling, normalization and elementwise layers show time only).
+/// products (pooling, normalization and elementwise layers show time only), and with
+/// `peak_gflops` also their fraction of it, and the convolutions' together.
 fn profile_layers(
     gpu: &shatter_gpu::Gpu,
     trainer: &Trainer,
     model: ModelKind,
+    peak_gflops: Option<f64>,
     json: bool,
 ) -> Result<()> {
     // One whole step first, so every buffer holds the values of a real step.
     gpu.run(trainer.train_step())?;
-    let gflops = |flops: u64, seconds: f64| flops as f64 / seconds / 1e9;
+    let gflops = |flops: u64, seconds: f64| {
+        if flops == 0 || seconds == 0.0 {
+            0.0
+        } else {
+            flops as f64 / seconds / 1e9
+        }
+    };
+    let fraction = |rate: f64| peak_gflops.map(|peak| rate / peak);
     let (mut forward_total, mut backward_total) = (0.0, 0.0);
+    let (mut conv_flops, mut conv_seconds) = (0, 0.0);
     for layer in &trainer.network.layers {
         let forward: Vec<_> = layer.forward.iter().collect();
         let backward: Vec<_> = layer.backward.iter().collect();
@@ -383,42 +402,85 @@ fn profile_layers(
         };
         forward_total += f;
         backward_total += b;
+        if layer.convolution {
+            conv_flops += layer.forward_flops + layer.backward_flops;
+            conv_seconds += f + b;
+        }
+        let (forward_rate, backward_rate) = (
+            gflops(layer.forward_flops, f),
+            gflops(layer.backward_flops, b),
+        );
         if json {
             let line = serde_json::json!({
                 "workload": format!("{}-layer", model.name()),
                 "layer": layer.name,
+                "convolution": layer.convolution,
                 "forward_ms": f * 1e3,
                 "backward_ms": b * 1e3,
-                "forward_gflops": gflops(layer.forward_flops, f),
-                "backward_gflops": if b > 0.0 { gflops(layer.backward_flops, b) } else { 0.0 },
+                "forward_gflops": forward_rate,
+                "backward_gflops": backward_rate,
+                "forward_fraction_of_peak": fraction(forward_rate),
+                "backward_fraction_of_peak": fraction(backward_rate),
                 "adapter": gpu.adapter().name,
             });
             println!("{line}");
         } else {
-            let rate = |flops: u64, s: f64| {
-                if flops == 0 || s == 0.0 {
+            let rate = |r: f64| {
+                if r == 0.0 {
                     String::from("      -")
                 } else {
-                    format!("{:>7.2}", gflops(flops, s))
+                    format!("{r:>7.2}")
                 }
             };
+            let share = |r: f64| match fraction(r) {
+                Some(x) if r > 0.0 => format!(" ({:>5.1}% of peak)", x * 100.0),
+                Some(_) => " ".repeat(17),
+                None => String::new(),
+            };
             println!(
-                "  {:<22} forward {:>9.3} ms {} GFLOP/s   backward {:>9.3} ms {} GFLOP/s",
+                "  {:<22} forward {:>9.3} ms {} GFLOP/s{}   backward {:>9.3} ms {} GFLOP/s{}",
                 layer.name,
                 f * 1e3,
-                rate(layer.forward_flops, f),
+                rate(forward_rate),
+                share(forward_rate),
                 b * 1e3,
-                rate(layer.backward_flops, b),
+                rate(backward_rate),
+                share(backward_rate),
             );
         }
     }
-    if !json {
+    let conv_rate = gflops(conv_flops, conv_seconds);
+    if json {
+        let line = serde_json::json!({
+            "workload": format!("{}-layers", model.name()),
+            "forward_ms": forward_total * 1e3,
+            "backward_ms": backward_total * 1e3,
+            "convolution_ms": conv_seconds * 1e3,
+            "convolution_gflops": conv_rate,
+            "convolution_fraction_of_peak": fraction(conv_rate),
+            "peak_gflops": peak_gflops,
+            "adapter": gpu.adapter().name,
+        });
+        println!("{line}");
+    } else {
         println!(
             "  {:<22} forward {:>9.3} ms                 backward {:>9.3} ms (layers one at a time)",
             "sum",
             forward_total * 1e3,
             backward_total * 1e3
         );
+        if conv_flops > 0 {
+            println!(
+                "  {:<22} {:>9.3} ms forward and backward, {conv_rate:.2} GFLOP/s{}",
+                "convolutions",
+                conv_seconds * 1e3,
+                fraction(conv_rate).map_or_else(String::new, |x| format!(
+                    ", {:.1}% of the {:.0} GFLOP/s peak",
+                    x * 100.0,
+                    peak_gflops.unwrap_or_default()
+                )),
+            );
+        }
     }
     Ok(())
 }

@@ -49,3 +49,95 @@ fn bench_json_with_tuning_is_one_json_object_per_line() {
     );
     assert!(cache.path().join("autotune.json").exists());
 }
+
+/// `bench --layers --peak-gflops` gives each layer's rate as a fraction of the peak, marks
+/// the convolutions, and sums them in one line: their time is the sum of theirs, their
+/// fraction their rate over the peak.
+#[test]
+fn bench_layers_give_the_convolutions_fraction_of_a_peak() {
+    if shatter_tests::gpu().is_none() {
+        return;
+    }
+    let peak = 250.0;
+    let run = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args([
+            "bench",
+            "--model",
+            "alexnet",
+            "--batch-size",
+            "4",
+            "--steps",
+            "1",
+            "--layers",
+            "--peak-gflops",
+            "250",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let records: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let layers: Vec<&serde_json::Value> = records
+        .iter()
+        .filter(|r| r["workload"] == "alexnet-layer")
+        .collect();
+    let names: Vec<&str> = layers
+        .iter()
+        .map(|r| r["layer"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "conv1", "pool1", "lrn1", "conv2", "pool2", "lrn2", "dense1", "dense2", "logits"
+        ]
+    );
+    let mut conv_ms = 0.0;
+    for layer in &layers {
+        let f = |key: &str| layer[key].as_f64().unwrap();
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
+        assert!(
+            close(f("forward_fraction_of_peak"), f("forward_gflops") / peak),
+            "{layer}"
+        );
+        assert!(
+            close(f("backward_fraction_of_peak"), f("backward_gflops") / peak),
+            "{layer}"
+        );
+        let convolution = layer["convolution"].as_bool().unwrap();
+        assert_eq!(
+            convolution,
+            layer["layer"].as_str().unwrap().starts_with("conv"),
+            "{layer}"
+        );
+        if convolution {
+            assert!(
+                f("forward_gflops") > 0.0 && f("backward_gflops") > 0.0,
+                "{layer}"
+            );
+            conv_ms += f("forward_ms") + f("backward_ms");
+        }
+    }
+    let total = records
+        .iter()
+        .find(|r| r["workload"] == "alexnet-layers")
+        .expect("the layers' summary line");
+    let g = |key: &str| total[key].as_f64().unwrap();
+    assert!(
+        (g("convolution_ms") - conv_ms).abs() < 1e-6 * conv_ms,
+        "{total}"
+    );
+    assert!(g("convolution_gflops") > 0.0, "{total}");
+    assert!(
+        (g("convolution_fraction_of_peak") - g("convolution_gflops") / peak).abs() < 1e-12,
+        "{total}"
+    );
+    assert_eq!(g("peak_gflops"), peak);
+}

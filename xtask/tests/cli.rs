@@ -54,6 +54,10 @@ fn unknown_names_and_out_of_range_values_are_one_line_and_exit_2() {
         "--lr-decay-every 'often': expected a number of images or 'epoch'",
     );
     assert_bad_input(
+        &["bench", "--peak-gflops=0"],
+        "--peak-gflops must be a positive number, not 0",
+    );
+    assert_bad_input(
         &["bench", "--model", "vgg"],
         "unknown model 'vgg': expected one of mlp1x512, mlp3x512, alexnet, inception, inception-nobn",
     );

@@ -56,6 +56,9 @@ pub struct BuiltLayer {
     /// FLOPs of the forward and of the backward per step (conv and dense products only).
     pub forward_flops: u64,
     pub backward_flops: u64,
+    /// Whether the layer is a convolution: the layers whose share of a GPU's peak
+    /// `cargo xtask bench --layers --peak-gflops` reports.
+    pub convolution: bool,
     /// Buffers only this layer's dispatches use (pre-activation gradients, argmax,
     /// normalizers, batch-norm statistics), kept alive with it.
     _scratch: Vec<Box<dyn Any>>,
@@ -325,6 +328,7 @@ impl Builder<'_> {
             parameters: Vec::new(),
             forward_flops: 0,
             backward_flops: 0,
+            convolution: false,
             _scratch: scratch,
         });
     }
@@ -559,6 +563,7 @@ impl Builder<'_> {
             parameters,
             forward_flops: flops,
             backward_flops: flops * if input.grad.is_some() { 2 } else { 1 },
+            convolution: true,
             _scratch: scratch,
         });
         Ok(out)
@@ -717,6 +722,7 @@ impl Builder<'_> {
             parameters,
             forward_flops: flops,
             backward_flops: flops * if with_input_grad { 2 } else { 1 },
+            convolution: false,
             _scratch: scratch,
         });
         Ok(Activation {
