@@ -39,7 +39,14 @@ struct ConvShape {
     // channels' rows (1 and 1 otherwise).
     row_group: u32,
     row_keep: u32,
-    _pad: u32,
+    // Backward-filter only: K is cut into k_splits ranges, one per z of the grid, and
+    // range z stores its partial sums split_stride values after range z - 1 (summed by
+    // the host's next dispatch). A GPU has too few blocks of a first layer's filter
+    // gradient (its M x N is small, its K huge) to fill its cores otherwise.
+    k_splits: u32,
+    split_stride: u32,
+    _pad0: u32,
+    _pad1: u32,
 }
 
 override MODE: u32 = 0u;
@@ -50,6 +57,10 @@ override RELU: bool = false;
 override ACCUMULATE: bool = false;
 
 @group(0) @binding(0) var<uniform> shape: ConvShape;
+
+// Which of shape.k_splits ranges of K this invocation sums: its workgroup's z, set by the
+// entry point (0 when K is not split).
+var<private> k_split: u32;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> c: array<f32>;
 
@@ -153,7 +164,7 @@ fn store(row: u32, col0: u32, value: vec4<f32>) {
             if RELU {
                 v = max(v, 0.0);
             }
-            let index = out_row * shape.c_stride + shape.c_offset + col;
+            let index = k_split * shape.split_stride + out_row * shape.c_stride + shape.c_offset + col;
             if ACCUMULATE {
                 v += c[index];
             }
@@ -507,11 +518,16 @@ fn conv_backward_filter(row0: u32, col0: u32) -> Blocks {
     // One flat loop over the groups of four output columns, with the position kept by
     // counters: llvmpipe pays for every loop entered, and nested loops over images and
     // rows (3 groups a row in the AlexNet) ran this pass 1.27x slower.
-    var image = 0u;
-    var oh = 0u;
-    var ow = 0u;
-    let groups = s.batch * s.out_height * ((s.out_width + 3u) / 4u);
-    for (var group = 0u; group < groups; group++) {
+    // This invocation's range of groups (all of them unless K is split).
+    let row_groups = (s.out_width + 3u) / 4u;
+    let groups = s.batch * s.out_height * row_groups;
+    let per_split = (groups + s.k_splits - 1u) / s.k_splits;
+    let first = k_split * per_split;
+    let end = min(groups, first + per_split);
+    var image = first / (s.out_height * row_groups);
+    var oh = (first / row_groups) % s.out_height;
+    var ow = (first % row_groups) * 4u;
+    for (var group = first; group < end; group++) {
         let count = min(4u, s.out_width - ow);
         let k = (image * s.out_height + oh) * s.out_width + ow;
         var a_bottom: Rows;

@@ -64,6 +64,7 @@ fn conv2d_shared(
     @builtin(subgroup_invocation_id) subgroup_lane: u32,
 ) {
     lane = subgroup_lane;
+    k_split = workgroup.z;
     let g = (workgroup.x + workgroup.y * groups.x) * (WORKGROUP / 8u) + subgroup;
     let column_blocks = (shape.n + BLOCK_COLS - 1u) / BLOCK_COLS;
     let row_blocks = (shape.m + BLOCK_ROWS - 1u) / BLOCK_ROWS;

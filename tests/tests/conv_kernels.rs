@@ -13,7 +13,8 @@ use shatter_gpu::Gpu;
 use shatter_nn::reference;
 use shatter_nn::{
     CONV_BLOCKS, ChannelSlice, ConvLoads, ConvPass, ConvVariant, MirrorSet, Padding,
-    WindowGeometry, conv_gemm_shape, conv2d_backward_data, conv2d_backward_filter, conv2d_forward,
+    WindowGeometry, conv_gemm_shape, conv2d_backward_data, conv2d_backward_filter,
+    conv2d_backward_filter_split, conv2d_forward, gpu_k_splits,
 };
 use shatter_tests::{assert_close, gpu, random_values, rng};
 
@@ -172,10 +173,16 @@ fn check_case(gpu: &Gpu, case: Case, seed: u64) {
                     }
                 }
                 ConvPass::BackwardFilter => {
+                    // K whole, or cut into 2 or 5 ranges summed after (GPUs split a
+                    // first layer's filter gradient); on a filter tensor that holds
+                    // garbage, so every value must be written.
+                    let k_splits = [1, 2, 5][(seed as usize + loads as usize) % 3];
+                    let what = format!("{what} k_splits {k_splits}");
+                    let garbage = vec![-7.0; g.filter_len()];
                     let dw_t = gpu
-                        .zeros("dw", &[kernel, kernel, shape[2], filters])
+                        .tensor("dw", &[kernel, kernel, shape[2], filters], &garbage)
                         .unwrap();
-                    let d = conv2d_backward_filter(
+                    let d = conv2d_backward_filter_split(
                         gpu,
                         "dw",
                         &g,
@@ -183,10 +190,18 @@ fn check_case(gpu: &Gpu, case: Case, seed: u64) {
                         &dz_t,
                         &dw_t,
                         variant,
+                        Some(k_splits),
                         &mut MirrorSet::default(),
                     )
                     .unwrap();
-                    assert_mirrors_used(&what, loads, &d);
+                    // A split product ends with the sum of its ranges.
+                    let product = if k_splits > 1 {
+                        assert_eq!(d.last().unwrap().label, "dw.split_sum", "{what}");
+                        &d[..d.len() - 1]
+                    } else {
+                        &d[..]
+                    };
+                    assert_mirrors_used(&what, loads, product);
                     gpu.run(&d).unwrap();
                     let got = gpu.read_f32(&dw_t).unwrap();
                     assert_close(&what, &got, &dw_want, 1e-4, tolerance(k_filter));
@@ -350,4 +365,16 @@ fn a_layers_products_copy_each_operand_into_a_mirror_once() {
         1e-4,
         tol(ConvPass::BackwardData),
     );
+}
+
+/// A GPU splits a product's K where its blocks are too few to fill the device: the
+/// AlexNet's first filter gradient (104 blocks of 8x8, K = 128 x 28 x 28 in 25,088 groups
+/// of 4) into the most ranges, 256; its second (1,600 blocks) into 21; never a K too short
+/// for ranges of 32 groups, nor a product with blocks enough already.
+#[test]
+fn gpus_split_a_filter_gradients_k_where_its_blocks_are_few() {
+    assert_eq!(gpu_k_splits(128 * 28 * 7, 104), 256);
+    assert_eq!(gpu_k_splits(128 * 14 * 4, 1600), 21);
+    assert_eq!(gpu_k_splits(2 * 7 * 2, 5), 1);
+    assert_eq!(gpu_k_splits(128 * 28 * 7, 40_000), 1);
 }

@@ -10,8 +10,8 @@ use rand::Rng;
 use shatter_gpu::{Gpu, Tensor};
 use shatter_nn::reference;
 use shatter_nn::{
-    GemmPlan, GemmSpec, GemmVariant, LrSchedule, SgdConfig, StepCursor, relu_backward,
-    relu_forward, sgd_momentum,
+    COLUMN_SUM_CHUNK_ROWS, GemmPlan, GemmSpec, GemmVariant, LrSchedule, SgdConfig, StepCursor,
+    column_sum, relu_backward, relu_forward, sgd_momentum,
 };
 use shatter_tests::{assert_close, check_gemm, gpu, random_values, rng};
 
@@ -70,6 +70,33 @@ fn gemm_vec4_falls_back_for_shapes_it_does_not_fit() {
 #[test]
 fn gemm_workgroup_tiled_matches_reference() {
     gemm_suite(GemmVariant::Tiled);
+}
+
+/// Column sums (bias gradients) in one stage (a dense layer's batch of rows) and in two
+/// (a conv layer's pixels: chunks, then their sums), with a last chunk cut short and more
+/// columns than a workgroup; into a tensor holding garbage, so every sum must be written.
+#[test]
+fn column_sums_match_reference_in_one_stage_and_in_chunks() {
+    let Some(gpu) = gpu() else { return };
+    let mut r = rng(23);
+    let chunked = 4 * COLUMN_SUM_CHUNK_ROWS + 37;
+    for (rows, cols, stages) in [
+        (128, 10, 1),
+        (300, 70, 1),
+        (chunked, 3, 2),
+        (chunked, 70, 2),
+    ] {
+        let m = random_values(&mut r, rows * cols);
+        let m_t = upload(gpu, "m", &[rows, cols], &m);
+        let sums_t = upload(gpu, "sums", &[cols], &vec![-7.0; cols]);
+        let d = column_sum(gpu, "db", &m_t, rows, cols, &sums_t).unwrap();
+        assert_eq!(d.len(), stages, "{rows}x{cols}: stages");
+        gpu.run(&d).unwrap();
+        let what = format!("column sums of {rows}x{cols}");
+        let want = reference::column_sum(&m, rows, cols);
+        let got = gpu.read_f32(&sums_t).unwrap();
+        assert_close(&what, &got, &want, 1e-5, 1e-4);
+    }
 }
 
 #[test]

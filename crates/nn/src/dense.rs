@@ -183,7 +183,7 @@ impl Dense {
             &self.weight.grad,
             mirrors,
         )?);
-        dispatches.push(column_sum(
+        dispatches.extend(column_sum(
             gpu,
             &format!("{}.bias_grad", self.name),
             dz,

@@ -34,7 +34,7 @@ pub use batch_norm::{BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM, BatchNorm, NormTen
 pub use conv_plan::{CONV_BLOCKS, ConvPlan, ConvProblem, ConvVariant, time_conv_variants};
 pub use conv2d::{
     ConvLoads, ConvPass, conv_gemm_shape, conv2d_backward_data, conv2d_backward_filter,
-    conv2d_forward,
+    conv2d_backward_filter_split, conv2d_forward, filter_gradient_splits, gpu_k_splits,
 };
 pub use cursor::{CursorPass, StepCursor, cursor_dispatches};
 pub use dense::Dense;
@@ -54,7 +54,7 @@ pub use optimizer::{LrSchedule, SgdConfig, sgd_momentum};
 pub use parameter::Parameter;
 pub use pool::{max_pool_backward, max_pool_forward, mean_pool_backward, mean_pool_forward};
 pub use product::MirrorSet;
-pub use reduce::column_sum;
+pub use reduce::{COLUMN_SUM_CHUNK_ROWS, column_sum, column_sum_dispatch};
 pub use relu::{relu_backward, relu_forward};
 pub use slice::ChannelSlice;
 pub use slice_relu::relu_backward_slice;

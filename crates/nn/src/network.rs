@@ -530,7 +530,7 @@ impl Builder<'_> {
             self.conv_variant(ConvPass::BackwardFilter, g),
             &mut backward_mirrors,
         )?);
-        backward.push(column_sum(
+        backward.extend(column_sum(
             gpu,
             &format!("{name}.bias_grad"),
             &dz,
