@@ -13,8 +13,8 @@ use shatter_gpu::Gpu;
 use shatter_nn::reference;
 use shatter_nn::{
     CONV_BLOCKS, ChannelSlice, ConvLoads, ConvPass, ConvVariant, MirrorSet, Padding,
-    WindowGeometry, conv_gemm_shape, conv2d_backward_data, conv2d_backward_filter,
-    conv2d_backward_filter_split, conv2d_forward, gpu_k_splits,
+    WindowGeometry, conv_gemm_shape, conv2d_backward_data, conv2d_backward_filter, conv2d_forward,
+    gpu_k_splits,
 };
 use shatter_tests::{assert_close, gpu, random_values, rng};
 
@@ -182,7 +182,7 @@ fn check_case(gpu: &Gpu, case: Case, seed: u64) {
                     let dw_t = gpu
                         .tensor("dw", &[kernel, kernel, shape[2], filters], &garbage)
                         .unwrap();
-                    let d = conv2d_backward_filter_split(
+                    let d = conv2d_backward_filter(
                         gpu,
                         "dw",
                         &g,
@@ -326,7 +326,8 @@ fn a_layers_products_copy_each_operand_into_a_mirror_once() {
     )
     .unwrap();
     let filter =
-        conv2d_backward_filter(gpu, "dw", &g, &x_t, &dz_t, &dw_t, loads, &mut mirrors).unwrap();
+        conv2d_backward_filter(gpu, "dw", &g, &x_t, &dz_t, &dw_t, loads, None, &mut mirrors)
+            .unwrap();
     let data = conv2d_backward_data(
         gpu,
         "dx",

@@ -1,7 +1,25 @@
 //! `cargo xtask bench --json` keeps stdout to one JSON object per line, autotuning
 //! included, so machines can read it.
 
+use std::path::Path;
 use std::process::Command;
+
+/// The stdout of `xtask bench ARGS` with its autotune cache in `cache`, which must succeed.
+fn bench(args: &[&str], cache: &Path) -> String {
+    let run = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .env("SHATTER_CACHE_DIR", cache)
+        .arg("bench")
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout).into_owned();
+    assert!(
+        run.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    stdout
+}
 
 #[test]
 fn bench_json_with_tuning_is_one_json_object_per_line() {
@@ -9,10 +27,8 @@ fn bench_json_with_tuning_is_one_json_object_per_line() {
         return;
     }
     let cache = tempfile::tempdir().unwrap();
-    let run = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .env("SHATTER_CACHE_DIR", cache.path())
-        .args([
-            "bench",
+    let stdout = bench(
+        &[
             "--model",
             "mlp1x512",
             "--batch-size",
@@ -21,14 +37,8 @@ fn bench_json_with_tuning_is_one_json_object_per_line() {
             "1",
             "--tune",
             "--json",
-        ])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&run.stdout);
-    assert!(
-        run.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&run.stderr)
+        ],
+        cache.path(),
     );
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 1, "{stdout}");
@@ -59,9 +69,9 @@ fn bench_layers_give_the_convolutions_fraction_of_a_peak() {
         return;
     }
     let peak = 250.0;
-    let run = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args([
-            "bench",
+    let cache = tempfile::tempdir().unwrap();
+    let stdout = bench(
+        &[
             "--model",
             "alexnet",
             "--batch-size",
@@ -72,14 +82,8 @@ fn bench_layers_give_the_convolutions_fraction_of_a_peak() {
             "--peak-gflops",
             "250",
             "--json",
-        ])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&run.stdout);
-    assert!(
-        run.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&run.stderr)
+        ],
+        cache.path(),
     );
     let records: Vec<serde_json::Value> = stdout
         .lines()

@@ -543,26 +543,11 @@ pub fn conv2d_backward_data(
     )
 }
 
-/// dw = the gradient of the filter from x and dz, with K split as
-/// [`filter_gradient_splits`] chooses for `gpu`.
+/// dw = the gradient of the filter from x and dz, with K cut into `k_splits` ranges
+/// summed apart and then added up (`None`: as [`filter_gradient_splits`] chooses for
+/// `gpu`; tests pass a count so that CPU adapters run split products too).
 #[allow(clippy::too_many_arguments)]
 pub fn conv2d_backward_filter(
-    gpu: &Gpu,
-    label: &str,
-    g: &WindowGeometry,
-    x: &Tensor,
-    dz: &Tensor,
-    dw: &Tensor,
-    variant: ConvVariant,
-    mirrors: &mut MirrorSet,
-) -> Result<Vec<Dispatch>, GpuError> {
-    conv2d_backward_filter_split(gpu, label, g, x, dz, dw, variant, None, mirrors)
-}
-
-/// dw as [`conv2d_backward_filter`], with K cut into `k_splits` ranges summed apart and
-/// then added up (`None`: as [`filter_gradient_splits`] chooses).
-#[allow(clippy::too_many_arguments)]
-pub fn conv2d_backward_filter_split(
     gpu: &Gpu,
     label: &str,
     g: &WindowGeometry,

@@ -272,9 +272,17 @@ fn problem_dispatches(
             variant,
             &mut mirrors,
         ),
-        ConvPass::BackwardFilter => {
-            conv2d_backward_filter(gpu, "tune", g, &t.x, &t.y, &t.w, variant, &mut mirrors)
-        }
+        ConvPass::BackwardFilter => conv2d_backward_filter(
+            gpu,
+            "tune",
+            g,
+            &t.x,
+            &t.y,
+            &t.w,
+            variant,
+            None,
+            &mut mirrors,
+        ),
     }
 }
 

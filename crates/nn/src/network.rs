@@ -528,6 +528,7 @@ impl Builder<'_> {
             &dz,
             &filter.grad,
             self.conv_variant(ConvPass::BackwardFilter, g),
+            None,
             &mut backward_mirrors,
         )?);
         backward.extend(column_sum(
