@@ -4,8 +4,9 @@
 //! A [`ConvVariant`] is a load width ([`ConvLoads`]), the block of C (rows x columns) per
 //! invocation and the workgroup size. A [`ConvPlan`] maps problems (a pass over a
 //! geometry, [`ConvProblem`]) to variants; a problem it does not list runs
-//! [`ConvVariant::default_for`], so a network builds at once with no measurement. `shatter::autotune` fills the plan from timings
-//! ([`time_conv_variants`]) cached on disk per adapter and driver, as for GEMMs.
+//! [`ConvVariant::default_for`], so a network builds at once with no measurement.
+//! `shatter::autotune` fills the plan from timings ([`time_conv_variants`]) cached on
+//! disk per adapter and driver, as for GEMMs.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
