@@ -173,23 +173,27 @@ fn store(row: u32, col0: u32, value: vec4<f32>) {
     }
 }
 
+// Row i of a block: its two quads, c{i}0 and c{i}1.
+fn block_row(acc: Block, i: u32) -> mat2x4<f32> {
+    switch i {
+        case 0u: { return mat2x4<f32>(acc.c00, acc.c01); }
+        case 1u: { return mat2x4<f32>(acc.c10, acc.c11); }
+        case 2u: { return mat2x4<f32>(acc.c20, acc.c21); }
+        case 3u: { return mat2x4<f32>(acc.c30, acc.c31); }
+        case 4u: { return mat2x4<f32>(acc.c40, acc.c41); }
+        case 5u: { return mat2x4<f32>(acc.c50, acc.c51); }
+        case 6u: { return mat2x4<f32>(acc.c60, acc.c61); }
+        default: { return mat2x4<f32>(acc.c70, acc.c71); }
+    }
+}
+
+// One row of the block a trip, for the reason store_blocks gives.
 fn store_block(row0: u32, col0: u32, acc: Block) {
-    store(row0 + 0u, col0, acc.c00);
-    store(row0 + 0u, col0 + 4u, acc.c01);
-    store(row0 + 1u, col0, acc.c10);
-    store(row0 + 1u, col0 + 4u, acc.c11);
-    store(row0 + 2u, col0, acc.c20);
-    store(row0 + 2u, col0 + 4u, acc.c21);
-    store(row0 + 3u, col0, acc.c30);
-    store(row0 + 3u, col0 + 4u, acc.c31);
-    store(row0 + 4u, col0, acc.c40);
-    store(row0 + 4u, col0 + 4u, acc.c41);
-    store(row0 + 5u, col0, acc.c50);
-    store(row0 + 5u, col0 + 4u, acc.c51);
-    store(row0 + 6u, col0, acc.c60);
-    store(row0 + 6u, col0 + 4u, acc.c61);
-    store(row0 + 7u, col0, acc.c70);
-    store(row0 + 7u, col0 + 4u, acc.c71);
+    for (var i = 0u; i < 8u; i++) {
+        let quads = block_row(acc, i);
+        store(row0 + i, col0, quads[0]);
+        store(row0 + i, col0 + 4u, quads[1]);
+    }
 }
 
 // Values of a 4-wide group of columns starting at `col` that lie inside N (0 to 4).
@@ -566,18 +570,48 @@ fn compute_blocks(row0: u32, col0: u32) {
     } else {
         acc = conv_backward_filter(row0, col0);
     }
-    store_block(row0, col0, acc.top);
-    if BLOCK_ROWS == 16u {
-        store_block(row0 + 8u, col0, acc.bottom);
-    }
-    if BLOCK_COLS >= 16u {
-        store_block(row0, col0 + 8u, acc.top_right);
-        if BLOCK_ROWS == 16u {
-            store_block(row0 + 8u, col0 + 8u, acc.bottom_right);
+    store_blocks(row0, col0, acc);
+}
+
+// Where block b of Blocks (top, bottom, top_right, bottom_right) starts in C, as rows and
+// columns after (row0, col0), and in z whether BLOCK_ROWS x BLOCK_COLS uses it (1) or not.
+fn block_origin(b: u32) -> vec3<u32> {
+    switch b {
+        case 0u: { return vec3<u32>(0u, 0u, 1u); }
+        case 1u: {
+            if BLOCK_COLS == 32u { return vec3<u32>(0u, 16u, 1u); }
+            return vec3<u32>(8u, 0u, u32(BLOCK_ROWS == 16u));
+        }
+        case 2u: { return vec3<u32>(0u, 8u, u32(BLOCK_COLS >= 16u)); }
+        default: {
+            if BLOCK_COLS == 32u { return vec3<u32>(0u, 24u, 1u); }
+            return vec3<u32>(8u, 8u, u32(BLOCK_ROWS == 16u && BLOCK_COLS >= 16u));
         }
     }
-    if BLOCK_COLS == 32u {
-        store_block(row0, col0 + 16u, acc.bottom);
-        store_block(row0, col0 + 24u, acc.bottom_right);
+}
+
+// Block b of Blocks (top, bottom, top_right, bottom_right).
+fn block_of(acc: Blocks, b: u32) -> Block {
+    switch b {
+        case 0u: { return acc.top; }
+        case 1u: { return acc.bottom; }
+        case 2u: { return acc.top_right; }
+        default: { return acc.bottom_right; }
     }
 }
+
+// Store the invocation's blocks through the epilogue in a loop over them, and each block
+// in a loop over its rows (store_block), not unrolled. Unrolled, the 64 stores of an
+// 8x32 block, each four loops over the SIMD lanes on CPU adapters, were most of the code
+// llvmpipe compiled: the AlexNet's three convolution kernels took 6-10 s each to compile
+// on lavapipe unrolled, 1.1-1.4 s as loops, and ran as fast. The switches pick a block
+// and a row; a GPU compiler unrolls the loops and folds them.
+fn store_blocks(row0: u32, col0: u32, acc: Blocks) {
+    for (var b = 0u; b < 4u; b++) {
+        let origin = block_origin(b);
+        if origin.z == 1u {
+            store_block(row0 + origin.x, col0 + origin.y, block_of(acc, b));
+        }
+    }
+}
+

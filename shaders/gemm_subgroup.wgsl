@@ -294,39 +294,67 @@ fn gemm_subgroup_4x32(
         acc3_6 += a3.x * b0_6 + a3.y * b1_6 + a3.z * b2_6 + a3.w * b3_6;
         acc3_7 += a3.x * b0_7 + a3.y * b1_7 + a3.z * b2_7 + a3.w * b3_7;
     }
-    // store() drops rows past M and columns past N.
-    store(row0 + 0u, col0 + 0u, acc0_0);
-    store(row0 + 0u, col0 + 4u, acc0_1);
-    store(row0 + 0u, col0 + 8u, acc0_2);
-    store(row0 + 0u, col0 + 12u, acc0_3);
-    store(row0 + 0u, col0 + 16u, acc0_4);
-    store(row0 + 0u, col0 + 20u, acc0_5);
-    store(row0 + 0u, col0 + 24u, acc0_6);
-    store(row0 + 0u, col0 + 28u, acc0_7);
-    store(row0 + 1u, col0 + 0u, acc1_0);
-    store(row0 + 1u, col0 + 4u, acc1_1);
-    store(row0 + 1u, col0 + 8u, acc1_2);
-    store(row0 + 1u, col0 + 12u, acc1_3);
-    store(row0 + 1u, col0 + 16u, acc1_4);
-    store(row0 + 1u, col0 + 20u, acc1_5);
-    store(row0 + 1u, col0 + 24u, acc1_6);
-    store(row0 + 1u, col0 + 28u, acc1_7);
-    store(row0 + 2u, col0 + 0u, acc2_0);
-    store(row0 + 2u, col0 + 4u, acc2_1);
-    store(row0 + 2u, col0 + 8u, acc2_2);
-    store(row0 + 2u, col0 + 12u, acc2_3);
-    store(row0 + 2u, col0 + 16u, acc2_4);
-    store(row0 + 2u, col0 + 20u, acc2_5);
-    store(row0 + 2u, col0 + 24u, acc2_6);
-    store(row0 + 2u, col0 + 28u, acc2_7);
-    store(row0 + 3u, col0 + 0u, acc3_0);
-    store(row0 + 3u, col0 + 4u, acc3_1);
-    store(row0 + 3u, col0 + 8u, acc3_2);
-    store(row0 + 3u, col0 + 12u, acc3_3);
-    store(row0 + 3u, col0 + 16u, acc3_4);
-    store(row0 + 3u, col0 + 20u, acc3_5);
-    store(row0 + 3u, col0 + 24u, acc3_6);
-    store(row0 + 3u, col0 + 28u, acc3_7);
+    // One row of the block a trip; store() drops rows past M and columns past N.
+    for (var i = 0u; i < 4u; i++) {
+        var quad0: vec4<f32>;
+        var quad1: vec4<f32>;
+        var quad2: vec4<f32>;
+        var quad3: vec4<f32>;
+        var quad4: vec4<f32>;
+        var quad5: vec4<f32>;
+        var quad6: vec4<f32>;
+        var quad7: vec4<f32>;
+        switch i {
+            case 0u: {
+                quad0 = acc0_0;
+                quad1 = acc0_1;
+                quad2 = acc0_2;
+                quad3 = acc0_3;
+                quad4 = acc0_4;
+                quad5 = acc0_5;
+                quad6 = acc0_6;
+                quad7 = acc0_7;
+            }
+            case 1u: {
+                quad0 = acc1_0;
+                quad1 = acc1_1;
+                quad2 = acc1_2;
+                quad3 = acc1_3;
+                quad4 = acc1_4;
+                quad5 = acc1_5;
+                quad6 = acc1_6;
+                quad7 = acc1_7;
+            }
+            case 2u: {
+                quad0 = acc2_0;
+                quad1 = acc2_1;
+                quad2 = acc2_2;
+                quad3 = acc2_3;
+                quad4 = acc2_4;
+                quad5 = acc2_5;
+                quad6 = acc2_6;
+                quad7 = acc2_7;
+            }
+            default: {
+                quad0 = acc3_0;
+                quad1 = acc3_1;
+                quad2 = acc3_2;
+                quad3 = acc3_3;
+                quad4 = acc3_4;
+                quad5 = acc3_5;
+                quad6 = acc3_6;
+                quad7 = acc3_7;
+            }
+        }
+        store(row0 + i, col0 + 0u, quad0);
+        store(row0 + i, col0 + 4u, quad1);
+        store(row0 + i, col0 + 8u, quad2);
+        store(row0 + i, col0 + 12u, quad3);
+        store(row0 + i, col0 + 16u, quad4);
+        store(row0 + i, col0 + 20u, quad5);
+        store(row0 + i, col0 + 24u, quad6);
+        store(row0 + i, col0 + 28u, quad7);
+    }
 }
 
 @compute @workgroup_size(64)
@@ -692,71 +720,107 @@ fn gemm_subgroup_8x32(
         acc7_6 += a7.x * b0_6 + a7.y * b1_6 + a7.z * b2_6 + a7.w * b3_6;
         acc7_7 += a7.x * b0_7 + a7.y * b1_7 + a7.z * b2_7 + a7.w * b3_7;
     }
-    // store() drops rows past M and columns past N.
-    store(row0 + 0u, col0 + 0u, acc0_0);
-    store(row0 + 0u, col0 + 4u, acc0_1);
-    store(row0 + 0u, col0 + 8u, acc0_2);
-    store(row0 + 0u, col0 + 12u, acc0_3);
-    store(row0 + 0u, col0 + 16u, acc0_4);
-    store(row0 + 0u, col0 + 20u, acc0_5);
-    store(row0 + 0u, col0 + 24u, acc0_6);
-    store(row0 + 0u, col0 + 28u, acc0_7);
-    store(row0 + 1u, col0 + 0u, acc1_0);
-    store(row0 + 1u, col0 + 4u, acc1_1);
-    store(row0 + 1u, col0 + 8u, acc1_2);
-    store(row0 + 1u, col0 + 12u, acc1_3);
-    store(row0 + 1u, col0 + 16u, acc1_4);
-    store(row0 + 1u, col0 + 20u, acc1_5);
-    store(row0 + 1u, col0 + 24u, acc1_6);
-    store(row0 + 1u, col0 + 28u, acc1_7);
-    store(row0 + 2u, col0 + 0u, acc2_0);
-    store(row0 + 2u, col0 + 4u, acc2_1);
-    store(row0 + 2u, col0 + 8u, acc2_2);
-    store(row0 + 2u, col0 + 12u, acc2_3);
-    store(row0 + 2u, col0 + 16u, acc2_4);
-    store(row0 + 2u, col0 + 20u, acc2_5);
-    store(row0 + 2u, col0 + 24u, acc2_6);
-    store(row0 + 2u, col0 + 28u, acc2_7);
-    store(row0 + 3u, col0 + 0u, acc3_0);
-    store(row0 + 3u, col0 + 4u, acc3_1);
-    store(row0 + 3u, col0 + 8u, acc3_2);
-    store(row0 + 3u, col0 + 12u, acc3_3);
-    store(row0 + 3u, col0 + 16u, acc3_4);
-    store(row0 + 3u, col0 + 20u, acc3_5);
-    store(row0 + 3u, col0 + 24u, acc3_6);
-    store(row0 + 3u, col0 + 28u, acc3_7);
-    store(row0 + 4u, col0 + 0u, acc4_0);
-    store(row0 + 4u, col0 + 4u, acc4_1);
-    store(row0 + 4u, col0 + 8u, acc4_2);
-    store(row0 + 4u, col0 + 12u, acc4_3);
-    store(row0 + 4u, col0 + 16u, acc4_4);
-    store(row0 + 4u, col0 + 20u, acc4_5);
-    store(row0 + 4u, col0 + 24u, acc4_6);
-    store(row0 + 4u, col0 + 28u, acc4_7);
-    store(row0 + 5u, col0 + 0u, acc5_0);
-    store(row0 + 5u, col0 + 4u, acc5_1);
-    store(row0 + 5u, col0 + 8u, acc5_2);
-    store(row0 + 5u, col0 + 12u, acc5_3);
-    store(row0 + 5u, col0 + 16u, acc5_4);
-    store(row0 + 5u, col0 + 20u, acc5_5);
-    store(row0 + 5u, col0 + 24u, acc5_6);
-    store(row0 + 5u, col0 + 28u, acc5_7);
-    store(row0 + 6u, col0 + 0u, acc6_0);
-    store(row0 + 6u, col0 + 4u, acc6_1);
-    store(row0 + 6u, col0 + 8u, acc6_2);
-    store(row0 + 6u, col0 + 12u, acc6_3);
-    store(row0 + 6u, col0 + 16u, acc6_4);
-    store(row0 + 6u, col0 + 20u, acc6_5);
-    store(row0 + 6u, col0 + 24u, acc6_6);
-    store(row0 + 6u, col0 + 28u, acc6_7);
-    store(row0 + 7u, col0 + 0u, acc7_0);
-    store(row0 + 7u, col0 + 4u, acc7_1);
-    store(row0 + 7u, col0 + 8u, acc7_2);
-    store(row0 + 7u, col0 + 12u, acc7_3);
-    store(row0 + 7u, col0 + 16u, acc7_4);
-    store(row0 + 7u, col0 + 20u, acc7_5);
-    store(row0 + 7u, col0 + 24u, acc7_6);
-    store(row0 + 7u, col0 + 28u, acc7_7);
+    // One row of the block a trip; store() drops rows past M and columns past N.
+    for (var i = 0u; i < 8u; i++) {
+        var quad0: vec4<f32>;
+        var quad1: vec4<f32>;
+        var quad2: vec4<f32>;
+        var quad3: vec4<f32>;
+        var quad4: vec4<f32>;
+        var quad5: vec4<f32>;
+        var quad6: vec4<f32>;
+        var quad7: vec4<f32>;
+        switch i {
+            case 0u: {
+                quad0 = acc0_0;
+                quad1 = acc0_1;
+                quad2 = acc0_2;
+                quad3 = acc0_3;
+                quad4 = acc0_4;
+                quad5 = acc0_5;
+                quad6 = acc0_6;
+                quad7 = acc0_7;
+            }
+            case 1u: {
+                quad0 = acc1_0;
+                quad1 = acc1_1;
+                quad2 = acc1_2;
+                quad3 = acc1_3;
+                quad4 = acc1_4;
+                quad5 = acc1_5;
+                quad6 = acc1_6;
+                quad7 = acc1_7;
+            }
+            case 2u: {
+                quad0 = acc2_0;
+                quad1 = acc2_1;
+                quad2 = acc2_2;
+                quad3 = acc2_3;
+                quad4 = acc2_4;
+                quad5 = acc2_5;
+                quad6 = acc2_6;
+                quad7 = acc2_7;
+            }
+            case 3u: {
+                quad0 = acc3_0;
+                quad1 = acc3_1;
+                quad2 = acc3_2;
+                quad3 = acc3_3;
+                quad4 = acc3_4;
+                quad5 = acc3_5;
+                quad6 = acc3_6;
+                quad7 = acc3_7;
+            }
+            case 4u: {
+                quad0 = acc4_0;
+                quad1 = acc4_1;
+                quad2 = acc4_2;
+                quad3 = acc4_3;
+                quad4 = acc4_4;
+                quad5 = acc4_5;
+                quad6 = acc4_6;
+                quad7 = acc4_7;
+            }
+            case 5u: {
+                quad0 = acc5_0;
+                quad1 = acc5_1;
+                quad2 = acc5_2;
+                quad3 = acc5_3;
+                quad4 = acc5_4;
+                quad5 = acc5_5;
+                quad6 = acc5_6;
+                quad7 = acc5_7;
+            }
+            case 6u: {
+                quad0 = acc6_0;
+                quad1 = acc6_1;
+                quad2 = acc6_2;
+                quad3 = acc6_3;
+                quad4 = acc6_4;
+                quad5 = acc6_5;
+                quad6 = acc6_6;
+                quad7 = acc6_7;
+            }
+            default: {
+                quad0 = acc7_0;
+                quad1 = acc7_1;
+                quad2 = acc7_2;
+                quad3 = acc7_3;
+                quad4 = acc7_4;
+                quad5 = acc7_5;
+                quad6 = acc7_6;
+                quad7 = acc7_7;
+            }
+        }
+        store(row0 + i, col0 + 0u, quad0);
+        store(row0 + i, col0 + 4u, quad1);
+        store(row0 + i, col0 + 8u, quad2);
+        store(row0 + i, col0 + 12u, quad3);
+        store(row0 + i, col0 + 16u, quad4);
+        store(row0 + i, col0 + 20u, quad5);
+        store(row0 + i, col0 + 24u, quad6);
+        store(row0 + i, col0 + 28u, quad7);
+    }
 }
 
 @compute @workgroup_size(64)
@@ -1407,133 +1471,185 @@ fn gemm_subgroup_8x64(
         acc7_14 += a7.x * b0_14 + a7.y * b1_14 + a7.z * b2_14 + a7.w * b3_14;
         acc7_15 += a7.x * b0_15 + a7.y * b1_15 + a7.z * b2_15 + a7.w * b3_15;
     }
-    // store() drops rows past M and columns past N.
-    store(row0 + 0u, col0 + 0u, acc0_0);
-    store(row0 + 0u, col0 + 4u, acc0_1);
-    store(row0 + 0u, col0 + 8u, acc0_2);
-    store(row0 + 0u, col0 + 12u, acc0_3);
-    store(row0 + 0u, col0 + 16u, acc0_4);
-    store(row0 + 0u, col0 + 20u, acc0_5);
-    store(row0 + 0u, col0 + 24u, acc0_6);
-    store(row0 + 0u, col0 + 28u, acc0_7);
-    store(row0 + 0u, col0 + 32u, acc0_8);
-    store(row0 + 0u, col0 + 36u, acc0_9);
-    store(row0 + 0u, col0 + 40u, acc0_10);
-    store(row0 + 0u, col0 + 44u, acc0_11);
-    store(row0 + 0u, col0 + 48u, acc0_12);
-    store(row0 + 0u, col0 + 52u, acc0_13);
-    store(row0 + 0u, col0 + 56u, acc0_14);
-    store(row0 + 0u, col0 + 60u, acc0_15);
-    store(row0 + 1u, col0 + 0u, acc1_0);
-    store(row0 + 1u, col0 + 4u, acc1_1);
-    store(row0 + 1u, col0 + 8u, acc1_2);
-    store(row0 + 1u, col0 + 12u, acc1_3);
-    store(row0 + 1u, col0 + 16u, acc1_4);
-    store(row0 + 1u, col0 + 20u, acc1_5);
-    store(row0 + 1u, col0 + 24u, acc1_6);
-    store(row0 + 1u, col0 + 28u, acc1_7);
-    store(row0 + 1u, col0 + 32u, acc1_8);
-    store(row0 + 1u, col0 + 36u, acc1_9);
-    store(row0 + 1u, col0 + 40u, acc1_10);
-    store(row0 + 1u, col0 + 44u, acc1_11);
-    store(row0 + 1u, col0 + 48u, acc1_12);
-    store(row0 + 1u, col0 + 52u, acc1_13);
-    store(row0 + 1u, col0 + 56u, acc1_14);
-    store(row0 + 1u, col0 + 60u, acc1_15);
-    store(row0 + 2u, col0 + 0u, acc2_0);
-    store(row0 + 2u, col0 + 4u, acc2_1);
-    store(row0 + 2u, col0 + 8u, acc2_2);
-    store(row0 + 2u, col0 + 12u, acc2_3);
-    store(row0 + 2u, col0 + 16u, acc2_4);
-    store(row0 + 2u, col0 + 20u, acc2_5);
-    store(row0 + 2u, col0 + 24u, acc2_6);
-    store(row0 + 2u, col0 + 28u, acc2_7);
-    store(row0 + 2u, col0 + 32u, acc2_8);
-    store(row0 + 2u, col0 + 36u, acc2_9);
-    store(row0 + 2u, col0 + 40u, acc2_10);
-    store(row0 + 2u, col0 + 44u, acc2_11);
-    store(row0 + 2u, col0 + 48u, acc2_12);
-    store(row0 + 2u, col0 + 52u, acc2_13);
-    store(row0 + 2u, col0 + 56u, acc2_14);
-    store(row0 + 2u, col0 + 60u, acc2_15);
-    store(row0 + 3u, col0 + 0u, acc3_0);
-    store(row0 + 3u, col0 + 4u, acc3_1);
-    store(row0 + 3u, col0 + 8u, acc3_2);
-    store(row0 + 3u, col0 + 12u, acc3_3);
-    store(row0 + 3u, col0 + 16u, acc3_4);
-    store(row0 + 3u, col0 + 20u, acc3_5);
-    store(row0 + 3u, col0 + 24u, acc3_6);
-    store(row0 + 3u, col0 + 28u, acc3_7);
-    store(row0 + 3u, col0 + 32u, acc3_8);
-    store(row0 + 3u, col0 + 36u, acc3_9);
-    store(row0 + 3u, col0 + 40u, acc3_10);
-    store(row0 + 3u, col0 + 44u, acc3_11);
-    store(row0 + 3u, col0 + 48u, acc3_12);
-    store(row0 + 3u, col0 + 52u, acc3_13);
-    store(row0 + 3u, col0 + 56u, acc3_14);
-    store(row0 + 3u, col0 + 60u, acc3_15);
-    store(row0 + 4u, col0 + 0u, acc4_0);
-    store(row0 + 4u, col0 + 4u, acc4_1);
-    store(row0 + 4u, col0 + 8u, acc4_2);
-    store(row0 + 4u, col0 + 12u, acc4_3);
-    store(row0 + 4u, col0 + 16u, acc4_4);
-    store(row0 + 4u, col0 + 20u, acc4_5);
-    store(row0 + 4u, col0 + 24u, acc4_6);
-    store(row0 + 4u, col0 + 28u, acc4_7);
-    store(row0 + 4u, col0 + 32u, acc4_8);
-    store(row0 + 4u, col0 + 36u, acc4_9);
-    store(row0 + 4u, col0 + 40u, acc4_10);
-    store(row0 + 4u, col0 + 44u, acc4_11);
-    store(row0 + 4u, col0 + 48u, acc4_12);
-    store(row0 + 4u, col0 + 52u, acc4_13);
-    store(row0 + 4u, col0 + 56u, acc4_14);
-    store(row0 + 4u, col0 + 60u, acc4_15);
-    store(row0 + 5u, col0 + 0u, acc5_0);
-    store(row0 + 5u, col0 + 4u, acc5_1);
-    store(row0 + 5u, col0 + 8u, acc5_2);
-    store(row0 + 5u, col0 + 12u, acc5_3);
-    store(row0 + 5u, col0 + 16u, acc5_4);
-    store(row0 + 5u, col0 + 20u, acc5_5);
-    store(row0 + 5u, col0 + 24u, acc5_6);
-    store(row0 + 5u, col0 + 28u, acc5_7);
-    store(row0 + 5u, col0 + 32u, acc5_8);
-    store(row0 + 5u, col0 + 36u, acc5_9);
-    store(row0 + 5u, col0 + 40u, acc5_10);
-    store(row0 + 5u, col0 + 44u, acc5_11);
-    store(row0 + 5u, col0 + 48u, acc5_12);
-    store(row0 + 5u, col0 + 52u, acc5_13);
-    store(row0 + 5u, col0 + 56u, acc5_14);
-    store(row0 + 5u, col0 + 60u, acc5_15);
-    store(row0 + 6u, col0 + 0u, acc6_0);
-    store(row0 + 6u, col0 + 4u, acc6_1);
-    store(row0 + 6u, col0 + 8u, acc6_2);
-    store(row0 + 6u, col0 + 12u, acc6_3);
-    store(row0 + 6u, col0 + 16u, acc6_4);
-    store(row0 + 6u, col0 + 20u, acc6_5);
-    store(row0 + 6u, col0 + 24u, acc6_6);
-    store(row0 + 6u, col0 + 28u, acc6_7);
-    store(row0 + 6u, col0 + 32u, acc6_8);
-    store(row0 + 6u, col0 + 36u, acc6_9);
-    store(row0 + 6u, col0 + 40u, acc6_10);
-    store(row0 + 6u, col0 + 44u, acc6_11);
-    store(row0 + 6u, col0 + 48u, acc6_12);
-    store(row0 + 6u, col0 + 52u, acc6_13);
-    store(row0 + 6u, col0 + 56u, acc6_14);
-    store(row0 + 6u, col0 + 60u, acc6_15);
-    store(row0 + 7u, col0 + 0u, acc7_0);
-    store(row0 + 7u, col0 + 4u, acc7_1);
-    store(row0 + 7u, col0 + 8u, acc7_2);
-    store(row0 + 7u, col0 + 12u, acc7_3);
-    store(row0 + 7u, col0 + 16u, acc7_4);
-    store(row0 + 7u, col0 + 20u, acc7_5);
-    store(row0 + 7u, col0 + 24u, acc7_6);
-    store(row0 + 7u, col0 + 28u, acc7_7);
-    store(row0 + 7u, col0 + 32u, acc7_8);
-    store(row0 + 7u, col0 + 36u, acc7_9);
-    store(row0 + 7u, col0 + 40u, acc7_10);
-    store(row0 + 7u, col0 + 44u, acc7_11);
-    store(row0 + 7u, col0 + 48u, acc7_12);
-    store(row0 + 7u, col0 + 52u, acc7_13);
-    store(row0 + 7u, col0 + 56u, acc7_14);
-    store(row0 + 7u, col0 + 60u, acc7_15);
+    // One row of the block a trip; store() drops rows past M and columns past N.
+    for (var i = 0u; i < 8u; i++) {
+        var quad0: vec4<f32>;
+        var quad1: vec4<f32>;
+        var quad2: vec4<f32>;
+        var quad3: vec4<f32>;
+        var quad4: vec4<f32>;
+        var quad5: vec4<f32>;
+        var quad6: vec4<f32>;
+        var quad7: vec4<f32>;
+        var quad8: vec4<f32>;
+        var quad9: vec4<f32>;
+        var quad10: vec4<f32>;
+        var quad11: vec4<f32>;
+        var quad12: vec4<f32>;
+        var quad13: vec4<f32>;
+        var quad14: vec4<f32>;
+        var quad15: vec4<f32>;
+        switch i {
+            case 0u: {
+                quad0 = acc0_0;
+                quad1 = acc0_1;
+                quad2 = acc0_2;
+                quad3 = acc0_3;
+                quad4 = acc0_4;
+                quad5 = acc0_5;
+                quad6 = acc0_6;
+                quad7 = acc0_7;
+                quad8 = acc0_8;
+                quad9 = acc0_9;
+                quad10 = acc0_10;
+                quad11 = acc0_11;
+                quad12 = acc0_12;
+                quad13 = acc0_13;
+                quad14 = acc0_14;
+                quad15 = acc0_15;
+            }
+            case 1u: {
+                quad0 = acc1_0;
+                quad1 = acc1_1;
+                quad2 = acc1_2;
+                quad3 = acc1_3;
+                quad4 = acc1_4;
+                quad5 = acc1_5;
+                quad6 = acc1_6;
+                quad7 = acc1_7;
+                quad8 = acc1_8;
+                quad9 = acc1_9;
+                quad10 = acc1_10;
+                quad11 = acc1_11;
+                quad12 = acc1_12;
+                quad13 = acc1_13;
+                quad14 = acc1_14;
+                quad15 = acc1_15;
+            }
+            case 2u: {
+                quad0 = acc2_0;
+                quad1 = acc2_1;
+                quad2 = acc2_2;
+                quad3 = acc2_3;
+                quad4 = acc2_4;
+                quad5 = acc2_5;
+                quad6 = acc2_6;
+                quad7 = acc2_7;
+                quad8 = acc2_8;
+                quad9 = acc2_9;
+                quad10 = acc2_10;
+                quad11 = acc2_11;
+                quad12 = acc2_12;
+                quad13 = acc2_13;
+                quad14 = acc2_14;
+                quad15 = acc2_15;
+            }
+            case 3u: {
+                quad0 = acc3_0;
+                quad1 = acc3_1;
+                quad2 = acc3_2;
+                quad3 = acc3_3;
+                quad4 = acc3_4;
+                quad5 = acc3_5;
+                quad6 = acc3_6;
+                quad7 = acc3_7;
+                quad8 = acc3_8;
+                quad9 = acc3_9;
+                quad10 = acc3_10;
+                quad11 = acc3_11;
+                quad12 = acc3_12;
+                quad13 = acc3_13;
+                quad14 = acc3_14;
+                quad15 = acc3_15;
+            }
+            case 4u: {
+                quad0 = acc4_0;
+                quad1 = acc4_1;
+                quad2 = acc4_2;
+                quad3 = acc4_3;
+                quad4 = acc4_4;
+                quad5 = acc4_5;
+                quad6 = acc4_6;
+                quad7 = acc4_7;
+                quad8 = acc4_8;
+                quad9 = acc4_9;
+                quad10 = acc4_10;
+                quad11 = acc4_11;
+                quad12 = acc4_12;
+                quad13 = acc4_13;
+                quad14 = acc4_14;
+                quad15 = acc4_15;
+            }
+            case 5u: {
+                quad0 = acc5_0;
+                quad1 = acc5_1;
+                quad2 = acc5_2;
+                quad3 = acc5_3;
+                quad4 = acc5_4;
+                quad5 = acc5_5;
+                quad6 = acc5_6;
+                quad7 = acc5_7;
+                quad8 = acc5_8;
+                quad9 = acc5_9;
+                quad10 = acc5_10;
+                quad11 = acc5_11;
+                quad12 = acc5_12;
+                quad13 = acc5_13;
+                quad14 = acc5_14;
+                quad15 = acc5_15;
+            }
+            case 6u: {
+                quad0 = acc6_0;
+                quad1 = acc6_1;
+                quad2 = acc6_2;
+                quad3 = acc6_3;
+                quad4 = acc6_4;
+                quad5 = acc6_5;
+                quad6 = acc6_6;
+                quad7 = acc6_7;
+                quad8 = acc6_8;
+                quad9 = acc6_9;
+                quad10 = acc6_10;
+                quad11 = acc6_11;
+                quad12 = acc6_12;
+                quad13 = acc6_13;
+                quad14 = acc6_14;
+                quad15 = acc6_15;
+            }
+            default: {
+                quad0 = acc7_0;
+                quad1 = acc7_1;
+                quad2 = acc7_2;
+                quad3 = acc7_3;
+                quad4 = acc7_4;
+                quad5 = acc7_5;
+                quad6 = acc7_6;
+                quad7 = acc7_7;
+                quad8 = acc7_8;
+                quad9 = acc7_9;
+                quad10 = acc7_10;
+                quad11 = acc7_11;
+                quad12 = acc7_12;
+                quad13 = acc7_13;
+                quad14 = acc7_14;
+                quad15 = acc7_15;
+            }
+        }
+        store(row0 + i, col0 + 0u, quad0);
+        store(row0 + i, col0 + 4u, quad1);
+        store(row0 + i, col0 + 8u, quad2);
+        store(row0 + i, col0 + 12u, quad3);
+        store(row0 + i, col0 + 16u, quad4);
+        store(row0 + i, col0 + 20u, quad5);
+        store(row0 + i, col0 + 24u, quad6);
+        store(row0 + i, col0 + 28u, quad7);
+        store(row0 + i, col0 + 32u, quad8);
+        store(row0 + i, col0 + 36u, quad9);
+        store(row0 + i, col0 + 40u, quad10);
+        store(row0 + i, col0 + 44u, quad11);
+        store(row0 + i, col0 + 48u, quad12);
+        store(row0 + i, col0 + 52u, quad13);
+        store(row0 + i, col0 + 56u, quad14);
+        store(row0 + i, col0 + 60u, quad15);
+    }
 }

@@ -167,23 +167,47 @@ fn gemm_vec4_8x8(@builtin(global_invocation_id) gid: vec3<u32>) {
         acc7_0 += a7.x * b0_0 + a7.y * b1_0 + a7.z * b2_0 + a7.w * b3_0;
         acc7_1 += a7.x * b0_1 + a7.y * b1_1 + a7.z * b2_1 + a7.w * b3_1;
     }
-    // store() drops rows past M and columns past N.
-    store(row0 + 0u, col0 + 0u, acc0_0);
-    store(row0 + 0u, col0 + 4u, acc0_1);
-    store(row0 + 1u, col0 + 0u, acc1_0);
-    store(row0 + 1u, col0 + 4u, acc1_1);
-    store(row0 + 2u, col0 + 0u, acc2_0);
-    store(row0 + 2u, col0 + 4u, acc2_1);
-    store(row0 + 3u, col0 + 0u, acc3_0);
-    store(row0 + 3u, col0 + 4u, acc3_1);
-    store(row0 + 4u, col0 + 0u, acc4_0);
-    store(row0 + 4u, col0 + 4u, acc4_1);
-    store(row0 + 5u, col0 + 0u, acc5_0);
-    store(row0 + 5u, col0 + 4u, acc5_1);
-    store(row0 + 6u, col0 + 0u, acc6_0);
-    store(row0 + 6u, col0 + 4u, acc6_1);
-    store(row0 + 7u, col0 + 0u, acc7_0);
-    store(row0 + 7u, col0 + 4u, acc7_1);
+    // One row of the block a trip; store() drops rows past M and columns past N.
+    for (var i = 0u; i < 8u; i++) {
+        var quad0: vec4<f32>;
+        var quad1: vec4<f32>;
+        switch i {
+            case 0u: {
+                quad0 = acc0_0;
+                quad1 = acc0_1;
+            }
+            case 1u: {
+                quad0 = acc1_0;
+                quad1 = acc1_1;
+            }
+            case 2u: {
+                quad0 = acc2_0;
+                quad1 = acc2_1;
+            }
+            case 3u: {
+                quad0 = acc3_0;
+                quad1 = acc3_1;
+            }
+            case 4u: {
+                quad0 = acc4_0;
+                quad1 = acc4_1;
+            }
+            case 5u: {
+                quad0 = acc5_0;
+                quad1 = acc5_1;
+            }
+            case 6u: {
+                quad0 = acc6_0;
+                quad1 = acc6_1;
+            }
+            default: {
+                quad0 = acc7_0;
+                quad1 = acc7_1;
+            }
+        }
+        store(row0 + i, col0 + 0u, quad0);
+        store(row0 + i, col0 + 4u, quad1);
+    }
 }
 
 @compute @workgroup_size(8, 8)
@@ -524,71 +548,115 @@ fn gemm_vec4_16x16(@builtin(global_invocation_id) gid: vec3<u32>) {
         acc15_2 += a15.x * b0_2 + a15.y * b1_2 + a15.z * b2_2 + a15.w * b3_2;
         acc15_3 += a15.x * b0_3 + a15.y * b1_3 + a15.z * b2_3 + a15.w * b3_3;
     }
-    // store() drops rows past M and columns past N.
-    store(row0 + 0u, col0 + 0u, acc0_0);
-    store(row0 + 0u, col0 + 4u, acc0_1);
-    store(row0 + 0u, col0 + 8u, acc0_2);
-    store(row0 + 0u, col0 + 12u, acc0_3);
-    store(row0 + 1u, col0 + 0u, acc1_0);
-    store(row0 + 1u, col0 + 4u, acc1_1);
-    store(row0 + 1u, col0 + 8u, acc1_2);
-    store(row0 + 1u, col0 + 12u, acc1_3);
-    store(row0 + 2u, col0 + 0u, acc2_0);
-    store(row0 + 2u, col0 + 4u, acc2_1);
-    store(row0 + 2u, col0 + 8u, acc2_2);
-    store(row0 + 2u, col0 + 12u, acc2_3);
-    store(row0 + 3u, col0 + 0u, acc3_0);
-    store(row0 + 3u, col0 + 4u, acc3_1);
-    store(row0 + 3u, col0 + 8u, acc3_2);
-    store(row0 + 3u, col0 + 12u, acc3_3);
-    store(row0 + 4u, col0 + 0u, acc4_0);
-    store(row0 + 4u, col0 + 4u, acc4_1);
-    store(row0 + 4u, col0 + 8u, acc4_2);
-    store(row0 + 4u, col0 + 12u, acc4_3);
-    store(row0 + 5u, col0 + 0u, acc5_0);
-    store(row0 + 5u, col0 + 4u, acc5_1);
-    store(row0 + 5u, col0 + 8u, acc5_2);
-    store(row0 + 5u, col0 + 12u, acc5_3);
-    store(row0 + 6u, col0 + 0u, acc6_0);
-    store(row0 + 6u, col0 + 4u, acc6_1);
-    store(row0 + 6u, col0 + 8u, acc6_2);
-    store(row0 + 6u, col0 + 12u, acc6_3);
-    store(row0 + 7u, col0 + 0u, acc7_0);
-    store(row0 + 7u, col0 + 4u, acc7_1);
-    store(row0 + 7u, col0 + 8u, acc7_2);
-    store(row0 + 7u, col0 + 12u, acc7_3);
-    store(row0 + 8u, col0 + 0u, acc8_0);
-    store(row0 + 8u, col0 + 4u, acc8_1);
-    store(row0 + 8u, col0 + 8u, acc8_2);
-    store(row0 + 8u, col0 + 12u, acc8_3);
-    store(row0 + 9u, col0 + 0u, acc9_0);
-    store(row0 + 9u, col0 + 4u, acc9_1);
-    store(row0 + 9u, col0 + 8u, acc9_2);
-    store(row0 + 9u, col0 + 12u, acc9_3);
-    store(row0 + 10u, col0 + 0u, acc10_0);
-    store(row0 + 10u, col0 + 4u, acc10_1);
-    store(row0 + 10u, col0 + 8u, acc10_2);
-    store(row0 + 10u, col0 + 12u, acc10_3);
-    store(row0 + 11u, col0 + 0u, acc11_0);
-    store(row0 + 11u, col0 + 4u, acc11_1);
-    store(row0 + 11u, col0 + 8u, acc11_2);
-    store(row0 + 11u, col0 + 12u, acc11_3);
-    store(row0 + 12u, col0 + 0u, acc12_0);
-    store(row0 + 12u, col0 + 4u, acc12_1);
-    store(row0 + 12u, col0 + 8u, acc12_2);
-    store(row0 + 12u, col0 + 12u, acc12_3);
-    store(row0 + 13u, col0 + 0u, acc13_0);
-    store(row0 + 13u, col0 + 4u, acc13_1);
-    store(row0 + 13u, col0 + 8u, acc13_2);
-    store(row0 + 13u, col0 + 12u, acc13_3);
-    store(row0 + 14u, col0 + 0u, acc14_0);
-    store(row0 + 14u, col0 + 4u, acc14_1);
-    store(row0 + 14u, col0 + 8u, acc14_2);
-    store(row0 + 14u, col0 + 12u, acc14_3);
-    store(row0 + 15u, col0 + 0u, acc15_0);
-    store(row0 + 15u, col0 + 4u, acc15_1);
-    store(row0 + 15u, col0 + 8u, acc15_2);
-    store(row0 + 15u, col0 + 12u, acc15_3);
+    // One row of the block a trip; store() drops rows past M and columns past N.
+    for (var i = 0u; i < 16u; i++) {
+        var quad0: vec4<f32>;
+        var quad1: vec4<f32>;
+        var quad2: vec4<f32>;
+        var quad3: vec4<f32>;
+        switch i {
+            case 0u: {
+                quad0 = acc0_0;
+                quad1 = acc0_1;
+                quad2 = acc0_2;
+                quad3 = acc0_3;
+            }
+            case 1u: {
+                quad0 = acc1_0;
+                quad1 = acc1_1;
+                quad2 = acc1_2;
+                quad3 = acc1_3;
+            }
+            case 2u: {
+                quad0 = acc2_0;
+                quad1 = acc2_1;
+                quad2 = acc2_2;
+                quad3 = acc2_3;
+            }
+            case 3u: {
+                quad0 = acc3_0;
+                quad1 = acc3_1;
+                quad2 = acc3_2;
+                quad3 = acc3_3;
+            }
+            case 4u: {
+                quad0 = acc4_0;
+                quad1 = acc4_1;
+                quad2 = acc4_2;
+                quad3 = acc4_3;
+            }
+            case 5u: {
+                quad0 = acc5_0;
+                quad1 = acc5_1;
+                quad2 = acc5_2;
+                quad3 = acc5_3;
+            }
+            case 6u: {
+                quad0 = acc6_0;
+                quad1 = acc6_1;
+                quad2 = acc6_2;
+                quad3 = acc6_3;
+            }
+            case 7u: {
+                quad0 = acc7_0;
+                quad1 = acc7_1;
+                quad2 = acc7_2;
+                quad3 = acc7_3;
+            }
+            case 8u: {
+                quad0 = acc8_0;
+                quad1 = acc8_1;
+                quad2 = acc8_2;
+                quad3 = acc8_3;
+            }
+            case 9u: {
+                quad0 = acc9_0;
+                quad1 = acc9_1;
+                quad2 = acc9_2;
+                quad3 = acc9_3;
+            }
+            case 10u: {
+                quad0 = acc10_0;
+                quad1 = acc10_1;
+                quad2 = acc10_2;
+                quad3 = acc10_3;
+            }
+            case 11u: {
+                quad0 = acc11_0;
+                quad1 = acc11_1;
+                quad2 = acc11_2;
+                quad3 = acc11_3;
+            }
+            case 12u: {
+                quad0 = acc12_0;
+                quad1 = acc12_1;
+                quad2 = acc12_2;
+                quad3 = acc12_3;
+            }
+            case 13u: {
+                quad0 = acc13_0;
+                quad1 = acc13_1;
+                quad2 = acc13_2;
+                quad3 = acc13_3;
+            }
+            case 14u: {
+                quad0 = acc14_0;
+                quad1 = acc14_1;
+                quad2 = acc14_2;
+                quad3 = acc14_3;
+            }
+            default: {
+                quad0 = acc15_0;
+                quad1 = acc15_1;
+                quad2 = acc15_2;
+                quad3 = acc15_3;
+            }
+        }
+        store(row0 + i, col0 + 0u, quad0);
+        store(row0 + i, col0 + 4u, quad1);
+        store(row0 + i, col0 + 8u, quad2);
+        store(row0 + i, col0 + 12u, quad3);
+    }
 }
 
 @compute @workgroup_size(8, 8)
@@ -1149,135 +1217,211 @@ fn gemm_vec4_32x16(@builtin(global_invocation_id) gid: vec3<u32>) {
         acc31_2 += a31.x * b0_2 + a31.y * b1_2 + a31.z * b2_2 + a31.w * b3_2;
         acc31_3 += a31.x * b0_3 + a31.y * b1_3 + a31.z * b2_3 + a31.w * b3_3;
     }
-    // store() drops rows past M and columns past N.
-    store(row0 + 0u, col0 + 0u, acc0_0);
-    store(row0 + 0u, col0 + 4u, acc0_1);
-    store(row0 + 0u, col0 + 8u, acc0_2);
-    store(row0 + 0u, col0 + 12u, acc0_3);
-    store(row0 + 1u, col0 + 0u, acc1_0);
-    store(row0 + 1u, col0 + 4u, acc1_1);
-    store(row0 + 1u, col0 + 8u, acc1_2);
-    store(row0 + 1u, col0 + 12u, acc1_3);
-    store(row0 + 2u, col0 + 0u, acc2_0);
-    store(row0 + 2u, col0 + 4u, acc2_1);
-    store(row0 + 2u, col0 + 8u, acc2_2);
-    store(row0 + 2u, col0 + 12u, acc2_3);
-    store(row0 + 3u, col0 + 0u, acc3_0);
-    store(row0 + 3u, col0 + 4u, acc3_1);
-    store(row0 + 3u, col0 + 8u, acc3_2);
-    store(row0 + 3u, col0 + 12u, acc3_3);
-    store(row0 + 4u, col0 + 0u, acc4_0);
-    store(row0 + 4u, col0 + 4u, acc4_1);
-    store(row0 + 4u, col0 + 8u, acc4_2);
-    store(row0 + 4u, col0 + 12u, acc4_3);
-    store(row0 + 5u, col0 + 0u, acc5_0);
-    store(row0 + 5u, col0 + 4u, acc5_1);
-    store(row0 + 5u, col0 + 8u, acc5_2);
-    store(row0 + 5u, col0 + 12u, acc5_3);
-    store(row0 + 6u, col0 + 0u, acc6_0);
-    store(row0 + 6u, col0 + 4u, acc6_1);
-    store(row0 + 6u, col0 + 8u, acc6_2);
-    store(row0 + 6u, col0 + 12u, acc6_3);
-    store(row0 + 7u, col0 + 0u, acc7_0);
-    store(row0 + 7u, col0 + 4u, acc7_1);
-    store(row0 + 7u, col0 + 8u, acc7_2);
-    store(row0 + 7u, col0 + 12u, acc7_3);
-    store(row0 + 8u, col0 + 0u, acc8_0);
-    store(row0 + 8u, col0 + 4u, acc8_1);
-    store(row0 + 8u, col0 + 8u, acc8_2);
-    store(row0 + 8u, col0 + 12u, acc8_3);
-    store(row0 + 9u, col0 + 0u, acc9_0);
-    store(row0 + 9u, col0 + 4u, acc9_1);
-    store(row0 + 9u, col0 + 8u, acc9_2);
-    store(row0 + 9u, col0 + 12u, acc9_3);
-    store(row0 + 10u, col0 + 0u, acc10_0);
-    store(row0 + 10u, col0 + 4u, acc10_1);
-    store(row0 + 10u, col0 + 8u, acc10_2);
-    store(row0 + 10u, col0 + 12u, acc10_3);
-    store(row0 + 11u, col0 + 0u, acc11_0);
-    store(row0 + 11u, col0 + 4u, acc11_1);
-    store(row0 + 11u, col0 + 8u, acc11_2);
-    store(row0 + 11u, col0 + 12u, acc11_3);
-    store(row0 + 12u, col0 + 0u, acc12_0);
-    store(row0 + 12u, col0 + 4u, acc12_1);
-    store(row0 + 12u, col0 + 8u, acc12_2);
-    store(row0 + 12u, col0 + 12u, acc12_3);
-    store(row0 + 13u, col0 + 0u, acc13_0);
-    store(row0 + 13u, col0 + 4u, acc13_1);
-    store(row0 + 13u, col0 + 8u, acc13_2);
-    store(row0 + 13u, col0 + 12u, acc13_3);
-    store(row0 + 14u, col0 + 0u, acc14_0);
-    store(row0 + 14u, col0 + 4u, acc14_1);
-    store(row0 + 14u, col0 + 8u, acc14_2);
-    store(row0 + 14u, col0 + 12u, acc14_3);
-    store(row0 + 15u, col0 + 0u, acc15_0);
-    store(row0 + 15u, col0 + 4u, acc15_1);
-    store(row0 + 15u, col0 + 8u, acc15_2);
-    store(row0 + 15u, col0 + 12u, acc15_3);
-    store(row0 + 16u, col0 + 0u, acc16_0);
-    store(row0 + 16u, col0 + 4u, acc16_1);
-    store(row0 + 16u, col0 + 8u, acc16_2);
-    store(row0 + 16u, col0 + 12u, acc16_3);
-    store(row0 + 17u, col0 + 0u, acc17_0);
-    store(row0 + 17u, col0 + 4u, acc17_1);
-    store(row0 + 17u, col0 + 8u, acc17_2);
-    store(row0 + 17u, col0 + 12u, acc17_3);
-    store(row0 + 18u, col0 + 0u, acc18_0);
-    store(row0 + 18u, col0 + 4u, acc18_1);
-    store(row0 + 18u, col0 + 8u, acc18_2);
-    store(row0 + 18u, col0 + 12u, acc18_3);
-    store(row0 + 19u, col0 + 0u, acc19_0);
-    store(row0 + 19u, col0 + 4u, acc19_1);
-    store(row0 + 19u, col0 + 8u, acc19_2);
-    store(row0 + 19u, col0 + 12u, acc19_3);
-    store(row0 + 20u, col0 + 0u, acc20_0);
-    store(row0 + 20u, col0 + 4u, acc20_1);
-    store(row0 + 20u, col0 + 8u, acc20_2);
-    store(row0 + 20u, col0 + 12u, acc20_3);
-    store(row0 + 21u, col0 + 0u, acc21_0);
-    store(row0 + 21u, col0 + 4u, acc21_1);
-    store(row0 + 21u, col0 + 8u, acc21_2);
-    store(row0 + 21u, col0 + 12u, acc21_3);
-    store(row0 + 22u, col0 + 0u, acc22_0);
-    store(row0 + 22u, col0 + 4u, acc22_1);
-    store(row0 + 22u, col0 + 8u, acc22_2);
-    store(row0 + 22u, col0 + 12u, acc22_3);
-    store(row0 + 23u, col0 + 0u, acc23_0);
-    store(row0 + 23u, col0 + 4u, acc23_1);
-    store(row0 + 23u, col0 + 8u, acc23_2);
-    store(row0 + 23u, col0 + 12u, acc23_3);
-    store(row0 + 24u, col0 + 0u, acc24_0);
-    store(row0 + 24u, col0 + 4u, acc24_1);
-    store(row0 + 24u, col0 + 8u, acc24_2);
-    store(row0 + 24u, col0 + 12u, acc24_3);
-    store(row0 + 25u, col0 + 0u, acc25_0);
-    store(row0 + 25u, col0 + 4u, acc25_1);
-    store(row0 + 25u, col0 + 8u, acc25_2);
-    store(row0 + 25u, col0 + 12u, acc25_3);
-    store(row0 + 26u, col0 + 0u, acc26_0);
-    store(row0 + 26u, col0 + 4u, acc26_1);
-    store(row0 + 26u, col0 + 8u, acc26_2);
-    store(row0 + 26u, col0 + 12u, acc26_3);
-    store(row0 + 27u, col0 + 0u, acc27_0);
-    store(row0 + 27u, col0 + 4u, acc27_1);
-    store(row0 + 27u, col0 + 8u, acc27_2);
-    store(row0 + 27u, col0 + 12u, acc27_3);
-    store(row0 + 28u, col0 + 0u, acc28_0);
-    store(row0 + 28u, col0 + 4u, acc28_1);
-    store(row0 + 28u, col0 + 8u, acc28_2);
-    store(row0 + 28u, col0 + 12u, acc28_3);
-    store(row0 + 29u, col0 + 0u, acc29_0);
-    store(row0 + 29u, col0 + 4u, acc29_1);
-    store(row0 + 29u, col0 + 8u, acc29_2);
-    store(row0 + 29u, col0 + 12u, acc29_3);
-    store(row0 + 30u, col0 + 0u, acc30_0);
-    store(row0 + 30u, col0 + 4u, acc30_1);
-    store(row0 + 30u, col0 + 8u, acc30_2);
-    store(row0 + 30u, col0 + 12u, acc30_3);
-    store(row0 + 31u, col0 + 0u, acc31_0);
-    store(row0 + 31u, col0 + 4u, acc31_1);
-    store(row0 + 31u, col0 + 8u, acc31_2);
-    store(row0 + 31u, col0 + 12u, acc31_3);
+    // One row of the block a trip; store() drops rows past M and columns past N.
+    for (var i = 0u; i < 32u; i++) {
+        var quad0: vec4<f32>;
+        var quad1: vec4<f32>;
+        var quad2: vec4<f32>;
+        var quad3: vec4<f32>;
+        switch i {
+            case 0u: {
+                quad0 = acc0_0;
+                quad1 = acc0_1;
+                quad2 = acc0_2;
+                quad3 = acc0_3;
+            }
+            case 1u: {
+                quad0 = acc1_0;
+                quad1 = acc1_1;
+                quad2 = acc1_2;
+                quad3 = acc1_3;
+            }
+            case 2u: {
+                quad0 = acc2_0;
+                quad1 = acc2_1;
+                quad2 = acc2_2;
+                quad3 = acc2_3;
+            }
+            case 3u: {
+                quad0 = acc3_0;
+                quad1 = acc3_1;
+                quad2 = acc3_2;
+                quad3 = acc3_3;
+            }
+            case 4u: {
+                quad0 = acc4_0;
+                quad1 = acc4_1;
+                quad2 = acc4_2;
+                quad3 = acc4_3;
+            }
+            case 5u: {
+                quad0 = acc5_0;
+                quad1 = acc5_1;
+                quad2 = acc5_2;
+                quad3 = acc5_3;
+            }
+            case 6u: {
+                quad0 = acc6_0;
+                quad1 = acc6_1;
+                quad2 = acc6_2;
+                quad3 = acc6_3;
+            }
+            case 7u: {
+                quad0 = acc7_0;
+                quad1 = acc7_1;
+                quad2 = acc7_2;
+                quad3 = acc7_3;
+            }
+            case 8u: {
+                quad0 = acc8_0;
+                quad1 = acc8_1;
+                quad2 = acc8_2;
+                quad3 = acc8_3;
+            }
+            case 9u: {
+                quad0 = acc9_0;
+                quad1 = acc9_1;
+                quad2 = acc9_2;
+                quad3 = acc9_3;
+            }
+            case 10u: {
+                quad0 = acc10_0;
+                quad1 = acc10_1;
+                quad2 = acc10_2;
+                quad3 = acc10_3;
+            }
+            case 11u: {
+                quad0 = acc11_0;
+                quad1 = acc11_1;
+                quad2 = acc11_2;
+                quad3 = acc11_3;
+            }
+            case 12u: {
+                quad0 = acc12_0;
+                quad1 = acc12_1;
+                quad2 = acc12_2;
+                quad3 = acc12_3;
+            }
+            case 13u: {
+                quad0 = acc13_0;
+                quad1 = acc13_1;
+                quad2 = acc13_2;
+                quad3 = acc13_3;
+            }
+            case 14u: {
+                quad0 = acc14_0;
+                quad1 = acc14_1;
+                quad2 = acc14_2;
+                quad3 = acc14_3;
+            }
+            case 15u: {
+                quad0 = acc15_0;
+                quad1 = acc15_1;
+                quad2 = acc15_2;
+                quad3 = acc15_3;
+            }
+            case 16u: {
+                quad0 = acc16_0;
+                quad1 = acc16_1;
+                quad2 = acc16_2;
+                quad3 = acc16_3;
+            }
+            case 17u: {
+                quad0 = acc17_0;
+                quad1 = acc17_1;
+                quad2 = acc17_2;
+                quad3 = acc17_3;
+            }
+            case 18u: {
+                quad0 = acc18_0;
+                quad1 = acc18_1;
+                quad2 = acc18_2;
+                quad3 = acc18_3;
+            }
+            case 19u: {
+                quad0 = acc19_0;
+                quad1 = acc19_1;
+                quad2 = acc19_2;
+                quad3 = acc19_3;
+            }
+            case 20u: {
+                quad0 = acc20_0;
+                quad1 = acc20_1;
+                quad2 = acc20_2;
+                quad3 = acc20_3;
+            }
+            case 21u: {
+                quad0 = acc21_0;
+                quad1 = acc21_1;
+                quad2 = acc21_2;
+                quad3 = acc21_3;
+            }
+            case 22u: {
+                quad0 = acc22_0;
+                quad1 = acc22_1;
+                quad2 = acc22_2;
+                quad3 = acc22_3;
+            }
+            case 23u: {
+                quad0 = acc23_0;
+                quad1 = acc23_1;
+                quad2 = acc23_2;
+                quad3 = acc23_3;
+            }
+            case 24u: {
+                quad0 = acc24_0;
+                quad1 = acc24_1;
+                quad2 = acc24_2;
+                quad3 = acc24_3;
+            }
+            case 25u: {
+                quad0 = acc25_0;
+                quad1 = acc25_1;
+                quad2 = acc25_2;
+                quad3 = acc25_3;
+            }
+            case 26u: {
+                quad0 = acc26_0;
+                quad1 = acc26_1;
+                quad2 = acc26_2;
+                quad3 = acc26_3;
+            }
+            case 27u: {
+                quad0 = acc27_0;
+                quad1 = acc27_1;
+                quad2 = acc27_2;
+                quad3 = acc27_3;
+            }
+            case 28u: {
+                quad0 = acc28_0;
+                quad1 = acc28_1;
+                quad2 = acc28_2;
+                quad3 = acc28_3;
+            }
+            case 29u: {
+                quad0 = acc29_0;
+                quad1 = acc29_1;
+                quad2 = acc29_2;
+                quad3 = acc29_3;
+            }
+            case 30u: {
+                quad0 = acc30_0;
+                quad1 = acc30_1;
+                quad2 = acc30_2;
+                quad3 = acc30_3;
+            }
+            default: {
+                quad0 = acc31_0;
+                quad1 = acc31_1;
+                quad2 = acc31_2;
+                quad3 = acc31_3;
+            }
+        }
+        store(row0 + i, col0 + 0u, quad0);
+        store(row0 + i, col0 + 4u, quad1);
+        store(row0 + i, col0 + 8u, quad2);
+        store(row0 + i, col0 + 12u, quad3);
+    }
 }
 
 @compute @workgroup_size(8, 8)
@@ -1838,133 +1982,185 @@ fn gemm_vec4_16x32(@builtin(global_invocation_id) gid: vec3<u32>) {
         acc15_6 += a15.x * b0_6 + a15.y * b1_6 + a15.z * b2_6 + a15.w * b3_6;
         acc15_7 += a15.x * b0_7 + a15.y * b1_7 + a15.z * b2_7 + a15.w * b3_7;
     }
-    // store() drops rows past M and columns past N.
-    store(row0 + 0u, col0 + 0u, acc0_0);
-    store(row0 + 0u, col0 + 4u, acc0_1);
-    store(row0 + 0u, col0 + 8u, acc0_2);
-    store(row0 + 0u, col0 + 12u, acc0_3);
-    store(row0 + 0u, col0 + 16u, acc0_4);
-    store(row0 + 0u, col0 + 20u, acc0_5);
-    store(row0 + 0u, col0 + 24u, acc0_6);
-    store(row0 + 0u, col0 + 28u, acc0_7);
-    store(row0 + 1u, col0 + 0u, acc1_0);
-    store(row0 + 1u, col0 + 4u, acc1_1);
-    store(row0 + 1u, col0 + 8u, acc1_2);
-    store(row0 + 1u, col0 + 12u, acc1_3);
-    store(row0 + 1u, col0 + 16u, acc1_4);
-    store(row0 + 1u, col0 + 20u, acc1_5);
-    store(row0 + 1u, col0 + 24u, acc1_6);
-    store(row0 + 1u, col0 + 28u, acc1_7);
-    store(row0 + 2u, col0 + 0u, acc2_0);
-    store(row0 + 2u, col0 + 4u, acc2_1);
-    store(row0 + 2u, col0 + 8u, acc2_2);
-    store(row0 + 2u, col0 + 12u, acc2_3);
-    store(row0 + 2u, col0 + 16u, acc2_4);
-    store(row0 + 2u, col0 + 20u, acc2_5);
-    store(row0 + 2u, col0 + 24u, acc2_6);
-    store(row0 + 2u, col0 + 28u, acc2_7);
-    store(row0 + 3u, col0 + 0u, acc3_0);
-    store(row0 + 3u, col0 + 4u, acc3_1);
-    store(row0 + 3u, col0 + 8u, acc3_2);
-    store(row0 + 3u, col0 + 12u, acc3_3);
-    store(row0 + 3u, col0 + 16u, acc3_4);
-    store(row0 + 3u, col0 + 20u, acc3_5);
-    store(row0 + 3u, col0 + 24u, acc3_6);
-    store(row0 + 3u, col0 + 28u, acc3_7);
-    store(row0 + 4u, col0 + 0u, acc4_0);
-    store(row0 + 4u, col0 + 4u, acc4_1);
-    store(row0 + 4u, col0 + 8u, acc4_2);
-    store(row0 + 4u, col0 + 12u, acc4_3);
-    store(row0 + 4u, col0 + 16u, acc4_4);
-    store(row0 + 4u, col0 + 20u, acc4_5);
-    store(row0 + 4u, col0 + 24u, acc4_6);
-    store(row0 + 4u, col0 + 28u, acc4_7);
-    store(row0 + 5u, col0 + 0u, acc5_0);
-    store(row0 + 5u, col0 + 4u, acc5_1);
-    store(row0 + 5u, col0 + 8u, acc5_2);
-    store(row0 + 5u, col0 + 12u, acc5_3);
-    store(row0 + 5u, col0 + 16u, acc5_4);
-    store(row0 + 5u, col0 + 20u, acc5_5);
-    store(row0 + 5u, col0 + 24u, acc5_6);
-    store(row0 + 5u, col0 + 28u, acc5_7);
-    store(row0 + 6u, col0 + 0u, acc6_0);
-    store(row0 + 6u, col0 + 4u, acc6_1);
-    store(row0 + 6u, col0 + 8u, acc6_2);
-    store(row0 + 6u, col0 + 12u, acc6_3);
-    store(row0 + 6u, col0 + 16u, acc6_4);
-    store(row0 + 6u, col0 + 20u, acc6_5);
-    store(row0 + 6u, col0 + 24u, acc6_6);
-    store(row0 + 6u, col0 + 28u, acc6_7);
-    store(row0 + 7u, col0 + 0u, acc7_0);
-    store(row0 + 7u, col0 + 4u, acc7_1);
-    store(row0 + 7u, col0 + 8u, acc7_2);
-    store(row0 + 7u, col0 + 12u, acc7_3);
-    store(row0 + 7u, col0 + 16u, acc7_4);
-    store(row0 + 7u, col0 + 20u, acc7_5);
-    store(row0 + 7u, col0 + 24u, acc7_6);
-    store(row0 + 7u, col0 + 28u, acc7_7);
-    store(row0 + 8u, col0 + 0u, acc8_0);
-    store(row0 + 8u, col0 + 4u, acc8_1);
-    store(row0 + 8u, col0 + 8u, acc8_2);
-    store(row0 + 8u, col0 + 12u, acc8_3);
-    store(row0 + 8u, col0 + 16u, acc8_4);
-    store(row0 + 8u, col0 + 20u, acc8_5);
-    store(row0 + 8u, col0 + 24u, acc8_6);
-    store(row0 + 8u, col0 + 28u, acc8_7);
-    store(row0 + 9u, col0 + 0u, acc9_0);
-    store(row0 + 9u, col0 + 4u, acc9_1);
-    store(row0 + 9u, col0 + 8u, acc9_2);
-    store(row0 + 9u, col0 + 12u, acc9_3);
-    store(row0 + 9u, col0 + 16u, acc9_4);
-    store(row0 + 9u, col0 + 20u, acc9_5);
-    store(row0 + 9u, col0 + 24u, acc9_6);
-    store(row0 + 9u, col0 + 28u, acc9_7);
-    store(row0 + 10u, col0 + 0u, acc10_0);
-    store(row0 + 10u, col0 + 4u, acc10_1);
-    store(row0 + 10u, col0 + 8u, acc10_2);
-    store(row0 + 10u, col0 + 12u, acc10_3);
-    store(row0 + 10u, col0 + 16u, acc10_4);
-    store(row0 + 10u, col0 + 20u, acc10_5);
-    store(row0 + 10u, col0 + 24u, acc10_6);
-    store(row0 + 10u, col0 + 28u, acc10_7);
-    store(row0 + 11u, col0 + 0u, acc11_0);
-    store(row0 + 11u, col0 + 4u, acc11_1);
-    store(row0 + 11u, col0 + 8u, acc11_2);
-    store(row0 + 11u, col0 + 12u, acc11_3);
-    store(row0 + 11u, col0 + 16u, acc11_4);
-    store(row0 + 11u, col0 + 20u, acc11_5);
-    store(row0 + 11u, col0 + 24u, acc11_6);
-    store(row0 + 11u, col0 + 28u, acc11_7);
-    store(row0 + 12u, col0 + 0u, acc12_0);
-    store(row0 + 12u, col0 + 4u, acc12_1);
-    store(row0 + 12u, col0 + 8u, acc12_2);
-    store(row0 + 12u, col0 + 12u, acc12_3);
-    store(row0 + 12u, col0 + 16u, acc12_4);
-    store(row0 + 12u, col0 + 20u, acc12_5);
-    store(row0 + 12u, col0 + 24u, acc12_6);
-    store(row0 + 12u, col0 + 28u, acc12_7);
-    store(row0 + 13u, col0 + 0u, acc13_0);
-    store(row0 + 13u, col0 + 4u, acc13_1);
-    store(row0 + 13u, col0 + 8u, acc13_2);
-    store(row0 + 13u, col0 + 12u, acc13_3);
-    store(row0 + 13u, col0 + 16u, acc13_4);
-    store(row0 + 13u, col0 + 20u, acc13_5);
-    store(row0 + 13u, col0 + 24u, acc13_6);
-    store(row0 + 13u, col0 + 28u, acc13_7);
-    store(row0 + 14u, col0 + 0u, acc14_0);
-    store(row0 + 14u, col0 + 4u, acc14_1);
-    store(row0 + 14u, col0 + 8u, acc14_2);
-    store(row0 + 14u, col0 + 12u, acc14_3);
-    store(row0 + 14u, col0 + 16u, acc14_4);
-    store(row0 + 14u, col0 + 20u, acc14_5);
-    store(row0 + 14u, col0 + 24u, acc14_6);
-    store(row0 + 14u, col0 + 28u, acc14_7);
-    store(row0 + 15u, col0 + 0u, acc15_0);
-    store(row0 + 15u, col0 + 4u, acc15_1);
-    store(row0 + 15u, col0 + 8u, acc15_2);
-    store(row0 + 15u, col0 + 12u, acc15_3);
-    store(row0 + 15u, col0 + 16u, acc15_4);
-    store(row0 + 15u, col0 + 20u, acc15_5);
-    store(row0 + 15u, col0 + 24u, acc15_6);
-    store(row0 + 15u, col0 + 28u, acc15_7);
+    // One row of the block a trip; store() drops rows past M and columns past N.
+    for (var i = 0u; i < 16u; i++) {
+        var quad0: vec4<f32>;
+        var quad1: vec4<f32>;
+        var quad2: vec4<f32>;
+        var quad3: vec4<f32>;
+        var quad4: vec4<f32>;
+        var quad5: vec4<f32>;
+        var quad6: vec4<f32>;
+        var quad7: vec4<f32>;
+        switch i {
+            case 0u: {
+                quad0 = acc0_0;
+                quad1 = acc0_1;
+                quad2 = acc0_2;
+                quad3 = acc0_3;
+                quad4 = acc0_4;
+                quad5 = acc0_5;
+                quad6 = acc0_6;
+                quad7 = acc0_7;
+            }
+            case 1u: {
+                quad0 = acc1_0;
+                quad1 = acc1_1;
+                quad2 = acc1_2;
+                quad3 = acc1_3;
+                quad4 = acc1_4;
+                quad5 = acc1_5;
+                quad6 = acc1_6;
+                quad7 = acc1_7;
+            }
+            case 2u: {
+                quad0 = acc2_0;
+                quad1 = acc2_1;
+                quad2 = acc2_2;
+                quad3 = acc2_3;
+                quad4 = acc2_4;
+                quad5 = acc2_5;
+                quad6 = acc2_6;
+                quad7 = acc2_7;
+            }
+            case 3u: {
+                quad0 = acc3_0;
+                quad1 = acc3_1;
+                quad2 = acc3_2;
+                quad3 = acc3_3;
+                quad4 = acc3_4;
+                quad5 = acc3_5;
+                quad6 = acc3_6;
+                quad7 = acc3_7;
+            }
+            case 4u: {
+                quad0 = acc4_0;
+                quad1 = acc4_1;
+                quad2 = acc4_2;
+                quad3 = acc4_3;
+                quad4 = acc4_4;
+                quad5 = acc4_5;
+                quad6 = acc4_6;
+                quad7 = acc4_7;
+            }
+            case 5u: {
+                quad0 = acc5_0;
+                quad1 = acc5_1;
+                quad2 = acc5_2;
+                quad3 = acc5_3;
+                quad4 = acc5_4;
+                quad5 = acc5_5;
+                quad6 = acc5_6;
+                quad7 = acc5_7;
+            }
+            case 6u: {
+                quad0 = acc6_0;
+                quad1 = acc6_1;
+                quad2 = acc6_2;
+                quad3 = acc6_3;
+                quad4 = acc6_4;
+                quad5 = acc6_5;
+                quad6 = acc6_6;
+                quad7 = acc6_7;
+            }
+            case 7u: {
+                quad0 = acc7_0;
+                quad1 = acc7_1;
+                quad2 = acc7_2;
+                quad3 = acc7_3;
+                quad4 = acc7_4;
+                quad5 = acc7_5;
+                quad6 = acc7_6;
+                quad7 = acc7_7;
+            }
+            case 8u: {
+                quad0 = acc8_0;
+                quad1 = acc8_1;
+                quad2 = acc8_2;
+                quad3 = acc8_3;
+                quad4 = acc8_4;
+                quad5 = acc8_5;
+                quad6 = acc8_6;
+                quad7 = acc8_7;
+            }
+            case 9u: {
+                quad0 = acc9_0;
+                quad1 = acc9_1;
+                quad2 = acc9_2;
+                quad3 = acc9_3;
+                quad4 = acc9_4;
+                quad5 = acc9_5;
+                quad6 = acc9_6;
+                quad7 = acc9_7;
+            }
+            case 10u: {
+                quad0 = acc10_0;
+                quad1 = acc10_1;
+                quad2 = acc10_2;
+                quad3 = acc10_3;
+                quad4 = acc10_4;
+                quad5 = acc10_5;
+                quad6 = acc10_6;
+                quad7 = acc10_7;
+            }
+            case 11u: {
+                quad0 = acc11_0;
+                quad1 = acc11_1;
+                quad2 = acc11_2;
+                quad3 = acc11_3;
+                quad4 = acc11_4;
+                quad5 = acc11_5;
+                quad6 = acc11_6;
+                quad7 = acc11_7;
+            }
+            case 12u: {
+                quad0 = acc12_0;
+                quad1 = acc12_1;
+                quad2 = acc12_2;
+                quad3 = acc12_3;
+                quad4 = acc12_4;
+                quad5 = acc12_5;
+                quad6 = acc12_6;
+                quad7 = acc12_7;
+            }
+            case 13u: {
+                quad0 = acc13_0;
+                quad1 = acc13_1;
+                quad2 = acc13_2;
+                quad3 = acc13_3;
+                quad4 = acc13_4;
+                quad5 = acc13_5;
+                quad6 = acc13_6;
+                quad7 = acc13_7;
+            }
+            case 14u: {
+                quad0 = acc14_0;
+                quad1 = acc14_1;
+                quad2 = acc14_2;
+                quad3 = acc14_3;
+                quad4 = acc14_4;
+                quad5 = acc14_5;
+                quad6 = acc14_6;
+                quad7 = acc14_7;
+            }
+            default: {
+                quad0 = acc15_0;
+                quad1 = acc15_1;
+                quad2 = acc15_2;
+                quad3 = acc15_3;
+                quad4 = acc15_4;
+                quad5 = acc15_5;
+                quad6 = acc15_6;
+                quad7 = acc15_7;
+            }
+        }
+        store(row0 + i, col0 + 0u, quad0);
+        store(row0 + i, col0 + 4u, quad1);
+        store(row0 + i, col0 + 8u, quad2);
+        store(row0 + i, col0 + 12u, quad3);
+        store(row0 + i, col0 + 16u, quad4);
+        store(row0 + i, col0 + 20u, quad5);
+        store(row0 + i, col0 + 24u, quad6);
+        store(row0 + i, col0 + 28u, quad7);
+    }
 }
