@@ -575,7 +575,7 @@ fn compute_blocks(row0: u32, col0: u32) {
 
 // Where block b of Blocks (top, bottom, top_right, bottom_right) starts in C, as rows and
 // columns after (row0, col0), and in z whether BLOCK_ROWS x BLOCK_COLS uses it (1) or not.
-fn block_origin(b: u32) -> vec3<u32> {
+fn block_offset(b: u32) -> vec3<u32> {
     switch b {
         case 0u: { return vec3<u32>(0u, 0u, 1u); }
         case 1u: {
@@ -608,9 +608,9 @@ fn block_of(acc: Blocks, b: u32) -> Block {
 // and a row; a GPU compiler unrolls the loops and folds them.
 fn store_blocks(row0: u32, col0: u32, acc: Blocks) {
     for (var b = 0u; b < 4u; b++) {
-        let origin = block_origin(b);
-        if origin.z == 1u {
-            store_block(row0 + origin.x, col0 + origin.y, block_of(acc, b));
+        let offset = block_offset(b);
+        if offset.z == 1u {
+            store_block(row0 + offset.x, col0 + offset.y, block_of(acc, b));
         }
     }
 }
