@@ -57,12 +57,12 @@ override RELU: bool = false;
 override ACCUMULATE: bool = false;
 
 @group(0) @binding(0) var<uniform> shape: ConvShape;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> c: array<f32>;
 
 // Which of shape.k_splits ranges of K this invocation sums: its workgroup's z, set by the
 // entry point (0 when K is not split).
 var<private> k_split: u32;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> c: array<f32>;
 
 // 8 rows of A over 4 consecutive k: a{i} = A[row0 + i, k .. k + 4].
 struct Rows {
@@ -614,4 +614,3 @@ fn store_blocks(row0: u32, col0: u32, acc: Blocks) {
         }
     }
 }
-
