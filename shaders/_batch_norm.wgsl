@@ -4,6 +4,13 @@
 //   training:   y = relu?(gamma * (z - mean) / sqrt(var + eps) + beta), mean and (biased)
 //               var over the rows of this batch that hold images (cursor.rows images)
 //   evaluation: the same with the running averages of mean and unbiased var.
+//
+// Sums over rows are cut in two dispatches: the rows come in chunks of chunk_rows, and a
+// workgroup sums one chunk for 32 neighbouring channels into `partials` [chunks,
+// channels]; then one invocation per channel combines its chunks in order. A layer's rows
+// (100,352 for a 28x28 layer at batch 128) then spread over chunks x channel groups
+// workgroups, and the 32 channel lanes read 32 neighbouring values of a row, where one
+// workgroup per channel walking all rows, `channels` apart, left a GPU idle.
 
 struct NormShape {
     // Pixels of one image (height * width).
@@ -17,7 +24,14 @@ struct NormShape {
     epsilon: f32,
     // Images in the batch (rows of the tensors / pixels), valid or not.
     images: u32,
-    _pad: u32,
+    // Rows of one chunk, and chunks covering images * pixels rows.
+    chunk_rows: u32,
+    chunks: u32,
+    // Rows one workgroup of the elementwise kernels covers (8 per invocation, or more
+    // where the rows would need more than 65,535 workgroups).
+    apply_rows: u32,
+    _pad0: u32,
+    _pad1: u32,
 }
 
 struct Cursor {
@@ -30,19 +44,41 @@ struct Cursor {
 // Apply max(0, x) after the affine transform (the conv module's ReLU).
 override RELU: bool = true;
 
-const THREADS: u32 = 64u;
+// A workgroup: 32 channels (x) by 8 rows at a time (y). The elementwise kernels use the
+// same layout, so an invocation reads its channel's parameters once for all its rows and
+// needs no division to find its channel.
+const CHANNEL_LANES: u32 = 32u;
+const ROW_LANES: u32 = 8u;
 
-var<workgroup> partial: array<vec2<f32>, THREADS>;
+var<workgroup> lanes: array<vec2<f32>, 256>;
 
-// Sum of `value` over the workgroup, returned to every invocation (one barrier before,
-// so the scratch can be reused, one after).
-fn workgroup_sum(lid: u32, value: vec2<f32>) -> vec2<f32> {
+// Sum of `value` over the row lanes of one channel lane, returned to each of them (one
+// barrier before, so the scratch can be reused, one after).
+fn row_lane_sum(lid: vec3<u32>, value: vec2<f32>) -> vec2<f32> {
     workgroupBarrier();
-    partial[lid] = value;
+    lanes[lid.y * CHANNEL_LANES + lid.x] = value;
     workgroupBarrier();
     var total = vec2<f32>(0.0);
-    for (var i = 0u; i < THREADS; i++) {
-        total += partial[i];
+    for (var i = 0u; i < ROW_LANES; i++) {
+        total += lanes[i * CHANNEL_LANES + lid.x];
     }
     return total;
+}
+
+// The valid rows this batch has (rows past them hold no image).
+fn valid_rows() -> u32 {
+    return cursor.rows * shape.pixels;
+}
+
+// The rows [start, end) of an elementwise kernel's workgroup `group`, valid or not.
+fn apply_range(group: u32) -> vec2<u32> {
+    let rows = shape.images * shape.pixels;
+    let start = min(group * shape.apply_rows, rows);
+    return vec2<u32>(start, min(start + shape.apply_rows, rows));
+}
+
+// The valid rows [start, end) of one chunk (empty past the valid rows).
+fn chunk_range(chunk: u32) -> vec2<u32> {
+    let start = min(chunk * shape.chunk_rows, valid_rows());
+    return vec2<u32>(start, min(start + shape.chunk_rows, valid_rows()));
 }

@@ -12,14 +12,15 @@
 // The gradient of the whole concatenated output and that output (slice as in the forward).
 @group(0) @binding(5) var<storage, read> dy: array<f32>;
 @group(0) @binding(6) var<storage, read> y: array<f32>;
-// [dgamma; dbeta]: written by batch_norm_backward_reduce, read by batch_norm_backward_apply.
+// [dgamma; dbeta]: written by batch_norm_backward_combine, read by batch_norm_backward_apply.
 @group(0) @binding(7) var<storage, read_write> affine_grad: array<f32>;
 @group(0) @binding(8) var<storage, read_write> dz: array<f32>;
+// [chunks, channels] of (sum g, sum g * xhat) over each chunk's rows.
+@group(0) @binding(9) var<storage, read_write> partials: array<vec2<f32>>;
 
-// The gradient at the normalized value of element i ([rows, channels] index).
-fn gradient_at(i: u32) -> f32 {
-    let ch = i % shape.channels;
-    let at = (i / shape.channels) * shape.y_stride + shape.y_offset + ch;
+// The gradient at the normalized value of row `row`, channel `ch`.
+fn gradient_at(row: u32, ch: u32) -> f32 {
+    let at = row * shape.y_stride + shape.y_offset + ch;
     var g = dy[at];
     if RELU {
         g = select(0.0, g, y[at] > 0.0);
@@ -27,42 +28,65 @@ fn gradient_at(i: u32) -> f32 {
     return g;
 }
 
-@compute @workgroup_size(THREADS)
-fn batch_norm_backward_reduce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>) {
-    let ch = wid.x;
-    let lid = lid3.x;
+// One chunk of rows for 32 channels: its sums of g and g * xhat.
+@compute @workgroup_size(CHANNEL_LANES, ROW_LANES)
+fn batch_norm_backward_partial_sums(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
     let channels = shape.channels;
-    let rows = cursor.rows * shape.pixels;
-    let mean = stats[ch];
-    let inv_std = stats[channels + ch];
+    let ch = wid.x * CHANNEL_LANES + lid.x;
+    let range = chunk_range(wid.y);
+    let inside = ch < channels;
     var sums = vec2<f32>(0.0);
-    for (var r = lid; r < rows; r += THREADS) {
-        let i = r * channels + ch;
-        let g = gradient_at(i);
-        sums += vec2<f32>(g, g * (z[i] - mean) * inv_std);
+    if inside {
+        let mean = stats[ch];
+        let inv_std = stats[channels + ch];
+        for (var r = range.x + lid.y; r < range.y; r += ROW_LANES) {
+            let g = gradient_at(r, ch);
+            sums += vec2<f32>(g, g * (z[r * channels + ch] - mean) * inv_std);
+        }
     }
-    let total = workgroup_sum(lid, sums);
-    if lid == 0u {
-        affine_grad[ch] = total.y;
-        affine_grad[channels + ch] = total.x;
+    let total = row_lane_sum(lid, sums);
+    if inside && lid.y == 0u {
+        partials[wid.y * channels + ch] = total;
     }
 }
 
-@compute @workgroup_size(256)
-fn batch_norm_backward_apply(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let i = gid.x + gid.y * groups.x * 256u;
+// One channel's chunks summed in order into dgamma and dbeta.
+@compute @workgroup_size(64)
+fn batch_norm_backward_combine(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let ch = gid.x;
     let channels = shape.channels;
-    if i >= shape.images * shape.pixels * channels {
+    if ch >= channels {
         return;
     }
-    let ch = i % channels;
-    let rows = cursor.rows * shape.pixels;
-    if i / channels >= rows {
-        dz[i] = 0.0;
+    var total = vec2<f32>(0.0);
+    for (var chunk = 0u; chunk < shape.chunks; chunk++) {
+        total += partials[chunk * channels + ch];
+    }
+    affine_grad[ch] = total.y;
+    affine_grad[channels + ch] = total.x;
+}
+
+@compute @workgroup_size(CHANNEL_LANES, ROW_LANES)
+fn batch_norm_backward_apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let channels = shape.channels;
+    let ch = wid.x * CHANNEL_LANES + lid.x;
+    if ch >= channels {
         return;
     }
+    let rows = valid_rows();
+    let mean = stats[ch];
     let inv_std = stats[channels + ch];
-    let xhat = (z[i] - stats[ch]) * inv_std;
-    let g = gradient_at(i);
-    dz[i] = affine[ch] * inv_std * (g - (affine_grad[channels + ch] + xhat * affine_grad[ch]) / f32(rows));
+    let scale = affine[ch] * inv_std;
+    let dgamma = affine_grad[ch];
+    let dbeta = affine_grad[channels + ch];
+    let range = apply_range(wid.y);
+    for (var r = range.x + lid.y; r < range.y; r += ROW_LANES) {
+        let i = r * channels + ch;
+        if r >= rows {
+            dz[i] = 0.0;
+        } else {
+            let xhat = (z[i] - mean) * inv_std;
+            dz[i] = scale * (gradient_at(r, ch) - (dbeta + xhat * dgamma) / f32(rows));
+        }
+    }
 }

@@ -11,8 +11,9 @@ use shatter_gpu::{Gpu, Tensor};
 use shatter_nn::reference::{self, LrnParams};
 use shatter_nn::{
     BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM, BatchNorm, ChannelSlice, NormTensors, Padding,
-    StepCursor, WindowGeometry, lrn_backward, lrn_forward, lrn_vec4_fits, max_pool_backward,
-    max_pool_forward, mean_pool_backward, mean_pool_forward, relu_backward_slice,
+    StepCursor, WindowGeometry, batch_norm_chunks, lrn_backward, lrn_forward, lrn_vec4_fits,
+    max_pool_backward, max_pool_forward, mean_pool_backward, mean_pool_forward,
+    relu_backward_slice,
 };
 use shatter_tests::{assert_close, gpu, random_values, rng};
 
@@ -267,16 +268,31 @@ fn relu_backward_reads_its_slice_of_the_concatenation() {
     }
 }
 
-/// One batch-norm layer on [images, pixels, channels] of which `valid` images are real,
-/// output into a slice of a wider concatenation.
+/// Batch norm on layers whose rows make one chunk (the kernels' partial sums), three (the
+/// last partly valid, or two past the valid rows) and the most the adapter cuts a layer
+/// into, over channels that fill one group of 32 lanes, or spill 5 into a second.
 #[test]
 fn batch_normalization_agrees_with_the_reference_in_both_modes() {
     let Some(gpu) = gpu() else { return };
-    let (images, valid, pixels, channels) = (5, 3, 6, 7);
+    let most = if gpu.is_cpu() { 8 } else { 125 };
+    for (images, valid, pixels, channels, chunks) in [
+        (5, 3, 6, 7, 1),
+        (6, 5, 120, 37, 3),
+        (6, 2, 120, 37, 3),
+        (2, 1, 20_000, 3, most),
+    ] {
+        assert_eq!(batch_norm_chunks(gpu, images * pixels).1, chunks);
+        check_batch_norm(gpu, images, valid, pixels, channels);
+    }
+}
+
+/// One batch-norm layer on [images, pixels, channels] of which `valid` images are real,
+/// output into a slice of a wider concatenation.
+fn check_batch_norm(gpu: &Gpu, images: usize, valid: usize, pixels: usize, channels: usize) {
     let (total, offset) = (channels + 4, 3);
     let rows = images * pixels;
     let valid_rows = valid * pixels;
-    let mut r = rng(340);
+    let mut r = rng(340 + rows as u64 + channels as u64);
     // A mean far from 0, as conv outputs can have: the statistics must not cancel.
     let z: Vec<f32> = random_values(&mut r, rows * channels)
         .iter()
@@ -292,7 +308,7 @@ fn batch_normalization_agrees_with_the_reference_in_both_modes() {
             }]),
         )
         .unwrap();
-    let bn = BatchNorm::new(gpu, "bn", channels).unwrap();
+    let bn = BatchNorm::new(gpu, "bn", channels, rows).unwrap();
     let affine = BatchNorm::affine(gpu, "bn.affine", channels).unwrap();
     let gamma: Vec<f32> = random_values(&mut r, channels)
         .iter()

@@ -1,7 +1,9 @@
 //! Batch normalization of a conv layer's output (shaders/batch_norm.wgsl and
 //! batch_norm_backward.wgsl), with the conv module's ReLU fused: training mode
 //! normalizes with the statistics of the batch's valid rows (the cursor's `rows`) and
-//! keeps running averages; evaluation mode normalizes with those averages.
+//! keeps running averages; evaluation mode normalizes with those averages. Sums over
+//! rows (the statistics, the affine gradient) run as partial sums over chunks of rows,
+//! then one combining dispatch (see shaders/_batch_norm.wgsl).
 
 use shatter_gpu::{Binding, Dispatch, Gpu, GpuError, Kernel, Tensor, workgroups_for};
 
@@ -14,6 +16,40 @@ pub const BATCH_NORM_MOMENTUM: f32 = 0.9;
 /// Added to the variance (TensorFlow's and Keras's default).
 pub const BATCH_NORM_EPSILON: f32 = 1e-3;
 
+/// On a GPU, rows are cut into at most this many chunks, each summed by its own
+/// workgroups: enough to spread a 28x28 layer at batch 128 over the card's cores, few
+/// enough that combining the chunks stays a short loop.
+const GPU_MAX_CHUNKS: usize = 128;
+/// On a CPU adapter, a workgroup per core is already full, and every workgroup's barriers
+/// cost (they are dear there): a few chunks, for the adapter's threads.
+const CPU_MAX_CHUNKS: usize = 8;
+/// A chunk has at least this many rows, so a small layer is not cut into chunks whose
+/// workgroups do little more than synchronize.
+const MIN_CHUNK_ROWS: usize = 256;
+/// Rows a chunk's workgroup sums at a time (ROW_LANES in the shader).
+const ROW_LANES: usize = 8;
+/// Channels of one chunk's workgroup (CHANNEL_LANES in the shader).
+const CHANNEL_LANES: usize = 32;
+/// Rows of one workgroup of the elementwise kernels: 8 for each invocation, so it reads
+/// its channel's parameters once for 8 values.
+const APPLY_ROWS: usize = 8 * ROW_LANES;
+/// Workgroups a dispatch may have in one dimension.
+const MAX_WORKGROUPS: usize = 65_535;
+
+/// Rows per chunk and chunks covering `rows` rows, on `gpu`.
+pub fn batch_norm_chunks(gpu: &Gpu, rows: usize) -> (usize, usize) {
+    let max_chunks = if gpu.is_cpu() {
+        CPU_MAX_CHUNKS
+    } else {
+        GPU_MAX_CHUNKS
+    };
+    let chunk_rows = rows
+        .div_ceil(max_chunks)
+        .next_multiple_of(ROW_LANES)
+        .max(MIN_CHUNK_ROWS);
+    (chunk_rows, rows.div_ceil(chunk_rows).max(1))
+}
+
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct NormShape {
@@ -24,7 +60,10 @@ struct NormShape {
     momentum: f32,
     epsilon: f32,
     images: u32,
-    _pad: u32,
+    chunk_rows: u32,
+    chunks: u32,
+    apply_rows: u32,
+    _pad: [u32; 2],
 }
 
 /// The state of one batch-normalization layer over `channels` channels (its trained
@@ -35,6 +74,14 @@ pub struct BatchNorm {
     pub stats: Tensor,
     /// [running mean; running unbiased variance] (initially 0 and 1).
     pub running: Tensor,
+    /// Rows per chunk and chunks of the rows' partial sums.
+    chunk_rows: usize,
+    chunks: usize,
+    /// Rows of one workgroup of the elementwise kernels.
+    apply_rows: usize,
+    /// [chunks, channels, 2]: the partial sums of the statistics in the forward pass,
+    /// then of the affine gradient in the backward one (each combined before the next).
+    partials: Tensor,
 }
 
 /// Where one batch-norm layer reads and writes: z [images * pixels, channels] in, y out.
@@ -57,14 +104,47 @@ impl BatchNorm {
         Parameter::new(gpu, name, &[2, channels], &affine, false)
     }
 
-    pub fn new(gpu: &Gpu, name: &str, channels: usize) -> Result<Self, GpuError> {
+    /// The state of a layer normalizing `rows` rows (images x pixels) of `channels`.
+    pub fn new(gpu: &Gpu, name: &str, channels: usize, rows: usize) -> Result<Self, GpuError> {
         let mut running = vec![0.0; channels];
         running.extend(std::iter::repeat_n(1.0, channels));
+        let (chunk_rows, chunks) = batch_norm_chunks(gpu, rows);
         Ok(Self {
             channels,
             stats: gpu.zeros(&format!("{name}.stats"), &[2, channels])?,
             running: gpu.tensor(&format!("{name}.running"), &[2, channels], &running)?,
+            chunk_rows,
+            chunks,
+            apply_rows: rows
+                .div_ceil(MAX_WORKGROUPS)
+                .next_multiple_of(ROW_LANES)
+                .max(APPLY_ROWS),
+            partials: gpu.zeros(&format!("{name}.partials"), &[chunks, channels, 2])?,
         })
+    }
+
+    /// Workgroups of the partial sums: channel groups by chunks.
+    fn partial_workgroups(&self) -> [u32; 3] {
+        [
+            self.channels.div_ceil(CHANNEL_LANES) as u32,
+            self.chunks as u32,
+            1,
+        ]
+    }
+
+    /// Workgroups of the elementwise kernels: channel groups by groups of rows.
+    fn apply_workgroups(&self, t: &NormTensors<'_>) -> [u32; 3] {
+        let rows = t.z.len() / self.channels;
+        [
+            self.channels.div_ceil(CHANNEL_LANES) as u32,
+            rows.div_ceil(self.apply_rows) as u32,
+            1,
+        ]
+    }
+
+    /// Workgroups of the combining dispatch: one invocation per channel.
+    fn combine_workgroups(&self) -> [u32; 3] {
+        workgroups_for(self.channels, 64)
     }
 
     fn shape(&self, gpu: &Gpu, label: &str, t: &NormTensors<'_>) -> shatter_gpu::wgpu::Buffer {
@@ -77,6 +157,10 @@ impl BatchNorm {
             0,
             "{label}: z length"
         );
+        assert!(
+            t.z.len() / self.channels <= self.chunk_rows * self.chunks,
+            "{label}: z has more rows than the layer's chunks cover"
+        );
         gpu.uniform(
             &format!("{label}.shape"),
             &NormShape {
@@ -87,7 +171,10 @@ impl BatchNorm {
                 momentum: BATCH_NORM_MOMENTUM,
                 epsilon: BATCH_NORM_EPSILON,
                 images: t.images as u32,
-                _pad: 0,
+                chunk_rows: self.chunk_rows as u32,
+                chunks: self.chunks as u32,
+                apply_rows: self.apply_rows as u32,
+                _pad: [0; 2],
             },
         )
     }
@@ -97,7 +184,7 @@ impl BatchNorm {
         &'a self,
         shape: &'a shatter_gpu::wgpu::Buffer,
         t: &NormTensors<'a>,
-    ) -> [Binding<'a>; 7] {
+    ) -> [Binding<'a>; 8] {
         [
             Binding::uniform(shape),
             Binding::read(t.cursor),
@@ -106,6 +193,7 @@ impl BatchNorm {
             Binding::write(&self.stats.buffer),
             Binding::write(&self.running.buffer),
             Binding::write(&t.y.tensor.buffer),
+            Binding::write(&self.partials.buffer),
         ]
     }
 
@@ -125,16 +213,22 @@ impl BatchNorm {
         let relu = Self::relu_flag(&t);
         Ok(vec![
             gpu.dispatch(
-                &format!("{label}.statistics"),
-                &Kernel::new("batch_norm", "batch_norm_statistics"),
+                &format!("{label}.partial_statistics"),
+                &Kernel::new("batch_norm", "batch_norm_partial_statistics"),
                 &bindings,
-                [self.channels as u32, 1, 1],
+                self.partial_workgroups(),
+            )?,
+            gpu.dispatch(
+                &format!("{label}.statistics"),
+                &Kernel::new("batch_norm", "batch_norm_combine_statistics"),
+                &bindings,
+                self.combine_workgroups(),
             )?,
             gpu.dispatch(
                 &format!("{label}.normalize"),
                 &Kernel::new("batch_norm", "batch_norm_apply").with("RELU", relu),
                 &bindings,
-                workgroups_for(t.z.len(), 256),
+                self.apply_workgroups(&t),
             )?,
         ])
     }
@@ -153,7 +247,7 @@ impl BatchNorm {
                 .with("RELU", Self::relu_flag(&t))
                 .with("EVAL", 1.0),
             &self.forward_bindings(&shape, &t),
-            workgroups_for(t.z.len(), 256),
+            self.apply_workgroups(&t),
         )
     }
 
@@ -180,21 +274,28 @@ impl BatchNorm {
             Binding::read(&t.y.tensor.buffer),
             Binding::write(&t.affine.grad.buffer),
             Binding::write(&dz.buffer),
+            Binding::write(&self.partials.buffer),
         ];
         let relu = Self::relu_flag(&t);
         Ok(vec![
             gpu.dispatch(
-                &format!("{label}.backward_reduce"),
-                &Kernel::new("batch_norm_backward", "batch_norm_backward_reduce")
+                &format!("{label}.backward_partial_sums"),
+                &Kernel::new("batch_norm_backward", "batch_norm_backward_partial_sums")
                     .with("RELU", relu),
                 &bindings,
-                [self.channels as u32, 1, 1],
+                self.partial_workgroups(),
+            )?,
+            gpu.dispatch(
+                &format!("{label}.backward_sums"),
+                &Kernel::new("batch_norm_backward", "batch_norm_backward_combine"),
+                &bindings,
+                self.combine_workgroups(),
             )?,
             gpu.dispatch(
                 &format!("{label}.backward"),
                 &Kernel::new("batch_norm_backward", "batch_norm_backward_apply").with("RELU", relu),
                 &bindings,
-                workgroups_for(dz.len(), 256),
+                self.apply_workgroups(&t),
             )?,
         ])
     }

@@ -30,7 +30,9 @@ mod relu;
 mod slice;
 mod slice_relu;
 
-pub use batch_norm::{BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM, BatchNorm, NormTensors};
+pub use batch_norm::{
+    BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM, BatchNorm, NormTensors, batch_norm_chunks,
+};
 pub use conv_plan::{CONV_BLOCKS, ConvPlan, ConvProblem, ConvVariant, time_conv_variants};
 pub use conv2d::{
     ConvLoads, ConvPass, conv_gemm_shape, conv2d_backward_data, conv2d_backward_filter,

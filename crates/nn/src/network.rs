@@ -472,7 +472,12 @@ impl Builder<'_> {
         let mut affine_parameter = None;
         let (forward, forward_eval, mut backward) = if batch_norm {
             let z = gpu.zeros(&format!("{name}.conv_output"), &dims)?;
-            let bn = BatchNorm::new(gpu, &format!("{name}.batch_norm"), filters)?;
+            let bn = BatchNorm::new(
+                gpu,
+                &format!("{name}.batch_norm"),
+                filters,
+                self.batch * g.out_height * g.out_width,
+            )?;
             let affine = BatchNorm::affine(gpu, &format!("{name}.batch_norm.affine"), filters)?;
             let norm = NormTensors {
                 affine: &affine,
