@@ -323,6 +323,7 @@ fn profile_step(
     gpu.run(step.iter().copied())?;
     let mut total = 0.0;
     for d in &step {
+        trainer.rewind()?;
         let ms = time_dispatches(gpu, &[*d], 4)? * 1e3;
         total += ms;
         if json {
@@ -392,6 +393,7 @@ fn profile_layers(
     let (mut forward_total, mut backward_total) = (0.0, 0.0);
     let (mut conv_flops, mut conv_seconds) = (0, 0.0);
     for layer in &trainer.network.layers {
+        trainer.rewind()?;
         let forward: Vec<_> = layer.forward.iter().collect();
         let backward: Vec<_> = layer.backward.iter().collect();
         let f = time_dispatches(gpu, &forward, 3)?;

@@ -224,6 +224,21 @@ impl<'g> Trainer<'g> {
         step
     }
 
+    /// Put the training cursor back at the first step of a pass, with that step's rows
+    /// and learning rate set, as a step sees them mid-epoch. A kernel timed alone and
+    /// repeated (`bench --profile`, `--layers`) needs this: after an epoch, or after the
+    /// step's own `advance_cursor` ran, the cursor lies past the data, where a batch has
+    /// no rows and batch norm and the batch gather have nothing to do.
+    pub fn rewind(&self) -> Result<()> {
+        self.gpu.queue.write_buffer(
+            &self.train.cursor,
+            0,
+            bytemuck::bytes_of(&StepCursor::at(0, 0)),
+        );
+        self.gpu.run([&self.train.set_learning_rate])?;
+        Ok(())
+    }
+
     fn record_train_step<'p>(&'p self, pass: &mut shatter_gpu::wgpu::ComputePass<'p>) {
         for d in self.train_step() {
             d.record(pass);
