@@ -1,6 +1,10 @@
-// Shared by the batch-normalization kernels (batch_norm.wgsl, batch_norm_backward.wgsl),
-// which normalize each channel of z, a [rows, channels] matrix (rows = batch * pixels of
-// an NHWC tensor), and write or read y in a channel slice of a concatenation.
+// Shared by the batch-normalization kernels (_batch_norm_forward.wgsl and
+// _batch_norm_backward.wgsl), which normalize each channel of z, a [rows, channels]
+// matrix (rows = batch * pixels of an NHWC tensor), and write or read y in a channel
+// slice of a concatenation. The kernel's own file names `Lanes`, the channels one
+// invocation handles: f32, or vec4<f32> where the channels and the slice are whole
+// quads (batch_norm_vec4.wgsl), for a quarter of the loads and stores. Every tensor is
+// then indexed in Lanes: a row holds channels / LANE_WIDTH of them.
 //   training:   y = relu?(gamma * (z - mean) / sqrt(var + eps) + beta), mean and (biased)
 //               var over the rows of this batch that hold images (cursor.rows images)
 //   evaluation: the same with the running averages of mean and unbiased var.
@@ -44,25 +48,42 @@ struct Cursor {
 // Apply max(0, x) after the affine transform (the conv module's ReLU).
 override RELU: bool = true;
 
-// A workgroup: 32 channels (x) by 8 rows at a time (y). The elementwise kernels use the
+// A workgroup: 32 Lanes of channels (x) by 8 rows at a time (y). The elementwise kernels use the
 // same layout, so an invocation reads its channel's parameters once for all its rows and
 // needs no division to find its channel.
 const CHANNEL_LANES: u32 = 32u;
 const ROW_LANES: u32 = 8u;
 
-var<workgroup> lanes: array<vec2<f32>, 256>;
+// Two sums carried together.
+struct Pair {
+    a: Lanes,
+    b: Lanes,
+}
+
+var<workgroup> lanes: array<Pair, 256>;
 
 // Sum of `value` over the row lanes of one channel lane, returned to each of them (one
 // barrier before, so the scratch can be reused, one after).
-fn row_lane_sum(lid: vec3<u32>, value: vec2<f32>) -> vec2<f32> {
+fn row_lane_sum(lid: vec3<u32>, value: Pair) -> Pair {
     workgroupBarrier();
     lanes[lid.y * CHANNEL_LANES + lid.x] = value;
     workgroupBarrier();
-    var total = vec2<f32>(0.0);
+    var total = Pair(Lanes(0.0), Lanes(0.0));
     for (var i = 0u; i < ROW_LANES; i++) {
-        total += lanes[i * CHANNEL_LANES + lid.x];
+        let part = lanes[i * CHANNEL_LANES + lid.x];
+        total = Pair(total.a + part.a, total.b + part.b);
     }
     return total;
+}
+
+// Lanes in a row of z (and in each half of stats, running, affine and its gradient).
+fn row_lanes() -> u32 {
+    return shape.channels / LANE_WIDTH;
+}
+
+// Index in y (in Lanes) of lane `ch` of row `row`.
+fn y_index(row: u32, ch: u32) -> u32 {
+    return (row * shape.y_stride + shape.y_offset) / LANE_WIDTH + ch;
 }
 
 // The valid rows this batch has (rows past them hold no image).

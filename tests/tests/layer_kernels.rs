@@ -270,26 +270,59 @@ fn relu_backward_reads_its_slice_of_the_concatenation() {
 
 /// Batch norm on layers whose rows make one chunk (the kernels' partial sums), three (the
 /// last partly valid, or two past the valid rows) and the most the adapter cuts a layer
-/// into, over channels that fill one group of 32 lanes, or spill 5 into a second.
+/// into; one channel per invocation, over channels that fill one group of 32 lanes or
+/// spill 5 into a second, and four (vec4) where the channels and the slice are whole
+/// quads, over 34 quads (two groups) or 2.
 #[test]
 fn batch_normalization_agrees_with_the_reference_in_both_modes() {
     let Some(gpu) = gpu() else { return };
     let most = if gpu.is_cpu() { 8 } else { 125 };
-    for (images, valid, pixels, channels, chunks) in [
-        (5, 3, 6, 7, 1),
-        (6, 5, 120, 37, 3),
-        (6, 2, 120, 37, 3),
-        (2, 1, 20_000, 3, most),
+    for (images, valid, pixels, channels, offset, chunks, lane_width) in [
+        (5, 3, 6, 7, 3, 1, 1),
+        (6, 5, 120, 37, 3, 3, 1),
+        (6, 2, 120, 37, 3, 3, 1),
+        (2, 1, 20_000, 3, 3, most, 1),
+        // Whole quads of channels, but the slice starts mid-quad.
+        (6, 5, 120, 8, 2, 3, 1),
+        (6, 5, 120, 136, 4, 3, 4),
+        (6, 2, 120, 136, 4, 3, 4),
+        (2, 1, 20_000, 8, 4, most, 4),
     ] {
         assert_eq!(batch_norm_chunks(gpu, images * pixels).1, chunks);
-        check_batch_norm(gpu, images, valid, pixels, channels);
+        let layer = BatchNormLayer {
+            images,
+            valid,
+            pixels,
+            channels,
+            offset,
+            lane_width,
+        };
+        check_batch_norm(gpu, layer);
     }
 }
 
 /// One batch-norm layer on [images, pixels, channels] of which `valid` images are real,
-/// output into a slice of a wider concatenation.
-fn check_batch_norm(gpu: &Gpu, images: usize, valid: usize, pixels: usize, channels: usize) {
-    let (total, offset) = (channels + 4, 3);
+/// output into a slice of a wider concatenation at `offset`, run with `lane_width`
+/// channels per invocation.
+struct BatchNormLayer {
+    images: usize,
+    valid: usize,
+    pixels: usize,
+    channels: usize,
+    offset: usize,
+    lane_width: usize,
+}
+
+fn check_batch_norm(gpu: &Gpu, layer: BatchNormLayer) {
+    let BatchNormLayer {
+        images,
+        valid,
+        pixels,
+        channels,
+        offset,
+        lane_width,
+    } = layer;
+    let total = offset + channels + 4;
     let rows = images * pixels;
     let valid_rows = valid * pixels;
     let mut r = rng(340 + rows as u64 + channels as u64);
@@ -332,6 +365,7 @@ fn check_batch_norm(gpu: &Gpu, images: usize, valid: usize, pixels: usize, chann
         },
         relu: true,
     };
+    assert_eq!(BatchNorm::lane_width(&norm), lane_width);
     let forward = bn.forward_train(gpu, "bn", norm).unwrap();
     let backward = bn.backward(gpu, "bn", norm, &dy_t, &dz_t).unwrap();
     gpu.run(forward.iter().chain(&backward)).unwrap();

@@ -32,8 +32,10 @@ macro_rules! shaders {
 
 shaders![
     "batch",
-    "batch_norm" after ["_batch_norm"],
-    "batch_norm_backward" after ["_batch_norm"],
+    "batch_norm" after ["_batch_norm", "_batch_norm_forward"],
+    "batch_norm_backward" after ["_batch_norm", "_batch_norm_backward"],
+    "batch_norm_backward_vec4" after ["_batch_norm", "_batch_norm_backward"],
+    "batch_norm_vec4" after ["_batch_norm", "_batch_norm_forward"],
     "channel_slice" after ["_channel_slice"],
     "channel_slice_vec4" after ["_channel_slice"],
     "conv2d" after ["_conv2d", "_conv2d_panels", "_conv2d_a_scalar", "_conv2d_b_scalar"],

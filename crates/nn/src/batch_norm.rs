@@ -28,7 +28,7 @@ const CPU_MAX_CHUNKS: usize = 8;
 const MIN_CHUNK_ROWS: usize = 256;
 /// Rows a chunk's workgroup sums at a time (ROW_LANES in the shader).
 const ROW_LANES: usize = 8;
-/// Channels of one chunk's workgroup (CHANNEL_LANES in the shader).
+/// Lanes of channels across one workgroup (CHANNEL_LANES in the shader).
 const CHANNEL_LANES: usize = 32;
 /// Rows of one workgroup of the elementwise kernels: 8 for each invocation, so it reads
 /// its channel's parameters once for 8 values.
@@ -123,28 +123,60 @@ impl BatchNorm {
         })
     }
 
-    /// Workgroups of the partial sums: channel groups by chunks.
-    fn partial_workgroups(&self) -> [u32; 3] {
+    /// Channels one invocation handles: 4 (vec4 loads and stores) where the channels
+    /// and y's slice of its concatenation are whole quads, else 1.
+    pub fn lane_width(t: &NormTensors<'_>) -> usize {
+        let quads = |n: usize| n.is_multiple_of(4);
+        if quads(t.y.channels) && quads(t.y.stride()) && quads(t.y.offset) {
+            4
+        } else {
+            1
+        }
+    }
+
+    fn forward_shader(t: &NormTensors<'_>) -> &'static str {
+        if Self::lane_width(t) == 4 {
+            "batch_norm_vec4"
+        } else {
+            "batch_norm"
+        }
+    }
+
+    fn backward_shader(t: &NormTensors<'_>) -> &'static str {
+        if Self::lane_width(t) == 4 {
+            "batch_norm_backward_vec4"
+        } else {
+            "batch_norm_backward"
+        }
+    }
+
+    /// Invocations across a row: one per lane of channels.
+    fn row_lanes(&self, t: &NormTensors<'_>) -> usize {
+        self.channels / Self::lane_width(t)
+    }
+
+    /// Workgroups of the partial sums: groups of 32 lanes by chunks.
+    fn partial_workgroups(&self, t: &NormTensors<'_>) -> [u32; 3] {
         [
-            self.channels.div_ceil(CHANNEL_LANES) as u32,
+            self.row_lanes(t).div_ceil(CHANNEL_LANES) as u32,
             self.chunks as u32,
             1,
         ]
     }
 
-    /// Workgroups of the elementwise kernels: channel groups by groups of rows.
+    /// Workgroups of the elementwise kernels: groups of 32 lanes by groups of rows.
     fn apply_workgroups(&self, t: &NormTensors<'_>) -> [u32; 3] {
         let rows = t.z.len() / self.channels;
         [
-            self.channels.div_ceil(CHANNEL_LANES) as u32,
+            self.row_lanes(t).div_ceil(CHANNEL_LANES) as u32,
             rows.div_ceil(self.apply_rows) as u32,
             1,
         ]
     }
 
-    /// Workgroups of the combining dispatch: one invocation per channel.
-    fn combine_workgroups(&self) -> [u32; 3] {
-        workgroups_for(self.channels, 64)
+    /// Workgroups of the combining dispatch: one invocation per lane of channels.
+    fn combine_workgroups(&self, t: &NormTensors<'_>) -> [u32; 3] {
+        workgroups_for(self.row_lanes(t), 64)
     }
 
     fn shape(&self, gpu: &Gpu, label: &str, t: &NormTensors<'_>) -> shatter_gpu::wgpu::Buffer {
@@ -214,19 +246,19 @@ impl BatchNorm {
         Ok(vec![
             gpu.dispatch(
                 &format!("{label}.partial_statistics"),
-                &Kernel::new("batch_norm", "batch_norm_partial_statistics"),
+                &Kernel::new(Self::forward_shader(&t), "batch_norm_partial_statistics"),
                 &bindings,
-                self.partial_workgroups(),
+                self.partial_workgroups(&t),
             )?,
             gpu.dispatch(
                 &format!("{label}.statistics"),
-                &Kernel::new("batch_norm", "batch_norm_combine_statistics"),
+                &Kernel::new(Self::forward_shader(&t), "batch_norm_combine_statistics"),
                 &bindings,
-                self.combine_workgroups(),
+                self.combine_workgroups(&t),
             )?,
             gpu.dispatch(
                 &format!("{label}.normalize"),
-                &Kernel::new("batch_norm", "batch_norm_apply").with("RELU", relu),
+                &Kernel::new(Self::forward_shader(&t), "batch_norm_apply").with("RELU", relu),
                 &bindings,
                 self.apply_workgroups(&t),
             )?,
@@ -243,7 +275,7 @@ impl BatchNorm {
         let shape = self.shape(gpu, label, &t);
         gpu.dispatch(
             &format!("{label}.normalize_eval"),
-            &Kernel::new("batch_norm", "batch_norm_apply")
+            &Kernel::new(Self::forward_shader(&t), "batch_norm_apply")
                 .with("RELU", Self::relu_flag(&t))
                 .with("EVAL", 1.0),
             &self.forward_bindings(&shape, &t),
@@ -280,20 +312,24 @@ impl BatchNorm {
         Ok(vec![
             gpu.dispatch(
                 &format!("{label}.backward_partial_sums"),
-                &Kernel::new("batch_norm_backward", "batch_norm_backward_partial_sums")
-                    .with("RELU", relu),
+                &Kernel::new(
+                    Self::backward_shader(&t),
+                    "batch_norm_backward_partial_sums",
+                )
+                .with("RELU", relu),
                 &bindings,
-                self.partial_workgroups(),
+                self.partial_workgroups(&t),
             )?,
             gpu.dispatch(
                 &format!("{label}.backward_sums"),
-                &Kernel::new("batch_norm_backward", "batch_norm_backward_combine"),
+                &Kernel::new(Self::backward_shader(&t), "batch_norm_backward_combine"),
                 &bindings,
-                self.combine_workgroups(),
+                self.combine_workgroups(&t),
             )?,
             gpu.dispatch(
                 &format!("{label}.backward"),
-                &Kernel::new("batch_norm_backward", "batch_norm_backward_apply").with("RELU", relu),
+                &Kernel::new(Self::backward_shader(&t), "batch_norm_backward_apply")
+                    .with("RELU", relu),
                 &bindings,
                 self.apply_workgroups(&t),
             )?,
