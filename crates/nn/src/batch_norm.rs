@@ -1,5 +1,5 @@
-//! Batch normalization of a conv layer's output (shaders/batch_norm.wgsl and
-//! batch_norm_backward.wgsl), with the conv module's ReLU fused: training mode
+//! Batch normalization of a conv layer's output (shaders/_batch_norm_forward.wgsl and
+//! _batch_norm_backward.wgsl, one or four channels an invocation), with the conv module's ReLU fused: training mode
 //! normalizes with the statistics of the batch's valid rows (the cursor's `rows`) and
 //! keeps running averages; evaluation mode normalizes with those averages. Sums over
 //! rows (the statistics, the affine gradient) run as partial sums over chunks of rows,
@@ -79,7 +79,7 @@ pub struct BatchNorm {
     chunks: usize,
     /// Rows of one workgroup of the elementwise kernels.
     apply_rows: usize,
-    /// [chunks, channels, 2]: the partial sums of the statistics in the forward pass,
+    /// [chunks, 2, channels]: the partial sums of the statistics in the forward pass,
     /// then of the affine gradient in the backward one (each combined before the next).
     partials: Tensor,
 }
@@ -119,7 +119,7 @@ impl BatchNorm {
                 .div_ceil(MAX_WORKGROUPS)
                 .next_multiple_of(ROW_LANES)
                 .max(APPLY_ROWS),
-            partials: gpu.zeros(&format!("{name}.partials"), &[chunks, channels, 2])?,
+            partials: gpu.zeros(&format!("{name}.partials"), &[chunks, 2, channels])?,
         })
     }
 

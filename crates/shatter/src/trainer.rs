@@ -65,7 +65,7 @@ pub enum Progress<'a> {
 /// One pass over a split: its cursor, its per-step metrics and its dispatches.
 struct Pass {
     steps: usize,
-    cursor: shatter_gpu::wgpu::Buffer,
+    cursor: U32Buffer,
     metrics: Tensor,
     set_learning_rate: Dispatch,
     gather: Dispatch,
@@ -117,7 +117,7 @@ impl<'g> Trainer<'g> {
             .context("uploading the training set")?;
         let test_split = ResidentSplit::upload(gpu, "test", &dataset.test, values)
             .context("uploading the test set")?;
-        let train_cursor = gpu.u32_buffer("train.cursor", &[0; 4])?.buffer;
+        let train_cursor = gpu.u32_buffer("train.cursor", &[0; 4])?;
         let network_shape = NetworkShape {
             input: [shape.channels, shape.crop_height, shape.crop_width],
             classes: dataset.classes,
@@ -129,7 +129,7 @@ impl<'g> Trainer<'g> {
             network_shape,
             init,
             &crate::autotune::kernel_plan(gpu),
-            &train_cursor,
+            &train_cursor.buffer,
         )?;
         let identity: Vec<u32> = (0..train_split.images as u32).collect();
         let order = gpu.u32_buffer("order", &identity)?;
@@ -137,12 +137,12 @@ impl<'g> Trainer<'g> {
                          split: &ResidentSplit,
                          sequential: bool,
                          shape: BatchShape,
-                         cursor: Option<shatter_gpu::wgpu::Buffer>|
+                         cursor: Option<U32Buffer>|
          -> Result<Pass> {
             let steps = split.images.div_ceil(batch);
             let cursor = match cursor {
                 Some(c) => c,
-                None => gpu.u32_buffer(&format!("{name}.cursor"), &[0; 4])?.buffer,
+                None => gpu.u32_buffer(&format!("{name}.cursor"), &[0; 4])?,
             };
             let metrics = gpu.zeros(&format!("{name}.metrics"), &[steps, 4])?;
             let gather = gather_batch(
@@ -152,7 +152,7 @@ impl<'g> Trainer<'g> {
                 split,
                 &order,
                 sequential,
-                &cursor,
+                &cursor.buffer,
                 &network.input,
                 &network.labels,
             )?;
@@ -160,14 +160,14 @@ impl<'g> Trainer<'g> {
                 gpu,
                 &format!("{name}.loss"),
                 split.images,
-                &cursor,
+                &cursor.buffer,
                 &metrics,
             )?;
             let (set_learning_rate, advance) = cursor_dispatches(
                 gpu,
                 name,
                 &CursorPass::new(split.images, batch, &sgd.schedule),
-                &cursor,
+                &cursor.buffer,
             )?;
             Ok(Pass {
                 steps,
@@ -189,7 +189,7 @@ impl<'g> Trainer<'g> {
         )?;
         let eval_train = make_pass("eval_train", &train_split, true, shape, None)?;
         let eval_test = make_pass("eval_test", &test_split, true, shape, None)?;
-        let update = network.update(gpu, sgd, &train.cursor)?;
+        let update = network.update(gpu, sgd, &train.cursor.buffer)?;
         let readback = Readback::new(
             gpu,
             "metrics",
@@ -231,12 +231,18 @@ impl<'g> Trainer<'g> {
     /// no rows and batch norm and the batch gather have nothing to do.
     pub fn rewind(&self) -> Result<()> {
         self.gpu.queue.write_buffer(
-            &self.train.cursor,
+            &self.train.cursor.buffer,
             0,
             bytemuck::bytes_of(&StepCursor::at(0, 0)),
         );
         self.gpu.run([&self.train.set_learning_rate])?;
         Ok(())
+    }
+
+    /// The training cursor as the GPU holds it (a readback: not for the training loop).
+    pub fn train_cursor(&self) -> Result<StepCursor> {
+        let words = self.gpu.read_u32(&self.train.cursor)?;
+        Ok(bytemuck::cast_slice::<u32, StepCursor>(&words)[0])
     }
 
     fn record_train_step<'p>(&'p self, pass: &mut shatter_gpu::wgpu::ComputePass<'p>) {
@@ -272,7 +278,7 @@ impl<'g> Trainer<'g> {
         let seen =
             u32::try_from(images_seen).context("more than 4 billion training images seen")?;
         gpu.queue.write_buffer(
-            &self.train.cursor,
+            &self.train.cursor.buffer,
             0,
             bytemuck::bytes_of(&StepCursor::at(0, seen)),
         );
@@ -311,9 +317,9 @@ impl<'g> Trainer<'g> {
         let gpu = self.gpu;
         let zero = StepCursor::at(0, 0);
         gpu.queue
-            .write_buffer(&self.eval_train.cursor, 0, bytemuck::bytes_of(&zero));
+            .write_buffer(&self.eval_train.cursor.buffer, 0, bytemuck::bytes_of(&zero));
         gpu.queue
-            .write_buffer(&self.eval_test.cursor, 0, bytemuck::bytes_of(&zero));
+            .write_buffer(&self.eval_test.cursor.buffer, 0, bytemuck::bytes_of(&zero));
         let mut encoder = gpu.device.create_command_encoder(&Default::default());
         {
             let mut pass = encoder.begin_compute_pass(&Default::default());
