@@ -12,10 +12,10 @@
 // Sums over rows are cut in two dispatches: the rows come in chunks of chunk_rows, and a
 // workgroup sums one chunk for 32 neighbouring Lanes of channels into `partials` [chunks,
 // 2, channels] (two sums each); then one invocation per Lanes combines its chunks in
-// order. A layer's rows
-// (100,352 for a 28x28 layer at batch 128) then spread over chunks x channel groups
-// workgroups, and the 32 channel lanes read 32 neighbouring values of a row, where one
-// workgroup per channel walking all rows, `channels` apart, left a GPU idle.
+// order. A layer's rows (100,352 for a 28x28 layer at batch 128) then spread over chunks
+// x channel groups workgroups, and the 32 channel lanes read 32 neighbouring values of a
+// row, where one workgroup per channel walking all rows, `channels` apart, left a GPU
+// idle.
 
 struct NormShape {
     // Pixels of one image (height * width).

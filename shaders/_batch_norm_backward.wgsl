@@ -55,7 +55,7 @@ fn batch_norm_backward_partial_sums(@builtin(workgroup_id) wid: vec3<u32>, @buil
     }
 }
 
-// One channel's chunks summed in order into dgamma and dbeta.
+// One Lanes' chunks summed in order into dgamma and dbeta.
 @compute @workgroup_size(64)
 fn batch_norm_backward_combine(@builtin(global_invocation_id) gid: vec3<u32>) {
     let ch = gid.x;
@@ -73,6 +73,7 @@ fn batch_norm_backward_combine(@builtin(global_invocation_id) gid: vec3<u32>) {
     affine_grad[width + ch] = sum_g;
 }
 
+// dz for 8 rows of one Lanes, whose statistics and sums are read once.
 @compute @workgroup_size(CHANNEL_LANES, ROW_LANES)
 fn batch_norm_backward_apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
     let width = row_lanes();

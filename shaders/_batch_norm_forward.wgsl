@@ -20,9 +20,9 @@
 // Normalize with the running statistics instead of the batch's.
 override EVAL: bool = false;
 
-// One chunk of rows for 32 Lanes of channels: its mean, then the squared deviations from that mean
-// (two passes over rows that are still in cache: conv outputs can have a mean far from
-// zero, where E[z^2] - E[z]^2 would cancel in f32).
+// One chunk of rows for 32 Lanes of channels: its mean, then the squared deviations from
+// that mean (two passes over rows that are still in cache: conv outputs can have a mean
+// far from zero, where E[z^2] - E[z]^2 would cancel in f32).
 @compute @workgroup_size(CHANNEL_LANES, ROW_LANES)
 fn batch_norm_partial_statistics(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
     let width = row_lanes();
@@ -51,7 +51,7 @@ fn batch_norm_partial_statistics(@builtin(workgroup_id) wid: vec3<u32>, @builtin
     }
 }
 
-// One channel's chunks combined in order (Chan et al.'s pairwise update: the squared
+// One Lanes' chunks combined in order (Chan et al.'s pairwise update: the squared
 // deviations about the whole mean are each chunk's own plus its rows times the square of
 // its mean's distance from the whole mean), then the running averages.
 @compute @workgroup_size(64)
@@ -83,6 +83,7 @@ fn batch_norm_combine_statistics(@builtin(global_invocation_id) gid: vec3<u32>) 
     running[width + ch] = m * running[width + ch] + (1.0 - m) * unbiased;
 }
 
+// y for 8 rows of one Lanes, whose statistics, scale and shift are read once.
 @compute @workgroup_size(CHANNEL_LANES, ROW_LANES)
 fn batch_norm_apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
     let width = row_lanes();
