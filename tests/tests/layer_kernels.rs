@@ -289,39 +289,22 @@ fn batch_normalization_agrees_with_the_reference_in_both_modes() {
         (2, 1, 20_000, 8, 4, most, 4),
     ] {
         assert_eq!(batch_norm_chunks(gpu, images * pixels).1, chunks);
-        let layer = BatchNormLayer {
-            images,
-            valid,
-            pixels,
-            channels,
-            offset,
-            lane_width,
-        };
-        check_batch_norm(gpu, layer);
+        check_batch_norm(gpu, images, valid, pixels, channels, offset, lane_width);
     }
 }
 
 /// One batch-norm layer on [images, pixels, channels] of which `valid` images are real,
 /// output into a slice of a wider concatenation at `offset`, run with `lane_width`
 /// channels per invocation.
-struct BatchNormLayer {
+fn check_batch_norm(
+    gpu: &Gpu,
     images: usize,
     valid: usize,
     pixels: usize,
     channels: usize,
     offset: usize,
     lane_width: usize,
-}
-
-fn check_batch_norm(gpu: &Gpu, layer: BatchNormLayer) {
-    let BatchNormLayer {
-        images,
-        valid,
-        pixels,
-        channels,
-        offset,
-        lane_width,
-    } = layer;
+) {
     let total = offset + channels + 4;
     let rows = images * pixels;
     let valid_rows = valid * pixels;
