@@ -57,11 +57,17 @@ fn variant_names_round_trip() {
         GemmVariant::from_name("subgroup-8x64"),
         Some(GemmVariant::Subgroup { rows: 8, cols: 64 })
     );
+    assert_eq!(
+        GemmVariant::from_name("subgroup-texels-4x32"),
+        Some(GemmVariant::SubgroupTexels { rows: 4, cols: 32 })
+    );
     assert_eq!(GemmVariant::from_name("subgroup-8x8"), None);
+    assert_eq!(GemmVariant::from_name("subgroup-texels-8x8"), None);
 }
 
-/// CPU adapters run the subgroup GEMM untuned only where they have 8-wide subgroups
-/// (lavapipe); elsewhere the texel tile, which needs nothing of the device.
+/// CPU adapters run the subgroup GEMM (reading texel mirrors) untuned only where they
+/// have 8-wide subgroups (lavapipe); elsewhere the texel tile, which needs nothing of the
+/// device.
 #[test]
 fn the_untuned_gemm_suits_the_adapter() {
     let Some(gpu) = gpu() else { return };
@@ -69,7 +75,7 @@ fn the_untuned_gemm_suits_the_adapter() {
         .ok()
         .and_then(|name| GemmVariant::from_name(&name));
     let expected = named.unwrap_or(match (gpu.is_cpu(), gpu.subgroup_width()) {
-        (true, Some(8)) => GemmVariant::Subgroup { rows: 4, cols: 32 },
+        (true, Some(8)) => GemmVariant::SubgroupTexels { rows: 4, cols: 32 },
         (true, _) => GemmVariant::Texels { rows: 8, cols: 8 },
         (false, _) => GemmVariant::Tiled,
     });

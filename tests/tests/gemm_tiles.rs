@@ -1,5 +1,6 @@
-//! Every register tile of shaders/gemm_vec4.wgsl, shaders/gemm_texels.wgsl and
-//! shaders/gemm_subgroup.wgsl against the CPU reference.
+//! Every register tile of shaders/gemm_vec4.wgsl, shaders/gemm_texels.wgsl,
+//! shaders/gemm_subgroup.wgsl and shaders/gemm_subgroup_texels.wgsl against the CPU
+//! reference.
 //!
 //! A file of its own, so it runs in its own process: the biggest tiles take several
 //! seconds each to compile on llvmpipe, and on the GL backend wgpu gives up on a
@@ -56,10 +57,11 @@ fn gemm_vec4_tiles_match_reference() {
     }
 }
 
-/// Every tile of gemm_subgroup.wgsl, on shapes whose edges cut through a lane's rows, a
-/// subgroup's columns and a workgroup's eight subgroups, including a subgroup whose
-/// columns all lie past N (it returns at once). Where the adapter lacks 8-wide subgroups
-/// (the GL backend), the variant runs the default vec4 tile, with the same results.
+/// Every tile of gemm_subgroup.wgsl and gemm_subgroup_texels.wgsl, on shapes whose edges
+/// cut through a lane's rows, a subgroup's columns and a workgroup's eight subgroups,
+/// including a subgroup whose columns all lie past N (it returns at once). Where the
+/// adapter lacks 8-wide subgroups (the GL backend), the variant runs the default vec4
+/// tile, with the same results.
 #[test]
 fn gemm_subgroup_tiles_match_reference() {
     let Some(gpu) = gpu() else { return };
@@ -69,12 +71,16 @@ fn gemm_subgroup_tiles_match_reference() {
     }
     let shapes = [(4, 32, 4), (36, 68, 20), (132, 12, 8), (20, 600, 36)];
     for &(rows, cols) in SUBGROUP_TILES.iter() {
-        let variant = GemmVariant::Subgroup { rows, cols };
-        let expected = if variant.runs_on(gpu) {
-            variant
-        } else {
-            GemmVariant::default_vec4()
-        };
-        check_tile(variant, expected, &shapes, 41);
+        for variant in [
+            GemmVariant::Subgroup { rows, cols },
+            GemmVariant::SubgroupTexels { rows, cols },
+        ] {
+            let expected = if variant.runs_on(gpu) {
+                variant
+            } else {
+                GemmVariant::default_vec4()
+            };
+            check_tile(variant, expected, &shapes, 41);
+        }
     }
 }

@@ -14,7 +14,11 @@ fn shader_dir() -> PathBuf {
 
 /// Kernels that use subgroup operations; the host runs them only on devices that have
 /// them. Every other kernel must validate without.
-const SUBGROUP_KERNELS: &[&str] = &["conv2d_texels_shared", "gemm_subgroup"];
+const SUBGROUP_KERNELS: &[&str] = &[
+    "conv2d_texels_shared",
+    "gemm_subgroup",
+    "gemm_subgroup_texels",
+];
 
 fn validate(name: &str, module: &naga::Module) -> ModuleInfo {
     let mut validator = if SUBGROUP_KERNELS.contains(&name) {

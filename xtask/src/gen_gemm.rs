@@ -2,7 +2,8 @@
 //! the register-blocked GEMM kernels for CPU adapters, one entry point per tile in
 //! `shatter_nn::VEC4_TILES`. The two files differ only in where A and B are read from:
 //! storage buffers, or texel mirrors of them. It also writes shaders/gemm_subgroup.wgsl
-//! (`crate::gen_gemm_subgroup`), whose kernels share this file's pieces.
+//! and shaders/gemm_subgroup_texels.wgsl (`crate::gen_gemm_subgroup`), whose kernels share
+//! this file's pieces.
 //!
 //! The kernels are generated because their registers must be named one by one: a tile
 //! held in an array is indexed through memory on llvmpipe and ran 3x slower. A test
@@ -41,15 +42,15 @@ impl Operands {
         }
     }
 
-    fn header(self) -> &'static str {
+    fn header(self) -> String {
         match self {
-            Self::Buffers => HEADER,
-            Self::Texels => TEXELS_HEADER,
+            Self::Buffers => HEADER.to_owned(),
+            Self::Texels => format!("{TEXELS_HEADER}{TEXEL_LOADS}"),
         }
     }
 
     /// The expression reading vec4 number `index` of operand `name` ("a" or "b").
-    fn load(self, name: &str, index: &str) -> String {
+    pub(crate) fn load(self, name: &str, index: &str) -> String {
         match self {
             Self::Buffers => format!("{name}[{index}]"),
             Self::Texels => format!("load_{name}({index})"),
@@ -86,7 +87,11 @@ const TEXELS_HEADER: &str = "\
 // and lavapipe a texel fetch is a branch-free gather where a storage-buffer load is a
 // loop over the lanes, and the same tiles ran about 1.5x faster. Same limits on the shape
 // as gemm_vec4.wgsl; the host falls back to it when a mirror would not fit a texture.
+";
 
+/// The bindings of A's and B's texel mirrors and their loads, for the kernel files that
+/// read their operands from mirrors.
+pub(crate) const TEXEL_LOADS: &str = "
 @group(0) @binding(1) var a_texels: texture_2d<f32>;
 @group(0) @binding(2) var b_texels: texture_2d<f32>;
 
@@ -101,7 +106,7 @@ fn load_b(i: u32) -> vec4<f32> {
 
 /// The whole of the generated file for `operands`.
 pub fn gemm_source(operands: Operands) -> String {
-    let mut out = String::from(operands.header());
+    let mut out = operands.header();
     for &(rows, cols) in VEC4_TILES.iter() {
         out.push('\n');
         write_tile(&mut out, operands, rows, cols).expect("writing to a String cannot fail");
@@ -348,10 +353,12 @@ pub fn run(root: &std::path::Path) -> Result<()> {
         .iter()
         .map(|&operands| (operands.path(), gemm_source(operands)))
         .collect();
-    files.push((
-        crate::gen_gemm_subgroup::PATH,
-        crate::gen_gemm_subgroup::subgroup_source(),
-    ));
+    files.extend(Operands::ALL.iter().map(|&operands| {
+        (
+            crate::gen_gemm_subgroup::path(operands),
+            crate::gen_gemm_subgroup::subgroup_source(operands),
+        )
+    }));
     for (relative, source) in files {
         let path = root.join(relative);
         std::fs::write(&path, source)?;

@@ -47,7 +47,7 @@ enum Command {
     ShowData(show_data::ShowDataArgs),
     /// Pick the fastest GEMM and convolution kernels for this adapter and the given models, cached on disk.
     Tune(tune::TuneArgs),
-    /// Rewrite the generated GEMM shaders (gemm_vec4, gemm_texels, gemm_subgroup) after changing a tile list.
+    /// Rewrite the generated GEMM shaders (gemm_vec4, gemm_texels, gemm_subgroup, gemm_subgroup_texels) after changing a tile list.
     GenGemm,
     /// Rebuild assets/fashion-mnist-mini from the full Fashion-MNIST files.
     MakeMini(make_mini::MakeMiniArgs),

@@ -1,10 +1,11 @@
-//! The committed shaders/gemm_vec4.wgsl, shaders/gemm_texels.wgsl and
-//! shaders/gemm_subgroup.wgsl are exactly what `cargo xtask gen-gemm` writes, so the
-//! kernels the host asks for (one per tile of `shatter_nn::VEC4_TILES` in the first two,
-//! of `shatter_nn::SUBGROUP_TILES` in the third) exist.
+//! The committed shaders/gemm_vec4.wgsl, shaders/gemm_texels.wgsl,
+//! shaders/gemm_subgroup.wgsl and shaders/gemm_subgroup_texels.wgsl are exactly what
+//! `cargo xtask gen-gemm` writes, so the kernels the host asks for (one per tile of
+//! `shatter_nn::VEC4_TILES` in the first two, of `shatter_nn::SUBGROUP_TILES` in the
+//! others) exist.
 
 use xtask::gen_gemm::{Operands, gemm_source};
-use xtask::gen_gemm_subgroup::{ENTRY_PREFIX, PATH, subgroup_source};
+use xtask::gen_gemm_subgroup::{entry_prefix, path, subgroup_source};
 
 fn committed(relative: &str) -> (std::path::PathBuf, String) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -35,18 +36,21 @@ fn committed_gemm_shaders_match_their_generator() {
 }
 
 #[test]
-fn committed_subgroup_gemm_shader_matches_its_generator() {
-    let (path, committed) = committed(PATH);
-    assert!(
-        committed == subgroup_source(),
-        "{} differs from its generator: run `cargo xtask gen-gemm`",
-        path.display()
-    );
-    for &(rows, cols) in shatter_nn::SUBGROUP_TILES.iter() {
+fn committed_subgroup_gemm_shaders_match_their_generator() {
+    for operands in Operands::ALL {
+        let (file, committed) = committed(path(operands));
         assert!(
-            committed.contains(&format!("fn {ENTRY_PREFIX}_{rows}x{cols}(")),
-            "{} has no entry point for the {rows}x{cols} tile",
-            path.display()
+            committed == subgroup_source(operands),
+            "{} differs from its generator: run `cargo xtask gen-gemm`",
+            file.display()
         );
+        for &(rows, cols) in shatter_nn::SUBGROUP_TILES.iter() {
+            let entry = format!("fn {}_{rows}x{cols}(", entry_prefix(operands));
+            assert!(
+                committed.contains(&entry),
+                "{} has no entry point for the {rows}x{cols} tile",
+                file.display()
+            );
+        }
     }
 }

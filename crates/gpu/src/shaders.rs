@@ -47,6 +47,7 @@ shaders![
     "elementwise",
     "gemm" after ["_gemm_common"],
     "gemm_subgroup" after ["_gemm_common"],
+    "gemm_subgroup_texels" after ["_gemm_common", "_texels"],
     "gemm_texels" after ["_gemm_common", "_texels"],
     "gemm_tiled" after ["_gemm_common"],
     "gemm_vec4" after ["_gemm_common"],

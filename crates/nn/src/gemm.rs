@@ -49,14 +49,19 @@ pub enum GemmVariant {
     /// Runs only on devices with subgroup operations of width [`SUBGROUP_WIDTH`]
     /// (lavapipe); elsewhere it runs the default `Vec4` tile.
     Subgroup { rows: usize, cols: usize },
+    /// shaders/gemm_subgroup_texels.wgsl: the `Subgroup` kernel of the same tile reading A
+    /// and B from texel mirrors, as `Texels` does for `Vec4`. Where the operands would not
+    /// fit a texture it runs `Subgroup`; without 8-wide subgroups, the default `Vec4` tile.
+    SubgroupTexels { rows: usize, cols: usize },
     /// shaders/gemm_tiled.wgsl: 64x64 tiles staged in workgroup memory. Best on GPUs.
     Tiled,
 }
 
 impl GemmVariant {
     /// The variant for this adapter when nothing was tuned: `SHATTER_GEMM=<name>` if set
-    /// (see [`GemmVariant::from_name`]), else by device type: the smallest subgroup tile on
-    /// CPU adapters that have 8-wide subgroups, the 8x8 texel tile on other CPU adapters,
+    /// (see [`GemmVariant::from_name`]), else by device type: the smallest subgroup tile
+    /// reading texel mirrors on CPU adapters that have 8-wide subgroups, the 8x8 texel
+    /// tile on other CPU adapters,
     /// and workgroup-memory tiles on GPUs.
     pub fn for_adapter(gpu: &Gpu) -> Self {
         if let Some(variant) = std::env::var("SHATTER_GEMM")
@@ -75,14 +80,16 @@ impl GemmVariant {
         }
     }
 
-    /// The smallest subgroup tile: the default on CPU adapters that have 8-wide subgroups.
-    /// On lavapipe it ran the MLP's three big training GEMMs 1.4-1.9x as fast as the 16x16
-    /// texel tile (`cargo xtask bench --gemm`). It compiles more slowly than `texels-8x8`,
-    /// the default before it: an MLP's first step with Mesa's shader cache off took
-    /// 1.6-1.8 s against 1.0, a cost paid once per machine.
+    /// The smallest subgroup tile reading texel mirrors: the default on CPU adapters that
+    /// have 8-wide subgroups. On lavapipe it ran the MLP's three big training GEMMs
+    /// 1.6-2.5x as fast as the same tile reading storage buffers, and 1.2-1.4x as fast as
+    /// the best `Texels` tile (`cargo xtask bench --gemm`, one run), and its first step
+    /// with Mesa's shader cache off took no longer. The bigger tiles ran some shapes
+    /// faster again but added about a second of compiling to a first step; autotune picks
+    /// them per shape where they pay.
     pub fn default_subgroup() -> Self {
         let (rows, cols) = SUBGROUP_TILES[0];
-        Self::Subgroup { rows, cols }
+        Self::SubgroupTexels { rows, cols }
     }
 
     pub fn default_vec4() -> Self {
@@ -108,36 +115,46 @@ impl GemmVariant {
                 .iter()
                 .map(|&(rows, cols)| Self::Subgroup { rows, cols }),
         );
+        all.extend(
+            SUBGROUP_TILES
+                .iter()
+                .map(|&(rows, cols)| Self::SubgroupTexels { rows, cols }),
+        );
         all
     }
 
-    /// Whether `gpu` can run this variant's own kernel (only `Subgroup` needs anything:
-    /// subgroups of [`SUBGROUP_WIDTH`]).
+    /// Whether `gpu` can run this variant's own kernel (only the subgroup kernels need
+    /// anything: subgroups of [`SUBGROUP_WIDTH`]).
     pub fn runs_on(self, gpu: &Gpu) -> bool {
         match self {
-            Self::Subgroup { .. } => gpu.subgroup_width() == Some(SUBGROUP_WIDTH as u32),
+            Self::Subgroup { .. } | Self::SubgroupTexels { .. } => {
+                gpu.subgroup_width() == Some(SUBGROUP_WIDTH as u32)
+            }
             Self::Register | Self::Vec4 { .. } | Self::Texels { .. } | Self::Tiled => true,
         }
     }
 
-    /// `register`, `tiled`, `vec4-RxC`, `texels-RxC` or `subgroup-RxC`.
+    /// `register`, `tiled`, `vec4-RxC`, `texels-RxC`, `subgroup-RxC` or
+    /// `subgroup-texels-RxC`.
     pub fn name(self) -> String {
         match self {
             Self::Register => "register".into(),
             Self::Vec4 { rows, cols } => format!("vec4-{rows}x{cols}"),
             Self::Texels { rows, cols } => format!("texels-{rows}x{cols}"),
             Self::Subgroup { rows, cols } => format!("subgroup-{rows}x{cols}"),
+            Self::SubgroupTexels { rows, cols } => format!("subgroup-texels-{rows}x{cols}"),
             Self::Tiled => "tiled".into(),
         }
     }
 
     /// The register block of C per invocation, for the variants that have one (for
-    /// `Subgroup`, the rows per invocation and the columns per subgroup).
+    /// the subgroup kernels, the rows per invocation and the columns per subgroup).
     pub fn tile(self) -> Option<(usize, usize)> {
         match self {
             Self::Vec4 { rows, cols }
             | Self::Texels { rows, cols }
-            | Self::Subgroup { rows, cols } => Some((rows, cols)),
+            | Self::Subgroup { rows, cols }
+            | Self::SubgroupTexels { rows, cols } => Some((rows, cols)),
             Self::Register | Self::Tiled => None,
         }
     }
@@ -175,7 +192,8 @@ impl GemmSpec {
             GemmVariant::Register | GemmVariant::Tiled => true,
             GemmVariant::Vec4 { .. }
             | GemmVariant::Texels { .. }
-            | GemmVariant::Subgroup { .. } => {
+            | GemmVariant::Subgroup { .. }
+            | GemmVariant::SubgroupTexels { .. } => {
                 self.k.is_multiple_of(4)
                     && (!self.trans_a || self.m.is_multiple_of(4))
                     && (self.trans_b || self.n.is_multiple_of(4))
@@ -184,9 +202,10 @@ impl GemmSpec {
     }
 
     /// The variant that runs this spec on `gpu`: its own, or `Register` where the shape
-    /// does not fit it, or the default `Vec4` tile for `Subgroup` where `gpu` lacks its
-    /// subgroups. (A `Texels` variant whose operands would not fit a texture runs `Vec4`
-    /// as well; [`gemm`] checks that against the tensors.)
+    /// does not fit it, or the default `Vec4` tile for the subgroup kernels where `gpu`
+    /// lacks their subgroups. (A `Texels` or `SubgroupTexels` variant whose operands would
+    /// not fit a texture runs `Vec4` or `Subgroup`; [`gemm`] checks that against the
+    /// tensors.)
     pub fn runs(&self, gpu: &Gpu) -> GemmVariant {
         match self.variant {
             v if !self.fits(v) => GemmVariant::Register,
@@ -215,7 +234,7 @@ fn flag(on: bool) -> f64 {
 }
 
 /// Build the dispatches computing `c = op(a) op(b) (+ bias)`, to record in order: the
-/// GEMM, preceded for the `Texels` variant by the copies of A and B into their mirrors.
+/// GEMM, preceded for the texel variants by the copies of A and B into their mirrors.
 pub fn gemm(
     gpu: &Gpu,
     label: &str,
@@ -263,12 +282,24 @@ pub fn gemm_mirrored(
         GemmVariant::Texels { rows, cols } if !operand_source(spec.variant).fits(gpu, a, b) => {
             GemmVariant::Vec4 { rows, cols }
         }
+        GemmVariant::SubgroupTexels { rows, cols }
+            if !operand_source(spec.variant).fits(gpu, a, b) =>
+        {
+            GemmVariant::Subgroup { rows, cols }
+        }
         v => v,
     };
     let tile_grid = |rows: usize, cols: usize| {
         [
             spec.n.div_ceil(8 * cols) as u32,
             spec.m.div_ceil(8 * rows) as u32,
+            1,
+        ]
+    };
+    let subgroup_grid = |rows: usize, cols: usize| {
+        [
+            spec.m.div_ceil(SUBGROUP_WIDTH * rows) as u32,
+            spec.n.div_ceil(SUBGROUP_WIDTH * cols) as u32,
             1,
         ]
     };
@@ -283,11 +314,11 @@ pub fn gemm_mirrored(
         ),
         GemmVariant::Subgroup { rows, cols } => (
             Kernel::new("gemm_subgroup", tile_entry(variant)),
-            [
-                spec.m.div_ceil(SUBGROUP_WIDTH * rows) as u32,
-                spec.n.div_ceil(SUBGROUP_WIDTH * cols) as u32,
-                1,
-            ],
+            subgroup_grid(rows, cols),
+        ),
+        GemmVariant::SubgroupTexels { rows, cols } => (
+            Kernel::new("gemm_subgroup_texels", tile_entry(variant)),
+            subgroup_grid(rows, cols),
         ),
         GemmVariant::Register => (
             Kernel::new("gemm", "gemm"),
@@ -333,7 +364,9 @@ pub fn gemm_mirrored(
 /// Where `variant` reads A and B from.
 fn operand_source(variant: GemmVariant) -> OperandSource {
     match variant {
-        GemmVariant::Texels { .. } => OperandSource::Texels { a: None, b: None },
+        GemmVariant::Texels { .. } | GemmVariant::SubgroupTexels { .. } => {
+            OperandSource::Texels { a: None, b: None }
+        }
         GemmVariant::Register
         | GemmVariant::Tiled
         | GemmVariant::Vec4 { .. }
@@ -341,9 +374,9 @@ fn operand_source(variant: GemmVariant) -> OperandSource {
     }
 }
 
-/// The entry point of shaders/gemm_vec4.wgsl, shaders/gemm_texels.wgsl or
-/// shaders/gemm_subgroup.wgsl for a variant with a tile of [`VEC4_TILES`] or
-/// [`SUBGROUP_TILES`].
+/// The entry point of shaders/gemm_vec4.wgsl, shaders/gemm_texels.wgsl,
+/// shaders/gemm_subgroup.wgsl or shaders/gemm_subgroup_texels.wgsl for a variant with a
+/// tile of [`VEC4_TILES`] or [`SUBGROUP_TILES`].
 fn tile_entry(variant: GemmVariant) -> &'static str {
     match variant {
         GemmVariant::Vec4 { rows: 8, cols: 8 } => "gemm_vec4_8x8",
@@ -357,6 +390,9 @@ fn tile_entry(variant: GemmVariant) -> &'static str {
         GemmVariant::Subgroup { rows: 4, cols: 32 } => "gemm_subgroup_4x32",
         GemmVariant::Subgroup { rows: 8, cols: 32 } => "gemm_subgroup_8x32",
         GemmVariant::Subgroup { rows: 8, cols: 64 } => "gemm_subgroup_8x64",
+        GemmVariant::SubgroupTexels { rows: 4, cols: 32 } => "gemm_subgroup_texels_4x32",
+        GemmVariant::SubgroupTexels { rows: 8, cols: 32 } => "gemm_subgroup_texels_8x32",
+        GemmVariant::SubgroupTexels { rows: 8, cols: 64 } => "gemm_subgroup_texels_8x64",
         _ => panic!("no generated GEMM entry point for {}", variant.name()),
     }
 }
