@@ -11,7 +11,7 @@ use shatter_gpu::{Gpu, Tensor};
 use shatter_nn::reference;
 use shatter_nn::{
     COLUMN_SUM_CHUNK_ROWS, GemmPlan, GemmSpec, GemmVariant, LrSchedule, SgdConfig, StepCursor,
-    column_sum, relu_backward, relu_forward, sgd_momentum,
+    column_sum, column_sum_lanes, relu_backward, relu_forward, sgd_momentum,
 };
 use shatter_tests::{assert_close, check_gemm, gpu, random_values, rng};
 
@@ -74,17 +74,25 @@ fn gemm_workgroup_tiled_matches_reference() {
 
 /// Column sums (bias gradients) in one stage (a dense layer's batch of rows) and in two
 /// (a conv layer's pixels: chunks, then their sums), with a last chunk cut short and more
-/// columns than a workgroup; into a tensor holding garbage, so every sum must be written.
+/// columns (or quads of columns) than a workgroup; into a tensor holding garbage, so every
+/// sum must be written. Column counts that are a multiple of 4 run four columns an
+/// invocation, the others one.
 #[test]
 fn column_sums_match_reference_in_one_stage_and_in_chunks() {
     let Some(gpu) = gpu() else { return };
     let mut r = rng(23);
     let chunked = 4 * COLUMN_SUM_CHUNK_ROWS + 37;
+    assert_eq!(column_sum_lanes(70), ("reduce", 70));
+    assert_eq!(column_sum_lanes(260), ("reduce_vec4", 65));
     for (rows, cols, stages) in [
         (128, 10, 1),
         (300, 70, 1),
         (chunked, 3, 2),
         (chunked, 70, 2),
+        (128, 8, 1),
+        (300, 260, 1),
+        (chunked, 4, 2),
+        (chunked, 260, 2),
     ] {
         let m = random_values(&mut r, rows * cols);
         let m_t = upload(gpu, "m", &[rows, cols], &m);

@@ -56,7 +56,7 @@ pub use optimizer::{LrSchedule, SgdConfig, sgd_momentum};
 pub use parameter::Parameter;
 pub use pool::{max_pool_backward, max_pool_forward, mean_pool_backward, mean_pool_forward};
 pub use product::MirrorSet;
-pub use reduce::{COLUMN_SUM_CHUNK_ROWS, column_sum, column_sum_dispatch};
+pub use reduce::{COLUMN_SUM_CHUNK_ROWS, column_sum, column_sum_dispatch, column_sum_lanes};
 pub use relu::{relu_backward, relu_forward};
 pub use slice::ChannelSlice;
 pub use slice_relu::relu_backward_slice;
