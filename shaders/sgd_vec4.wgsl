@@ -3,11 +3,12 @@
 // adapters each storage access is a per-lane loop, so 16-byte accesses do the same work
 // in a quarter of the loop trips; on GPUs they are wider transactions.
 
-@group(0) @binding(2) var<storage, read> grad: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> weight: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> velocity: array<vec4<f32>>;
+alias Value = vec4<f32>;
 
 @compute @workgroup_size(256)
 fn sgd_momentum(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    update(gid, groups);
+    let i = element(gid, groups);
+    if i < params.len {
+        update(i);
+    }
 }

@@ -200,12 +200,13 @@ fn softmax_xent_matches_reference_including_a_partial_batch() {
     }
 }
 
-/// Both update kernels: 1000 values take the vec4 path (shaders/sgd_vec4.wgsl), 999 the
-/// scalar one (shaders/sgd.wgsl).
+/// The three update kernels: 1000 values take the vec4 path (shaders/sgd_vec4.wgsl), 999
+/// the scalar one (shaders/sgd.wgsl), and 1000 with a texel mirror the vec4 path that
+/// also writes the new weights to the mirror (shaders/sgd_vec4_mirrored.wgsl).
 #[test]
 fn sgd_momentum_matches_reference() {
     let Some(gpu) = gpu() else { return };
-    for n in [1000, 999] {
+    for (n, mirrored) in [(1000, false), (999, false), (1000, true)] {
         let mut r = rng(9);
         let mut w = random_values(&mut r, n);
         let mut v = random_values(&mut r, n);
@@ -233,10 +234,30 @@ fn sgd_momentum_matches_reference() {
             upload(gpu, "v", &[n], &v),
             upload(gpu, "g", &[n], &g),
         );
-        let d = sgd_momentum(gpu, "sgd", &config, true, &cursor.buffer, &g_t, &w_t, &v_t).unwrap();
+        // The mirror starts empty: every value in it must come from the update.
+        let mirror = mirrored.then(|| gpu.texel_mirror(&w_t).unwrap().0);
+        let d = sgd_momentum(
+            gpu,
+            "sgd",
+            &config,
+            true,
+            &cursor.buffer,
+            &g_t,
+            &w_t,
+            &v_t,
+            mirror.as_ref(),
+        )
+        .unwrap();
         gpu.run([&d]).unwrap();
         reference::sgd_momentum(&mut w, &mut v, &g, 0.025, 0.9, 0.01);
-        let what = format!("sgd of {n} values");
+        let what = format!("sgd of {n} values (mirrored: {mirrored})");
+        if let Some(mirror) = &mirror {
+            assert_eq!(
+                gpu.read_texel_mirror(mirror).unwrap(),
+                gpu.read_f32(&w_t).unwrap(),
+                "{what}: the mirror holds the new weights"
+            );
+        }
         assert_close(
             &format!("{what}: weights"),
             &gpu.read_f32(&w_t).unwrap(),

@@ -62,6 +62,7 @@ shaders![
     "reduce_vec4" after ["_reduce"],
     "sgd" after ["_sgd"],
     "sgd_vec4" after ["_sgd"],
+    "sgd_vec4_mirrored" after ["_sgd", "_texels"],
     "softmax_xent",
 ];
 

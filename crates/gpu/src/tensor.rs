@@ -177,6 +177,19 @@ impl Gpu {
         source: &wgpu::Buffer,
         len: usize,
     ) -> Result<Vec<u8>, GpuError> {
+        self.read_back(name, len, |encoder, staging| {
+            encoder.copy_buffer_to_buffer(source, 0, staging, 0, len as u64);
+        })
+    }
+
+    /// `len` bytes that `copy` records into a mappable buffer, read back once the GPU is
+    /// done.
+    pub(crate) fn read_back(
+        &self,
+        name: &str,
+        len: usize,
+        copy: impl FnOnce(&mut wgpu::CommandEncoder, &wgpu::Buffer),
+    ) -> Result<Vec<u8>, GpuError> {
         if len == 0 {
             return Ok(Vec::new());
         }
@@ -189,7 +202,7 @@ impl Gpu {
             })
         })?;
         let mut encoder = self.device.create_command_encoder(&Default::default());
-        encoder.copy_buffer_to_buffer(source, 0, &staging, 0, len as u64);
+        copy(&mut encoder, &staging);
         self.submit(encoder.finish());
         let (sender, receiver) = std::sync::mpsc::channel();
         staging.map_async(wgpu::MapMode::Read, .., move |result| {

@@ -26,6 +26,13 @@ pub struct TexelMirror {
     pub view: wgpu::TextureView,
 }
 
+impl TexelMirror {
+    /// The label of the dispatch that copies the tensor into this mirror.
+    pub fn pack_label(&self) -> String {
+        format!("{}.pack", self.name)
+    }
+}
+
 /// A tensor viewed as [outer, channels, inner] whose mirror pads the channels to
 /// `padded` with zeros.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -73,7 +80,7 @@ impl Gpu {
     pub fn texel_mirror(&self, tensor: &Tensor) -> Result<(TexelMirror, Dispatch), GpuError> {
         let mirror = self.mirror_texture(tensor, tensor.len(), "texels")?;
         let pack = self.dispatch(
-            &format!("{}.pack", mirror.name),
+            &mirror.pack_label(),
             &Kernel::new("pack_texels", "pack_texels"),
             &[
                 Binding::read(&tensor.buffer),
@@ -109,7 +116,7 @@ impl Gpu {
             ],
         );
         let pack = self.dispatch(
-            &format!("{}.pack", mirror.name),
+            &mirror.pack_label(),
             &Kernel::new("pack_texels_padded", "pack_texels_padded"),
             &[
                 Binding::uniform(&layout),
@@ -119,6 +126,33 @@ impl Gpu {
             workgroups_for(mirror.texels, 64),
         )?;
         Ok((mirror, pack))
+    }
+
+    /// The values a mirror holds, in the order of the tensor it mirrors (its texels'
+    /// values, without the unused end of the last row), for tests.
+    pub fn read_texel_mirror(&self, mirror: &TexelMirror) -> Result<Vec<f32>, GpuError> {
+        let size = mirror.texture.size();
+        let row_bytes = TEXELS_PER_ROW * 16;
+        let bytes = self.read_back(
+            &mirror.name,
+            row_bytes * size.height as usize,
+            |encoder, staging| {
+                encoder.copy_texture_to_buffer(
+                    mirror.texture.as_image_copy(),
+                    wgpu::TexelCopyBufferInfo {
+                        buffer: staging,
+                        layout: wgpu::TexelCopyBufferLayout {
+                            offset: 0,
+                            bytes_per_row: Some(row_bytes as u32),
+                            rows_per_image: None,
+                        },
+                    },
+                    size,
+                );
+            },
+        )?;
+        let values: &[f32] = bytemuck::cast_slice(&bytes);
+        Ok(values[..mirror.texels * 4].to_vec())
     }
 
     /// The texture of a mirror of `elements` values for `tensor`, named `tensor.suffix`.
@@ -153,7 +187,9 @@ impl Gpu {
                 sample_count: 1,
                 dimension: wgpu::TextureDimension::D2,
                 format: TEXEL_FORMAT,
-                usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::STORAGE_BINDING,
+                usage: wgpu::TextureUsages::TEXTURE_BINDING
+                    | wgpu::TextureUsages::STORAGE_BINDING
+                    | wgpu::TextureUsages::COPY_SRC,
                 view_formats: &[],
             })
         })?;

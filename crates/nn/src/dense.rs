@@ -214,8 +214,8 @@ impl Dense {
         cursor: &shatter_gpu::wgpu::Buffer,
     ) -> Result<Vec<Dispatch>, GpuError> {
         Ok(vec![
-            self.weight.update(gpu, config, cursor)?,
-            self.bias.update(gpu, config, cursor)?,
+            self.weight.update(gpu, config, cursor, None)?,
+            self.bias.update(gpu, config, cursor, None)?,
         ])
     }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use shatter_gpu::{Dispatch, Gpu, GpuError, Tensor, U32Buffer};
+use shatter_gpu::{Dispatch, Gpu, GpuError, Tensor, TexelMirror, U32Buffer};
 
 use crate::batch_norm::{BatchNorm, NormTensors};
 use crate::conv_plan::{ConvProblem, ConvVariant};
@@ -103,6 +103,11 @@ pub struct Network {
     /// Counted as the paper counts (conv and dense weights and biases), and batch-norm
     /// scales and shifts apart.
     parameters: (usize, usize),
+    /// For each parameter tensor (in [`Network::update`]'s order), the texel mirror the
+    /// forward products read it from, if they do (CPU adapters, texel kernels).
+    parameter_mirrors: Vec<Option<Arc<TexelMirror>>>,
+    /// The labels of the forward's dispatches that fill those mirrors.
+    parameter_mirror_packs: Vec<String>,
 }
 
 struct Builder<'a> {
@@ -188,6 +193,12 @@ impl Network {
         };
         let logits = builder.sequence(specs, start, None, false)?;
         assert_eq!(logits.shape, [1, 1, classes], "{name} must end in logits");
+        let parameter_mirrors: Vec<_> = builder
+            .layers
+            .iter()
+            .flat_map(|l| &l.parameters)
+            .map(|p| builder.forward_mirrors.unpadded(&p.value))
+            .collect();
         Ok(Self {
             name: name.to_owned(),
             batch,
@@ -198,6 +209,12 @@ impl Network {
             conv_problems: builder.conv_problems,
             input,
             labels,
+            parameter_mirror_packs: parameter_mirrors
+                .iter()
+                .flatten()
+                .map(|m| m.pack_label())
+                .collect(),
+            parameter_mirrors,
             layers: builder.layers,
             logits,
             parameters: parameter_counts(specs, [h, w, c], classes),
@@ -227,6 +244,28 @@ impl Network {
     /// The forward dispatches in training mode (batch norm on batch statistics).
     pub fn forward(&self) -> impl Iterator<Item = &Dispatch> {
         self.layers.iter().flat_map(|l| &l.forward)
+    }
+
+    /// [`Network::forward`] without the copies of parameters into their texel mirrors,
+    /// for a training step: there [`Network::update`] has written each mirror with the
+    /// new values at the end of the previous step. Before the first such step the
+    /// mirrors must be filled once by [`Network::parameter_mirror_fills`], and after any
+    /// other write of a parameter again.
+    ///
+    /// Why: the copies read every weight a step; on lavapipe mlp1x512's first weight
+    /// matrix took 7.8 ms to copy in a step of 97 ms, and writing the mirror in the update
+    /// costs only the texel stores.
+    pub fn forward_after_update(&self) -> impl Iterator<Item = &Dispatch> {
+        self.forward()
+            .filter(|d| !self.parameter_mirror_packs.contains(&d.label))
+    }
+
+    /// The dispatches copying each parameter the forward reads from a texel mirror into
+    /// it (see [`Network::forward_after_update`]).
+    pub fn parameter_mirror_fills(&self) -> Vec<&Dispatch> {
+        self.forward()
+            .filter(|d| self.parameter_mirror_packs.contains(&d.label))
+            .collect()
     }
 
     /// The forward dispatches in evaluation mode (batch norm on running statistics).
@@ -259,7 +298,9 @@ impl Network {
         )
     }
 
-    /// The optimizer's dispatches over every parameter tensor.
+    /// The optimizer's dispatches over every parameter tensor; each also writes the
+    /// parameter's texel mirror where the forward reads one (see
+    /// [`Network::forward_after_update`]).
     pub fn update(
         &self,
         gpu: &Gpu,
@@ -269,7 +310,8 @@ impl Network {
         self.layers
             .iter()
             .flat_map(|l| &l.parameters)
-            .map(|p| p.update(gpu, config, cursor))
+            .zip(&self.parameter_mirrors)
+            .map(|(p, mirror)| p.update(gpu, config, cursor, mirror.as_deref()))
             .collect()
     }
 

@@ -1,6 +1,6 @@
 //! SGD with momentum and weight decay, and the learning-rate schedule it follows.
 
-use shatter_gpu::{Binding, Dispatch, Gpu, GpuError, Kernel, Tensor, workgroups_for};
+use shatter_gpu::{Binding, Dispatch, Gpu, GpuError, Kernel, Tensor, TexelMirror, workgroups_for};
 
 /// lr = lr0 * decay ^ (images seen / decay_images), the exponent floored when `staircase`.
 /// The paper multiplies the rate by 0.95 after each CIFAR-10 epoch; shatter counts that
@@ -43,6 +43,8 @@ struct SgdParams {
 
 /// One parameter tensor's update: v = m v + (g + wd w); w -= lr v, with the step's
 /// learning rate read from the cursor (see shaders/cursor.wgsl, `set_learning_rate`).
+/// With `mirror`, the new weights are also written to that texel mirror of `weight`
+/// (shaders/sgd_vec4_mirrored.wgsl; the length must be a multiple of 4).
 /// (A kernel builder takes each buffer it binds, hence the argument count.)
 #[allow(clippy::too_many_arguments)]
 pub fn sgd_momentum(
@@ -54,6 +56,7 @@ pub fn sgd_momentum(
     grad: &Tensor,
     weight: &Tensor,
     velocity: &Tensor,
+    mirror: Option<&TexelMirror>,
 ) -> Result<Dispatch, GpuError> {
     assert_eq!(
         grad.len(),
@@ -65,8 +68,20 @@ pub fn sgd_momentum(
         weight.len(),
         "{label}: velocity and weight lengths differ"
     );
+    if let Some(mirror) = mirror {
+        assert_eq!(
+            mirror.texels * 4,
+            weight.len(),
+            "{label}: the mirror must hold the weights, four to a texel"
+        );
+    }
     // Four values per invocation where the length allows (shaders/sgd_vec4.wgsl).
-    let (kernel, items) = if weight.len().is_multiple_of(4) {
+    let (kernel, items) = if mirror.is_some() {
+        (
+            Kernel::new("sgd_vec4_mirrored", "sgd_momentum"),
+            weight.len() / 4,
+        )
+    } else if weight.len().is_multiple_of(4) {
         (Kernel::new("sgd_vec4", "sgd_momentum"), weight.len() / 4)
     } else {
         (Kernel::new("sgd", "sgd_momentum"), weight.len())
@@ -82,16 +97,13 @@ pub fn sgd_momentum(
         _pad: 0.0,
     };
     let params = gpu.uniform(&format!("{label}.params"), &params);
-    gpu.dispatch(
-        label,
-        &kernel,
-        &[
-            Binding::uniform(&params),
-            Binding::read(cursor),
-            Binding::read(&grad.buffer),
-            Binding::write(&weight.buffer),
-            Binding::write(&velocity.buffer),
-        ],
-        workgroups_for(items, 256),
-    )
+    let mut bindings = vec![
+        Binding::uniform(&params),
+        Binding::read(cursor),
+        Binding::read(&grad.buffer),
+        Binding::write(&weight.buffer),
+        Binding::write(&velocity.buffer),
+    ];
+    bindings.extend(mirror.map(Binding::write_texels));
+    gpu.dispatch(label, &kernel, &bindings, workgroups_for(items, 256))
 }

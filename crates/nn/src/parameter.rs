@@ -1,6 +1,6 @@
 //! A trainable tensor with its gradient and its optimizer state.
 
-use shatter_gpu::{Dispatch, Gpu, GpuError, Tensor};
+use shatter_gpu::{Dispatch, Gpu, GpuError, Tensor, TexelMirror};
 
 use crate::optimizer::{SgdConfig, sgd_momentum};
 
@@ -54,12 +54,14 @@ impl Parameter {
         self.value.is_empty()
     }
 
-    /// The momentum-SGD step of this parameter.
+    /// The momentum-SGD step of this parameter, writing the new values to `mirror` too
+    /// where one is given (a texel mirror of `value` that products read).
     pub fn update(
         &self,
         gpu: &Gpu,
         config: &SgdConfig,
         cursor: &shatter_gpu::wgpu::Buffer,
+        mirror: Option<&TexelMirror>,
     ) -> Result<Dispatch, GpuError> {
         sgd_momentum(
             gpu,
@@ -70,6 +72,7 @@ impl Parameter {
             &self.grad,
             &self.value,
             &self.velocity,
+            mirror,
         )
     }
 }

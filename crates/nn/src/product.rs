@@ -43,6 +43,11 @@ pub struct MirrorSet {
 }
 
 impl MirrorSet {
+    /// The plain (unpadded) mirror of `tensor` in this set, if a product made one.
+    pub fn unpadded(&self, tensor: &Tensor) -> Option<Arc<TexelMirror>> {
+        self.mirrors.get(&(tensor.buffer.clone(), None)).cloned()
+    }
+
     /// The mirror of `tensor` (padded by `padding`), with the dispatch that fills it when
     /// this is the first request for it.
     fn mirror(

@@ -190,6 +190,9 @@ impl<'g> Trainer<'g> {
         let eval_train = make_pass("eval_train", &train_split, true, shape, None)?;
         let eval_test = make_pass("eval_test", &test_split, true, shape, None)?;
         let update = network.update(gpu, sgd, &train.cursor.buffer)?;
+        // The training step reads parameters' texel mirrors that the update writes; fill
+        // them once from the initial values (see `Network::forward_after_update`).
+        gpu.run(network.parameter_mirror_fills())?;
         let readback = Readback::new(
             gpu,
             "metrics",
@@ -216,7 +219,7 @@ impl<'g> Trainer<'g> {
     /// The dispatches of one training step, in order.
     pub fn train_step(&self) -> Vec<&Dispatch> {
         let mut step = vec![&self.train.set_learning_rate, &self.train.gather];
-        step.extend(self.network.forward());
+        step.extend(self.network.forward_after_update());
         step.push(&self.train.loss);
         step.extend(self.network.backward());
         step.extend(&self.update);
