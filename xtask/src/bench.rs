@@ -29,7 +29,9 @@ pub struct BenchArgs {
     json: bool,
     #[arg(long)]
     adapter: Option<String>,
-    /// Also time each kernel of a training step alone (repeated dispatch; median of trials).
+    /// Also time each kernel of a training step alone (repeated dispatch; median of
+    /// trials), and its first run (pipeline compilation included where the driver compiles
+    /// at first dispatch; run with MESA_SHADER_CACHE_DISABLE=true to see it cold on Mesa).
     #[arg(long)]
     profile: bool,
     /// Also time each layer's forward and backward alone, with their GFLOP/s (repeated
@@ -320,24 +322,37 @@ fn profile_step(
     json: bool,
 ) -> Result<()> {
     let step = trainer.train_step();
-    gpu.run(step.iter().copied())?;
-    let mut total = 0.0;
+    // The step's first run, one kernel a submit: on adapters that compile a pipeline at
+    // its first dispatch (llvmpipe, lavapipe), with the driver's shader cache cold
+    // (MESA_SHADER_CACHE_DISABLE=true), this is what each kernel adds to the time to the
+    // first step.
+    let mut first_ms = Vec::with_capacity(step.len());
     for d in &step {
+        let start = Instant::now();
+        gpu.run([*d])?;
+        first_ms.push(start.elapsed().as_secs_f64() * 1e3);
+    }
+    if !json {
+        println!("  {:<28} {:>8} {:>11}", "kernel", "time", "first run");
+    }
+    let (mut total, mut first_total) = (0.0, 0.0);
+    for (d, first) in step.iter().zip(first_ms) {
         trainer.rewind()?;
         let ms = time_dispatches(gpu, &[*d], 4)? * 1e3;
         total += ms;
+        first_total += first;
         if json {
             println!(
                 "{}",
-                serde_json::json!({"workload": format!("{}-kernel", model.name()), "kernel": d.label, "ms": ms, "adapter": gpu.adapter().name})
+                serde_json::json!({"workload": format!("{}-kernel", model.name()), "kernel": d.label, "ms": ms, "first_run_ms": first, "adapter": gpu.adapter().name})
             );
         } else {
-            println!("  {:<28} {ms:>8.3} ms", d.label);
+            println!("  {:<28} {ms:>8.3} ms {first:>8.1} ms", d.label);
         }
     }
     if !json {
         println!(
-            "  {:<28} {total:>8.3} ms (kernels one at a time, each with a submit's overhead)",
+            "  {:<28} {total:>8.3} ms {first_total:>8.1} ms (kernels one at a time, each with a submit's overhead)",
             "sum"
         );
     }
