@@ -1,7 +1,8 @@
 // The momentum-SGD update (_sgd.wgsl) four values per invocation, for parameter tensors
 // whose length is a multiple of 4 (every dense and conv weight of the model zoo). On CPU
-// adapters each storage access is a per-lane loop, so 16-byte accesses do the same work
-// in a quarter of the loop trips; on GPUs they are wider transactions.
+// adapters each storage access is a loop over the SIMD lanes per component, yet one
+// 16-byte access costs less than four scalar ones there; on GPUs they are wider
+// transactions.
 
 alias Value = vec4<f32>;
 

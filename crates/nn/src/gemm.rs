@@ -82,11 +82,12 @@ impl GemmVariant {
 
     /// The smallest subgroup tile reading texel mirrors: the default on CPU adapters that
     /// have 8-wide subgroups. On lavapipe it ran the MLP's three big training GEMMs
-    /// 1.6-2.5x as fast as the same tile reading storage buffers, and 1.2-1.4x as fast as
-    /// the best `Texels` tile (`cargo xtask bench --gemm`, one run), and its first step
-    /// with Mesa's shader cache off took no longer. The bigger tiles ran some shapes
-    /// faster again but added about a second of compiling to a first step; autotune picks
-    /// them per shape where they pay.
+    /// 1.9-2.5x as fast as the same tile reading storage buffers (`subgroup-4x32`, the
+    /// default before it) and 0.9-1.2x as fast as the best `Texels` tile of each (`cargo
+    /// xtask bench --gemm`, one run); mlp3x512's steps ran 1.1x as fast as with
+    /// `texels-16x16`, and a first step with Mesa's shader cache off took no longer. The
+    /// bigger subgroup tiles ran some shapes faster again but added about a second of
+    /// compiling to a first step; autotune picks them per shape where they pay.
     pub fn default_subgroup() -> Self {
         let (rows, cols) = SUBGROUP_TILES[0];
         Self::SubgroupTexels { rows, cols }
