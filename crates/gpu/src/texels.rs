@@ -28,8 +28,13 @@ pub struct TexelMirror {
 
 impl TexelMirror {
     /// The label of the dispatch that copies the tensor into this mirror.
-    pub fn pack_label(&self) -> String {
+    fn pack_label(&self) -> String {
         format!("{}.pack", self.name)
+    }
+
+    /// Whether `dispatch` is the one that copies the tensor into this mirror.
+    pub fn is_filled_by(&self, dispatch: &Dispatch) -> bool {
+        dispatch.label.strip_suffix(".pack") == Some(self.name.as_str())
     }
 }
 

@@ -1,6 +1,6 @@
 //! Batch normalization of a conv layer's output (shaders/_batch_norm_forward.wgsl and
-//! _batch_norm_backward.wgsl, one or four channels an invocation), with the conv module's ReLU fused: training mode
-//! normalizes with the statistics of the batch's valid rows (the cursor's `rows`) and
+//! _batch_norm_backward.wgsl, one or four channels an invocation), with the conv module's
+//! ReLU fused: training mode normalizes with the statistics of the batch's valid rows (the cursor's `rows`) and
 //! keeps running averages; evaluation mode normalizes with those averages. Sums over
 //! rows (the statistics, the affine gradient) run as partial sums over chunks of rows,
 //! then one combining dispatch (see shaders/_batch_norm.wgsl).

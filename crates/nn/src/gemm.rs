@@ -135,6 +135,21 @@ impl GemmVariant {
         }
     }
 
+    /// Whether this variant reads A and B from texel mirrors.
+    pub fn reads_texels(self) -> bool {
+        matches!(self, Self::Texels { .. } | Self::SubgroupTexels { .. })
+    }
+
+    /// The same kernel reading A and B from their buffers: what a texel variant runs where
+    /// a mirror would not fit a texture. Other variants are their own.
+    pub fn with_buffer_reads(self) -> Self {
+        match self {
+            Self::Texels { rows, cols } => Self::Vec4 { rows, cols },
+            Self::SubgroupTexels { rows, cols } => Self::Subgroup { rows, cols },
+            v => v,
+        }
+    }
+
     /// `register`, `tiled`, `vec4-RxC`, `texels-RxC`, `subgroup-RxC` or
     /// `subgroup-texels-RxC`.
     pub fn name(self) -> String {
@@ -280,14 +295,7 @@ pub fn gemm_mirrored(
         c.len()
     );
     let variant = match spec.runs(gpu) {
-        GemmVariant::Texels { rows, cols } if !operand_source(spec.variant).fits(gpu, a, b) => {
-            GemmVariant::Vec4 { rows, cols }
-        }
-        GemmVariant::SubgroupTexels { rows, cols }
-            if !operand_source(spec.variant).fits(gpu, a, b) =>
-        {
-            GemmVariant::Subgroup { rows, cols }
-        }
+        v if !operand_source(v).fits(gpu, a, b) => v.with_buffer_reads(),
         v => v,
     };
     let tile_grid = |rows: usize, cols: usize| {
@@ -364,14 +372,10 @@ pub fn gemm_mirrored(
 
 /// Where `variant` reads A and B from.
 fn operand_source(variant: GemmVariant) -> OperandSource {
-    match variant {
-        GemmVariant::Texels { .. } | GemmVariant::SubgroupTexels { .. } => {
-            OperandSource::Texels { a: None, b: None }
-        }
-        GemmVariant::Register
-        | GemmVariant::Tiled
-        | GemmVariant::Vec4 { .. }
-        | GemmVariant::Subgroup { .. } => OperandSource::Buffers,
+    if variant.reads_texels() {
+        OperandSource::Texels { a: None, b: None }
+    } else {
+        OperandSource::Buffers
     }
 }
 
