@@ -6,7 +6,10 @@
 // Composed before batch_norm_backward.wgsl or batch_norm_backward_vec4.wgsl, which name
 // `Lanes`.
 
-@group(0) @binding(0) var<uniform> shape: NormShape;
+// Read-only storage rather than uniform, and copied into `shape` as each kernel
+// starts: see BindingKind::Params in crates/gpu/src/dispatch.rs.
+@group(0) @binding(0) var<storage, read> shape_buffer: NormShape;
+var<private> shape: NormShape;
 @group(0) @binding(1) var<storage, read> cursor: Cursor;
 @group(0) @binding(2) var<storage, read> z: array<Lanes>;
 @group(0) @binding(3) var<storage, read> affine: array<Lanes>;
@@ -33,6 +36,7 @@ fn gradient_at(row: u32, ch: u32) -> Lanes {
 // One chunk of rows for 32 Lanes of channels: its sums of g and g * xhat.
 @compute @workgroup_size(CHANNEL_LANES, ROW_LANES)
 fn batch_norm_backward_partial_sums(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    shape = shape_buffer;
     let width = row_lanes();
     let ch = wid.x * CHANNEL_LANES + lid.x;
     let range = chunk_range(wid.y);
@@ -58,6 +62,7 @@ fn batch_norm_backward_partial_sums(@builtin(workgroup_id) wid: vec3<u32>, @buil
 // One Lanes' chunks summed in order into dgamma and dbeta.
 @compute @workgroup_size(64)
 fn batch_norm_backward_combine(@builtin(global_invocation_id) gid: vec3<u32>) {
+    shape = shape_buffer;
     let ch = gid.x;
     let width = row_lanes();
     if ch >= width {
@@ -76,6 +81,7 @@ fn batch_norm_backward_combine(@builtin(global_invocation_id) gid: vec3<u32>) {
 // dz for 8 rows of one Lanes, whose statistics and sums are read once.
 @compute @workgroup_size(CHANNEL_LANES, ROW_LANES)
 fn batch_norm_backward_apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    shape = shape_buffer;
     let width = row_lanes();
     let ch = wid.x * CHANNEL_LANES + lid.x;
     if ch >= width {

@@ -3,7 +3,10 @@
 // normalization (training or evaluation mode). Composed before batch_norm.wgsl or
 // batch_norm_vec4.wgsl, which name `Lanes`.
 
-@group(0) @binding(0) var<uniform> shape: NormShape;
+// Read-only storage rather than uniform, and copied into `shape` as each kernel
+// starts: see BindingKind::Params in crates/gpu/src/dispatch.rs.
+@group(0) @binding(0) var<storage, read> shape_buffer: NormShape;
+var<private> shape: NormShape;
 @group(0) @binding(1) var<storage, read> cursor: Cursor;
 @group(0) @binding(2) var<storage, read> z: array<Lanes>;
 // [gamma; beta], 2 * channels.
@@ -25,6 +28,7 @@ override EVAL: bool = false;
 // far from zero, where E[z^2] - E[z]^2 would cancel in f32).
 @compute @workgroup_size(CHANNEL_LANES, ROW_LANES)
 fn batch_norm_partial_statistics(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    shape = shape_buffer;
     let width = row_lanes();
     let ch = wid.x * CHANNEL_LANES + lid.x;
     let range = chunk_range(wid.y);
@@ -56,6 +60,7 @@ fn batch_norm_partial_statistics(@builtin(workgroup_id) wid: vec3<u32>, @builtin
 // its mean's distance from the whole mean), then the running averages.
 @compute @workgroup_size(64)
 fn batch_norm_combine_statistics(@builtin(global_invocation_id) gid: vec3<u32>) {
+    shape = shape_buffer;
     let ch = gid.x;
     let width = row_lanes();
     if ch >= width {
@@ -86,6 +91,7 @@ fn batch_norm_combine_statistics(@builtin(global_invocation_id) gid: vec3<u32>) 
 // y for 8 rows of one Lanes, whose statistics, scale and shift are read once.
 @compute @workgroup_size(CHANNEL_LANES, ROW_LANES)
 fn batch_norm_apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    shape = shape_buffer;
     let width = row_lanes();
     let ch = wid.x * CHANNEL_LANES + lid.x;
     if ch >= width {

@@ -11,4 +11,7 @@ struct SliceShape {
     offset: u32,
 }
 
-@group(0) @binding(0) var<uniform> shape: SliceShape;
+// Read-only storage rather than uniform, and copied into `shape` as each kernel
+// starts: see BindingKind::Params in crates/gpu/src/dispatch.rs.
+@group(0) @binding(0) var<storage, read> shape_buffer: SliceShape;
+var<private> shape: SliceShape;

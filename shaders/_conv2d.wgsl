@@ -56,7 +56,10 @@ override RELU: bool = false;
 // Add to C instead of overwriting it: the second consumer of a tensor adds its gradient.
 override ACCUMULATE: bool = false;
 
-@group(0) @binding(0) var<uniform> shape: ConvShape;
+// Read-only storage rather than uniform, and copied into `shape` as each kernel
+// starts: see BindingKind::Params in crates/gpu/src/dispatch.rs.
+@group(0) @binding(0) var<storage, read> shape_buffer: ConvShape;
+var<private> shape: ConvShape;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> c: array<f32>;
 

@@ -52,6 +52,7 @@ fn block_origin(gid: vec3<u32>, groups: vec3<u32>) -> vec3<u32> {
 
 @compute @workgroup_size(WORKGROUP)
 fn conv2d(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    shape = shape_buffer;
     k_split = gid.z;
     let origin = block_origin(gid, groups);
     if origin.z == 0u {

@@ -63,6 +63,7 @@ fn conv2d_shared(
     @builtin(subgroup_id) subgroup: u32,
     @builtin(subgroup_invocation_id) subgroup_lane: u32,
 ) {
+    shape = shape_buffer;
     lane = subgroup_lane;
     k_split = workgroup.z;
     let g = (workgroup.x + workgroup.y * groups.x) * (WORKGROUP / 8u) + subgroup;

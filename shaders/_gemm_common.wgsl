@@ -19,7 +19,10 @@ override BIAS: bool = false;
 // Apply max(0, x) after the bias.
 override RELU: bool = false;
 
-@group(0) @binding(0) var<uniform> shape: GemmShape;
+// Read-only storage rather than uniform, and copied into `shape` as each kernel
+// starts: see BindingKind::Params in crates/gpu/src/dispatch.rs.
+@group(0) @binding(0) var<storage, read> shape_buffer: GemmShape;
+var<private> shape: GemmShape;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> c: array<f32>;
 

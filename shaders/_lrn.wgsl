@@ -16,7 +16,10 @@ struct LrnShape {
     _pad2: f32,
 }
 
-@group(0) @binding(0) var<uniform> shape: LrnShape;
+// Read-only storage rather than uniform, and copied into `shape` as each kernel
+// starts: see BindingKind::Params in crates/gpu/src/dispatch.rs.
+@group(0) @binding(0) var<storage, read> shape_buffer: LrnShape;
+var<private> shape: LrnShape;
 
 fn flat_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
     return gid.x + gid.y * groups.x * 256u;

@@ -23,7 +23,10 @@ struct PoolShape {
 // Backward: add to dx instead of overwriting it (the input feeds another branch too).
 override ACCUMULATE: bool = false;
 
-@group(0) @binding(0) var<uniform> shape: PoolShape;
+// Read-only storage rather than uniform, and copied into `shape` as each kernel
+// starts: see BindingKind::Params in crates/gpu/src/dispatch.rs.
+@group(0) @binding(0) var<storage, read> shape_buffer: PoolShape;
+var<private> shape: PoolShape;
 
 fn flat_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
     return gid.x + gid.y * groups.x * 256u;

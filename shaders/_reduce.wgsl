@@ -12,13 +12,17 @@ struct Matrix {
     chunk_rows: u32,
 }
 
-@group(0) @binding(0) var<uniform> shape: Matrix;
+// Read-only storage rather than uniform, and copied into `shape` as each kernel
+// starts: see BindingKind::Params in crates/gpu/src/dispatch.rs.
+@group(0) @binding(0) var<storage, read> shape_buffer: Matrix;
+var<private> shape: Matrix;
 @group(0) @binding(1) var<storage, read> dy: array<Lanes>;
 @group(0) @binding(2) var<storage, read_write> db: array<Lanes>;
 
 // One invocation per column, rows summed in order.
 @compute @workgroup_size(64)
 fn column_sum(@builtin(global_invocation_id) gid: vec3<u32>) {
+    shape = shape_buffer;
     let col = gid.x;
     if col >= shape.cols {
         return;
@@ -36,6 +40,7 @@ fn column_sum(@builtin(global_invocation_id) gid: vec3<u32>) {
 // a device's lanes idle (its first layer: 64 invocations over 100,352 rows).
 @compute @workgroup_size(64)
 fn column_sum_chunks(@builtin(global_invocation_id) gid: vec3<u32>) {
+    shape = shape_buffer;
     let col = gid.x;
     if col >= shape.cols {
         return;

@@ -19,7 +19,10 @@ struct Cursor {
     _pad: u32,
 }
 
-@group(0) @binding(0) var<uniform> params: SgdParams;
+// Read-only storage rather than uniform, and copied into `params` as each kernel
+// starts: see BindingKind::Params in crates/gpu/src/dispatch.rs.
+@group(0) @binding(0) var<storage, read> params_buffer: SgdParams;
+var<private> params: SgdParams;
 @group(0) @binding(1) var<storage, read> cursor: Cursor;
 @group(0) @binding(2) var<storage, read> grad: array<Value>;
 @group(0) @binding(3) var<storage, read_write> weight: array<Value>;

@@ -34,7 +34,10 @@ struct Cursor {
 
 const THREADS: u32 = 64u;
 
-@group(0) @binding(0) var<uniform> shape: BatchShape;
+// Read-only storage rather than uniform, and copied into `shape` as each kernel
+// starts: see BindingKind::Params in crates/gpu/src/dispatch.rs.
+@group(0) @binding(0) var<storage, read> shape_buffer: BatchShape;
+var<private> shape: BatchShape;
 @group(0) @binding(1) var<storage, read> cursor: Cursor;
 @group(0) @binding(2) var<storage, read> order: array<u32>;
 @group(0) @binding(3) var<storage, read> labels: array<u32>;
@@ -138,6 +141,7 @@ fn workgroup_sum(lid: u32, value: vec2<f32>) -> vec2<f32> {
 
 @compute @workgroup_size(THREADS)
 fn gather_batch(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>) {
+    shape = shape_buffer;
     let lid = lid3.x;
     let row = wid.x;
     let slot = cursor.step * shape.batch + row;

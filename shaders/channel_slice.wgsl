@@ -7,6 +7,7 @@
 
 @compute @workgroup_size(256)
 fn relu_backward_slice(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    shape = shape_buffer;
     let i = gid.x + gid.y * groups.x * 256u;
     if i >= shape.pixels * shape.channels {
         return;

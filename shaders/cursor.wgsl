@@ -26,11 +26,15 @@ struct Pass {
     _pad2: f32,
 }
 
-@group(0) @binding(0) var<uniform> pass_shape: Pass;
+// Read-only storage rather than uniform, and copied into `pass_shape` as each kernel
+// starts: see BindingKind::Params in crates/gpu/src/dispatch.rs.
+@group(0) @binding(0) var<storage, read> pass_shape_buffer: Pass;
+var<private> pass_shape: Pass;
 @group(0) @binding(1) var<storage, read_write> cursor: Cursor;
 
 @compute @workgroup_size(1)
 fn advance_cursor() {
+    pass_shape = pass_shape_buffer;
     let start = cursor.step * pass_shape.batch;
     let remaining = select(0u, pass_shape.images - start, pass_shape.images > start);
     cursor.images_seen += min(pass_shape.batch, remaining);
@@ -39,6 +43,7 @@ fn advance_cursor() {
 
 @compute @workgroup_size(1)
 fn set_learning_rate() {
+    pass_shape = pass_shape_buffer;
     var exponent = f32(cursor.images_seen) / pass_shape.decay_images;
     if pass_shape.staircase == 1u {
         exponent = floor(exponent);

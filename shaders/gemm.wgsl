@@ -26,6 +26,7 @@ fn b_at(k: u32, col: u32) -> f32 {
 
 @compute @workgroup_size(8, 8)
 fn gemm(@builtin(global_invocation_id) gid: vec3<u32>) {
+    shape = shape_buffer;
     let row0 = gid.y * 4u;
     let col0 = gid.x * 4u;
     if row0 >= shape.m || col0 >= shape.n {

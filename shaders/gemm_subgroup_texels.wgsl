@@ -23,6 +23,7 @@ fn gemm_subgroup_texels_4x32(
     @builtin(subgroup_id) subgroup: u32,
     @builtin(subgroup_invocation_id) lane: u32,
 ) {
+    shape = shape_buffer;
     let row0 = (workgroup.x * 8u + lane) * 4u;
     let col0 = (workgroup.y * 8u + subgroup) * 32u;
     if col0 >= shape.n {
@@ -362,6 +363,7 @@ fn gemm_subgroup_texels_8x32(
     @builtin(subgroup_id) subgroup: u32,
     @builtin(subgroup_invocation_id) lane: u32,
 ) {
+    shape = shape_buffer;
     let row0 = (workgroup.x * 8u + lane) * 8u;
     let col0 = (workgroup.y * 8u + subgroup) * 32u;
     if col0 >= shape.n {
@@ -828,6 +830,7 @@ fn gemm_subgroup_texels_8x64(
     @builtin(subgroup_id) subgroup: u32,
     @builtin(subgroup_invocation_id) lane: u32,
 ) {
+    shape = shape_buffer;
     let row0 = (workgroup.x * 8u + lane) * 8u;
     let col0 = (workgroup.y * 8u + subgroup) * 64u;
     if col0 >= shape.n {

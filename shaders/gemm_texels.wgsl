@@ -19,6 +19,7 @@ fn load_b(i: u32) -> vec4<f32> {
 
 @compute @workgroup_size(8, 8)
 fn gemm_texels_8x8(@builtin(global_invocation_id) gid: vec3<u32>) {
+    shape = shape_buffer;
     let row0 = gid.y * 8u;
     let col0 = gid.x * 8u;
     if row0 >= shape.m || col0 >= shape.n {
@@ -212,6 +213,7 @@ fn gemm_texels_8x8(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 @compute @workgroup_size(8, 8)
 fn gemm_texels_16x16(@builtin(global_invocation_id) gid: vec3<u32>) {
+    shape = shape_buffer;
     let row0 = gid.y * 16u;
     let col0 = gid.x * 16u;
     if row0 >= shape.m || col0 >= shape.n {
@@ -661,6 +663,7 @@ fn gemm_texels_16x16(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 @compute @workgroup_size(8, 8)
 fn gemm_texels_32x16(@builtin(global_invocation_id) gid: vec3<u32>) {
+    shape = shape_buffer;
     let row0 = gid.y * 32u;
     let col0 = gid.x * 16u;
     if row0 >= shape.m || col0 >= shape.n {
@@ -1426,6 +1429,7 @@ fn gemm_texels_32x16(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 @compute @workgroup_size(8, 8)
 fn gemm_texels_16x32(@builtin(global_invocation_id) gid: vec3<u32>) {
+    shape = shape_buffer;
     let row0 = gid.y * 16u;
     let col0 = gid.x * 32u;
     if row0 >= shape.m || col0 >= shape.n {

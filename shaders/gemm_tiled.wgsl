@@ -37,6 +37,7 @@ fn load_b(k: u32, col: u32) -> f32 {
 
 @compute @workgroup_size(16, 16)
 fn gemm_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    shape = shape_buffer;
     let row_base = wid.y * TILE;
     let col_base = wid.x * TILE;
     let thread = lid.y * 16u + lid.x;

@@ -18,6 +18,7 @@ fn window(i: u32) -> vec2<u32> {
 
 @compute @workgroup_size(256)
 fn lrn_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    shape = shape_buffer;
     let i = flat_index(gid, groups);
     if i >= shape.pixels * shape.channels {
         return;
@@ -34,6 +35,7 @@ fn lrn_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
 
 @compute @workgroup_size(256)
 fn lrn_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    shape = shape_buffer;
     let i = flat_index(gid, groups);
     if i >= shape.pixels * shape.channels {
         return;

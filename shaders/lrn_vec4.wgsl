@@ -80,6 +80,7 @@ fn quads_scale(i: u32) -> Quads {
 
 @compute @workgroup_size(256)
 fn lrn_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    shape = shape_buffer;
     let i = flat_index(gid, groups);
     if i >= shape.pixels * shape.channels / 4u {
         return;
@@ -92,6 +93,7 @@ fn lrn_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
 
 @compute @workgroup_size(256)
 fn lrn_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    shape = shape_buffer;
     let i = flat_index(gid, groups);
     if i >= shape.pixels * shape.channels / 4u {
         return;

@@ -7,7 +7,10 @@ struct MeanPoolShape {
     _pad: u32,
 }
 
-@group(0) @binding(0) var<uniform> shape: MeanPoolShape;
+// Read-only storage rather than uniform, and copied into `shape` as each kernel
+// starts: see BindingKind::Params in crates/gpu/src/dispatch.rs.
+@group(0) @binding(0) var<storage, read> shape_buffer: MeanPoolShape;
+var<private> shape: MeanPoolShape;
 // Forward: x [batch, pixels, channels]. Backward: dy [batch, channels].
 @group(0) @binding(1) var<storage, read> source: array<f32>;
 // Forward: y. Backward: dx.
@@ -15,6 +18,7 @@ struct MeanPoolShape {
 
 @compute @workgroup_size(64)
 fn mean_pool_forward(@builtin(global_invocation_id) gid: vec3<u32>) {
+    shape = shape_buffer;
     let s = shape;
     let i = gid.x;
     if i >= s.batch * s.channels {
@@ -31,6 +35,7 @@ fn mean_pool_forward(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 @compute @workgroup_size(256)
 fn mean_pool_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    shape = shape_buffer;
     let s = shape;
     let i = gid.x + gid.y * groups.x * 256u;
     if i >= s.batch * s.pixels * s.channels {

@@ -11,7 +11,10 @@ struct Padding {
     inner: u32,
 }
 
-@group(0) @binding(0) var<uniform> padding: Padding;
+// Read-only storage rather than uniform, and copied into `padding` as each kernel
+// starts: see BindingKind::Params in crates/gpu/src/dispatch.rs.
+@group(0) @binding(0) var<storage, read> padding_buffer: Padding;
+var<private> padding: Padding;
 @group(0) @binding(1) var<storage, read> source: array<f32>;
 @group(0) @binding(2) var mirror: texture_storage_2d<rgba32float, write>;
 
@@ -28,6 +31,7 @@ fn pack_texels_padded(
     @builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,
 ) {
+    padding = padding_buffer;
     let t = gid.x + gid.y * groups.x * 64u;
     if 4u * t >= padding.outer * padding.padded * padding.inner {
         return;

@@ -9,6 +9,7 @@
 
 @compute @workgroup_size(256)
 fn max_pool_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    shape = shape_buffer;
     let s = shape;
     let i = flat_index(gid, groups);
     if i >= s.batch * s.out_height * s.out_width * s.channels {
@@ -49,6 +50,7 @@ fn max_pool_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
 
 @compute @workgroup_size(256)
 fn max_pool_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    shape = shape_buffer;
     let s = shape;
     let i = flat_index(gid, groups);
     if i >= s.batch * s.in_height * s.in_width * s.channels {

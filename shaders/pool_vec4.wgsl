@@ -14,6 +14,7 @@ const LANES = vec4<u32>(0u, 1u, 2u, 3u);
 
 @compute @workgroup_size(256)
 fn max_pool_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    shape = shape_buffer;
     let s = shape;
     let quads = s.channels / 4u;
     let i = flat_index(gid, groups);
@@ -54,6 +55,7 @@ fn max_pool_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
 
 @compute @workgroup_size(256)
 fn max_pool_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    shape = shape_buffer;
     let s = shape;
     let quads = s.channels / 4u;
     let i = flat_index(gid, groups);

@@ -8,6 +8,7 @@ alias Value = vec4<f32>;
 
 @compute @workgroup_size(256)
 fn sgd_momentum(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    params = params_buffer;
     let i = element(gid, groups);
     if i < params.len {
         update(i);

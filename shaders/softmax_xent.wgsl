@@ -20,7 +20,10 @@ struct Cursor {
 
 const THREADS: u32 = 256u;
 
-@group(0) @binding(0) var<uniform> shape: LossShape;
+// Read-only storage rather than uniform, and copied into `shape` as each kernel
+// starts: see BindingKind::Params in crates/gpu/src/dispatch.rs.
+@group(0) @binding(0) var<storage, read> shape_buffer: LossShape;
+var<private> shape: LossShape;
 @group(0) @binding(1) var<storage, read> cursor: Cursor;
 @group(0) @binding(2) var<storage, read> logits: array<f32>;
 @group(0) @binding(3) var<storage, read> labels: array<u32>;
@@ -33,6 +36,7 @@ var<workgroup> correct_partial: array<f32, THREADS>;
 
 @compute @workgroup_size(THREADS)
 fn softmax_xent(@builtin(local_invocation_id) lid3: vec3<u32>) {
+    shape = shape_buffer;
     let lid = lid3.x;
     let start = cursor.step * shape.batch;
     let remaining = select(0u, shape.images - start, shape.images > start);

@@ -202,3 +202,50 @@ fn the_embedded_shaders_are_the_folder_composed_as_listed() {
         );
     }
 }
+
+/// The name `X` of a module's parameters, declared as `var<storage, read> X_buffer: T;`
+/// with its private copy `var<private> X: T;` (see `BindingKind::Params`).
+fn parameters_name(name: &str, source: &str) -> Option<String> {
+    let declared = source
+        .lines()
+        .find(|line| line.starts_with("@group(0) @binding(0) var<storage, read> "))?;
+    let buffer = declared.split_whitespace().nth(4)?.trim_end_matches(':');
+    let copy = buffer.strip_suffix("_buffer")?;
+    let private = format!("var<private> {copy}: ");
+    assert!(
+        source.contains(&private),
+        "{name}: {buffer} has no private copy `{private}..`"
+    );
+    Some(copy.to_owned())
+}
+
+#[test]
+fn kernels_read_parameters_from_storage_copied_once() {
+    let mut with_parameters = 0;
+    for shader in SHADERS {
+        let (name, source) = (shader.name, shader.source);
+        // lavapipe compiles a kernel again at each bind when it loops or branches on a
+        // uniform, so no kernel has one.
+        assert!(
+            !source.contains("var<uniform>"),
+            "{name}: declares a uniform buffer; kernel parameters are read-only storage"
+        );
+        let Some(copy) = parameters_name(name, source) else {
+            continue;
+        };
+        with_parameters += 1;
+        let first_line = format!("    {copy} = {copy}_buffer;");
+        for (at, _) in source.match_indices("@compute") {
+            let body = at + source[at..].find("{\n").unwrap() + 2;
+            assert!(
+                source[body..].starts_with(&first_line),
+                "{name}: an entry point does not start with `{}`",
+                first_line.trim()
+            );
+        }
+    }
+    assert!(
+        with_parameters >= 20,
+        "expected most kernels to take parameters, found {with_parameters}"
+    );
+}

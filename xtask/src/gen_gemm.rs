@@ -130,6 +130,7 @@ fn write_tile(out: &mut String, operands: Operands, rows: usize, cols: usize) ->
         out,
         "fn {prefix}_{rows}x{cols}(@builtin(global_invocation_id) gid: vec3<u32>) {{"
     )?;
+    writeln!(out, "    shape = shape_buffer;")?;
     writeln!(out, "    let row0 = gid.y * {rows}u;")?;
     writeln!(out, "    let col0 = gid.x * {cols}u;")?;
     write_return_if(out, "row0 >= shape.m || col0 >= shape.n")?;
@@ -185,7 +186,7 @@ pub(crate) fn write_return_if(out: &mut String, condition: &str) -> std::fmt::Re
     writeln!(out, "    }}")
 }
 
-/// `m`, `n` and `k_len`: the GEMM's shape from its uniform.
+/// `m`, `n` and `k_len`: the GEMM's shape from its parameters.
 pub(crate) fn write_shape_names(out: &mut String) -> std::fmt::Result {
     writeln!(out, "    let m = shape.m;")?;
     writeln!(out, "    let n = shape.n;")?;

@@ -99,6 +99,7 @@ fn write_tile(out: &mut String, operands: Operands, rows: usize, cols: usize) ->
     writeln!(out, "    @builtin(subgroup_id) subgroup: u32,")?;
     writeln!(out, "    @builtin(subgroup_invocation_id) lane: u32,")?;
     writeln!(out, ") {{")?;
+    writeln!(out, "    shape = shape_buffer;")?;
     writeln!(
         out,
         "    let row0 = (workgroup.x * {width}u + lane) * {rows}u;"

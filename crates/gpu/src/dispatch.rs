@@ -11,7 +11,14 @@ use crate::pipeline::Kernel;
 /// How a kernel sees one buffer or texture; the binding index is its position in the list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum BindingKind {
-    Uniform,
+    /// The kernel's parameters (shapes, hyper-parameters), written once at build time.
+    /// Bound as a read-only storage buffer rather than a uniform buffer: lavapipe inlines
+    /// the uniforms a kernel loops or branches on and, where that shrinks the kernel or
+    /// unrolls a loop, compiles it again at every bind (no cache of those variants in the
+    /// Mesa of Debian 12), which cost a training step as much as the step itself with an
+    /// empty Mesa cache. Each kernel copies them into a private variable as it starts, so
+    /// that later reads are registers rather than bounds-checked loads.
+    Params,
     Read,
     Write,
     /// A [`crate::TexelMirror`] read with `textureLoad` (`texture_2d<f32>`).
@@ -35,9 +42,9 @@ enum Resource<'a> {
 }
 
 impl<'a> Binding<'a> {
-    pub fn uniform(buffer: &'a wgpu::Buffer) -> Self {
+    pub fn params(buffer: &'a wgpu::Buffer) -> Self {
         Self {
-            kind: BindingKind::Uniform,
+            kind: BindingKind::Params,
             resource: Resource::Buffer(buffer),
         }
     }

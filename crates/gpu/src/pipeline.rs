@@ -49,8 +49,9 @@ fn binding_type(kind: BindingKind) -> wgpu::BindingType {
         min_binding_size: None,
     };
     match kind {
-        BindingKind::Uniform => buffer(wgpu::BufferBindingType::Uniform),
-        BindingKind::Read => buffer(wgpu::BufferBindingType::Storage { read_only: true }),
+        BindingKind::Params | BindingKind::Read => {
+            buffer(wgpu::BufferBindingType::Storage { read_only: true })
+        }
         BindingKind::Write => buffer(wgpu::BufferBindingType::Storage { read_only: false }),
         BindingKind::Texels => wgpu::BindingType::Texture {
             sample_type: wgpu::TextureSampleType::Float { filterable: false },

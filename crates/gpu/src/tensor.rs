@@ -120,14 +120,15 @@ impl Gpu {
         })
     }
 
-    /// A uniform buffer holding one `T` (kernel parameters, written once at build time).
-    pub fn uniform<T: bytemuck::Pod>(&self, name: &str, value: &T) -> wgpu::Buffer {
+    /// A buffer holding one `T`, a kernel's parameters, written once at build time (bound
+    /// as [`crate::BindingKind::Params`]).
+    pub fn params<T: bytemuck::Pod>(&self, name: &str, value: &T) -> wgpu::Buffer {
         self.count_allocation(std::mem::size_of::<T>() as u64);
         self.device
             .create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some(name),
                 contents: bytemuck::bytes_of(value),
-                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
             })
     }
 

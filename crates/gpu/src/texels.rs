@@ -111,7 +111,7 @@ impl Gpu {
             tensor.name
         );
         let mirror = self.mirror_texture(tensor, padding.padded_len(), "padded_texels")?;
-        let layout = self.uniform(
+        let layout = self.params(
             &format!("{}.layout", mirror.name),
             &[
                 padding.outer as u32,
@@ -124,7 +124,7 @@ impl Gpu {
             &mirror.pack_label(),
             &Kernel::new("pack_texels_padded", "pack_texels_padded"),
             &[
-                Binding::uniform(&layout),
+                Binding::params(&layout),
                 Binding::read(&tensor.buffer),
                 Binding::write_texels(&mirror),
             ],

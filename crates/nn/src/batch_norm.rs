@@ -193,7 +193,7 @@ impl BatchNorm {
             t.z.len() / self.channels <= self.chunk_rows * self.chunks,
             "{label}: z has more rows than the layer's chunks cover"
         );
-        gpu.uniform(
+        gpu.params(
             &format!("{label}.shape"),
             &NormShape {
                 pixels: (t.z.len() / (t.images * self.channels)) as u32,
@@ -218,7 +218,7 @@ impl BatchNorm {
         t: &NormTensors<'a>,
     ) -> [Binding<'a>; 8] {
         [
-            Binding::uniform(shape),
+            Binding::params(shape),
             Binding::read(t.cursor),
             Binding::read(&t.z.buffer),
             Binding::read(&t.affine.value.buffer),
@@ -297,7 +297,7 @@ impl BatchNorm {
         assert_eq!(dz.len(), t.z.len(), "{label}: dz length");
         let shape = self.shape(gpu, label, &t);
         let bindings = [
-            Binding::uniform(&shape),
+            Binding::params(&shape),
             Binding::read(t.cursor),
             Binding::read(&t.z.buffer),
             Binding::read(&t.affine.value.buffer),

@@ -378,7 +378,7 @@ fn conv_dispatch(
         "{label}: a split product cannot accumulate"
     );
     let u = |v: usize| v as u32;
-    let shape = gpu.uniform(
+    let shape = gpu.params(
         &format!("{label}.shape"),
         &ConvShape {
             batch: u(kernel_g.batch),

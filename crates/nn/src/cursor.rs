@@ -30,7 +30,7 @@ impl StepCursor {
     }
 }
 
-/// The uniform of shaders/cursor.wgsl: a pass's size and the learning-rate schedule.
+/// The parameters of shaders/cursor.wgsl: a pass's size and the learning-rate schedule.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct CursorPass {
@@ -66,12 +66,12 @@ pub fn cursor_dispatches(
     pass: &CursorPass,
     cursor: &shatter_gpu::wgpu::Buffer,
 ) -> Result<(Dispatch, Dispatch), GpuError> {
-    let shape = gpu.uniform(&format!("{label}.pass"), pass);
+    let shape = gpu.params(&format!("{label}.pass"), pass);
     let kernel = |entry: &'static str| {
         gpu.dispatch(
             &format!("{label}.{entry}"),
             &Kernel::new("cursor", entry),
-            &[Binding::uniform(&shape), Binding::write(cursor)],
+            &[Binding::params(&shape), Binding::write(cursor)],
             [1, 1, 1],
         )
     };

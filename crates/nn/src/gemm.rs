@@ -343,7 +343,7 @@ pub fn gemm_mirrored(
         .with("TRANS_B", flag(spec.trans_b))
         .with("BIAS", flag(bias.is_some()))
         .with("RELU", flag(spec.relu));
-    let shape = gpu.uniform(
+    let shape = gpu.params(
         &format!("{label}.shape"),
         &Shape {
             m: spec.m as u32,

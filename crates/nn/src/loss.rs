@@ -27,7 +27,7 @@ pub fn softmax_xent(
     let batch = logits.shape[0];
     let classes = logits.shape[1];
     assert_eq!(labels.len, batch, "{label}: one label per row");
-    let shape = gpu.uniform(
+    let shape = gpu.params(
         &format!("{label}.shape"),
         &LossShape {
             batch: batch as u32,
@@ -40,7 +40,7 @@ pub fn softmax_xent(
         label,
         &Kernel::new("softmax_xent", "softmax_xent"),
         &[
-            Binding::uniform(&shape),
+            Binding::params(&shape),
             Binding::read(cursor),
             Binding::read(&logits.buffer),
             Binding::read(&labels.buffer),

@@ -34,7 +34,7 @@ fn lrn(
     for t in [dy, scale, destination] {
         assert_eq!(t.len(), x.len(), "{label}: {} length", t.name);
     }
-    let shape = gpu.uniform(
+    let shape = gpu.params(
         &format!("{label}.shape"),
         &LrnShape {
             pixels: (x.len() / channels) as u32,
@@ -58,7 +58,7 @@ fn lrn(
         label,
         &Kernel::new(shader, entry),
         &[
-            Binding::uniform(&shape),
+            Binding::params(&shape),
             Binding::read(&x.buffer),
             Binding::read(&dy.buffer),
             Binding::write(&scale.buffer),

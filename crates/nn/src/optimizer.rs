@@ -96,9 +96,9 @@ pub fn sgd_momentum(
         },
         _pad: 0.0,
     };
-    let params = gpu.uniform(&format!("{label}.params"), &params);
+    let params = gpu.params(&format!("{label}.params"), &params);
     let mut bindings = vec![
-        Binding::uniform(&params),
+        Binding::params(&params),
         Binding::read(cursor),
         Binding::read(&grad.buffer),
         Binding::write(&weight.buffer),

@@ -73,13 +73,13 @@ pub fn max_pool_forward(
 ) -> Result<Dispatch, GpuError> {
     assert_eq!(x.len(), g.input_len(), "{label}: input length");
     assert_eq!(argmax.len, g.output_len(), "{label}: argmax length");
-    let shape = gpu.uniform(&format!("{label}.shape"), &pool_shape(g, &y));
+    let shape = gpu.params(&format!("{label}.shape"), &pool_shape(g, &y));
     let (kernel, workgroups) = pool_kernel(&y, "max_pool_forward", g.output_len());
     gpu.dispatch(
         label,
         &kernel,
         &[
-            Binding::uniform(&shape),
+            Binding::params(&shape),
             Binding::read(&x.buffer),
             Binding::write(&argmax.buffer),
             Binding::write(&y.tensor.buffer),
@@ -100,13 +100,13 @@ pub fn max_pool_backward(
     accumulate: bool,
 ) -> Result<Dispatch, GpuError> {
     assert_eq!(dx.len(), g.input_len(), "{label}: input-gradient length");
-    let shape = gpu.uniform(&format!("{label}.shape"), &pool_shape(g, &dy));
+    let shape = gpu.params(&format!("{label}.shape"), &pool_shape(g, &dy));
     let (kernel, workgroups) = pool_kernel(&dy, "max_pool_backward", g.input_len());
     gpu.dispatch(
         label,
         &kernel.with("ACCUMULATE", if accumulate { 1.0 } else { 0.0 }),
         &[
-            Binding::uniform(&shape),
+            Binding::params(&shape),
             Binding::read(&dy.tensor.buffer),
             Binding::write(&argmax.buffer),
             Binding::write(&dx.buffer),
@@ -133,7 +133,7 @@ fn mean_pool(
     destination: &Tensor,
     invocations: (usize, u32),
 ) -> Result<Dispatch, GpuError> {
-    let shape = gpu.uniform(
+    let shape = gpu.params(
         &format!("{label}.shape"),
         &MeanPoolShape {
             batch: batch as u32,
@@ -146,7 +146,7 @@ fn mean_pool(
         label,
         &Kernel::new("mean_pool", entry),
         &[
-            Binding::uniform(&shape),
+            Binding::params(&shape),
             Binding::read(&source.buffer),
             Binding::write(&destination.buffer),
         ],

@@ -1,5 +1,5 @@
 //! The dispatches of a product kernel (GEMM or convolution), which share one binding
-//! layout: 0 the shape uniform, 1 A, 2 B, 3 the bias, 4 C.
+//! layout: 0 the shape (parameters), 1 A, 2 B, 3 the bias, 4 C.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -101,7 +101,7 @@ pub(crate) fn product_dispatches(
         let (a_texels, pack_a) = mirrors.mirror(gpu, p.a, a)?;
         let (b_texels, pack_b) = mirrors.mirror(gpu, p.b, b)?;
         let head = [
-            Binding::uniform(p.shape),
+            Binding::params(p.shape),
             Binding::texels(&a_texels),
             Binding::texels(&b_texels),
         ];
@@ -111,7 +111,7 @@ pub(crate) fn product_dispatches(
         return Ok(dispatches);
     }
     let head = [
-        Binding::uniform(p.shape),
+        Binding::params(p.shape),
         Binding::read(&p.a.buffer),
         Binding::read(&p.b.buffer),
     ];

@@ -42,7 +42,7 @@ pub fn column_sum(
         &format!("{label}.chunks"),
         &Kernel::new(shader, "column_sum_chunks"),
         &[
-            Binding::uniform(&shape),
+            Binding::params(&shape),
             Binding::read(&m.buffer),
             Binding::write(&partial.buffer),
         ],
@@ -72,7 +72,7 @@ pub fn column_sum_dispatch(
         label,
         &Kernel::new(shader, "column_sum"),
         &[
-            Binding::uniform(&shape),
+            Binding::params(&shape),
             Binding::read(&m.buffer),
             Binding::write(&sums.buffer),
         ],
@@ -93,7 +93,7 @@ pub fn column_sum_lanes(cols: usize) -> (&'static str, usize) {
 }
 
 fn matrix(gpu: &Gpu, label: &str, rows: usize, cols: usize, chunk_rows: usize) -> wgpu::Buffer {
-    gpu.uniform(
+    gpu.params(
         &format!("{label}.shape"),
         &Matrix {
             rows: rows as u32,

@@ -23,7 +23,7 @@ fn elementwise(
         output.len(),
         "{label}: input and output lengths differ"
     );
-    let params = gpu.uniform(
+    let params = gpu.params(
         &format!("{label}.len"),
         &Len {
             len: output.len() as u32,
@@ -34,7 +34,7 @@ fn elementwise(
         label,
         &Kernel::new("elementwise", entry),
         &[
-            Binding::uniform(&params),
+            Binding::params(&params),
             Binding::read(&input.buffer),
             Binding::read(&aux.buffer),
             Binding::write(&output.buffer),

@@ -24,7 +24,7 @@ pub fn relu_backward_slice(
 ) -> Result<Dispatch, GpuError> {
     assert_eq!(dy.len(), y.tensor.len(), "{label}: dy is sliced as y");
     assert_eq!(dz.len(), y.pixels() * y.channels, "{label}: dz length");
-    let shape = gpu.uniform(
+    let shape = gpu.params(
         &format!("{label}.shape"),
         &SliceShape {
             pixels: y.pixels() as u32,
@@ -43,7 +43,7 @@ pub fn relu_backward_slice(
         label,
         &Kernel::new(shader, "relu_backward_slice"),
         &[
-            Binding::uniform(&shape),
+            Binding::params(&shape),
             Binding::read(&dy.buffer),
             Binding::read(&y.tensor.buffer),
             Binding::write(&dz.buffer),

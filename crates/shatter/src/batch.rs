@@ -80,12 +80,12 @@ pub fn gather_batch(
         random_crop: u32::from(shape.random_crop.is_some()),
         crop_seed: shape.random_crop.unwrap_or(0),
     };
-    let params = gpu.uniform(&format!("{label}.params"), &params);
+    let params = gpu.params(&format!("{label}.params"), &params);
     gpu.dispatch(
         label,
         &Kernel::new("batch", "gather_batch"),
         &[
-            Binding::uniform(&params),
+            Binding::params(&params),
             Binding::read(cursor),
             Binding::read(&order.buffer),
             Binding::read(&split.labels.buffer),
