@@ -10,8 +10,8 @@ use rand::Rng;
 use shatter_gpu::{Gpu, Tensor};
 use shatter_nn::reference;
 use shatter_nn::{
-    COLUMN_SUM_CHUNK_ROWS, GemmPlan, GemmSpec, GemmVariant, LrSchedule, SgdConfig, StepCursor,
-    column_sum, column_sum_lanes, relu_backward, relu_forward, sgd_momentum,
+    COLUMN_SUM_CHUNK_ROWS, GemmPlan, GemmSpec, GemmVariant, LrSchedule, SgdConfig, SgdState,
+    StepCursor, column_sum, column_sum_lanes, relu_backward, relu_forward, sgd_momentum,
 };
 use shatter_tests::{assert_close, check_gemm, gpu, random_values, rng};
 
@@ -200,13 +200,38 @@ fn softmax_xent_matches_reference_including_a_partial_batch() {
     }
 }
 
-/// The three update kernels: 1000 values take the vec4 path (shaders/sgd_vec4.wgsl), 999
-/// the scalar one (shaders/sgd.wgsl), and 1000 with a texel mirror the vec4 path that
-/// also writes the new weights to the mirror (shaders/sgd_vec4_mirrored.wgsl).
+/// Where a test update keeps its state (see `SgdState`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum UpdateState {
+    Buffers,
+    /// The new weights also written to a texel mirror.
+    Mirrored,
+    /// The weights read from and written to their mirror, the velocity in a texture.
+    Texels,
+}
+
+/// The four update kernels: 1000 values take the vec4 path (shaders/sgd_vec4.wgsl), 999
+/// the scalar one (shaders/sgd.wgsl), 1000 with a texel mirror the vec4 path that also
+/// writes the new weights to the mirror (shaders/sgd_vec4_mirrored.wgsl), and 1000 with
+/// the weights read from their mirror and the velocity in a texture, where the adapter
+/// can read and write texel mirrors (shaders/sgd_vec4_texel_state.wgsl).
 #[test]
 fn sgd_momentum_matches_reference() {
     let Some(gpu) = gpu() else { return };
-    for (n, mirrored) in [(1000, false), (999, false), (1000, true)] {
+    let mut cases = vec![
+        (1000, UpdateState::Buffers),
+        (999, UpdateState::Buffers),
+        (1000, UpdateState::Mirrored),
+    ];
+    if gpu.read_write_texels() {
+        cases.push((1000, UpdateState::Texels));
+    } else {
+        eprintln!(
+            "adapter '{}' cannot read and write texel mirrors: the texel-state update is not tested on it",
+            gpu.adapter().name
+        );
+    }
+    for (n, state) in cases {
         let mut r = rng(9);
         let mut w = random_values(&mut r, n);
         let mut v = random_values(&mut r, n);
@@ -234,8 +259,32 @@ fn sgd_momentum_matches_reference() {
             upload(gpu, "v", &[n], &v),
             upload(gpu, "g", &[n], &g),
         );
-        // The mirror starts empty: every value in it must come from the update.
-        let mirror = mirrored.then(|| gpu.texel_mirror(&w_t).unwrap().0);
+        let what = format!("sgd of {n} values ({state:?})");
+        let velocity = match state {
+            UpdateState::Buffers => None,
+            // The mirror starts empty: every value in it must come from the update.
+            UpdateState::Mirrored => None,
+            UpdateState::Texels => Some(gpu.texel_mirror(&v_t).unwrap()),
+        };
+        let mirror = match state {
+            UpdateState::Buffers => None,
+            UpdateState::Mirrored => Some(gpu.texel_mirror(&w_t).unwrap().0),
+            UpdateState::Texels => {
+                let (mirror, fill) = gpu.texel_mirror(&w_t).unwrap();
+                gpu.run([&fill, &velocity.as_ref().unwrap().1]).unwrap();
+                // Zero the buffers the texel-state update must not read.
+                gpu.write_f32(&w_t, &vec![0.0; n]);
+                gpu.write_f32(&v_t, &vec![0.0; n]);
+                Some(mirror)
+            }
+        };
+        let sgd_state = match (&velocity, &mirror) {
+            (Some((velocity, _)), Some(mirror)) => SgdState::Texels { velocity, mirror },
+            (_, mirror) => SgdState::Buffer {
+                velocity: &v_t,
+                mirror: mirror.as_ref(),
+            },
+        };
         let d = sgd_momentum(
             gpu,
             "sgd",
@@ -244,13 +293,11 @@ fn sgd_momentum_matches_reference() {
             &cursor.buffer,
             &g_t,
             &w_t,
-            &v_t,
-            mirror.as_ref(),
+            sgd_state,
         )
         .unwrap();
         gpu.run([&d]).unwrap();
         reference::sgd_momentum(&mut w, &mut v, &g, 0.025, 0.9, 0.01);
-        let what = format!("sgd of {n} values (mirrored: {mirrored})");
         if let Some(mirror) = &mirror {
             assert_eq!(
                 gpu.read_texel_mirror(mirror).unwrap(),
@@ -265,13 +312,11 @@ fn sgd_momentum_matches_reference() {
             1e-6,
             1e-7,
         );
-        assert_close(
-            &format!("{what}: velocity"),
-            &gpu.read_f32(&v_t).unwrap(),
-            &v,
-            1e-6,
-            1e-7,
-        );
+        let new_velocity = match &velocity {
+            Some((texture, _)) => gpu.read_texel_mirror(texture).unwrap(),
+            None => gpu.read_f32(&v_t).unwrap(),
+        };
+        assert_close(&format!("{what}: velocity"), &new_velocity, &v, 1e-6, 1e-7);
     }
 }
 

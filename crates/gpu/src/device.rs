@@ -21,6 +21,9 @@ pub struct Gpu {
     /// The subgroup width every compute invocation runs at, where the device has subgroup
     /// operations and a single width (see [`Gpu::subgroup_width`]).
     subgroup_width: Option<u32>,
+    /// Whether kernels may read and write one texel mirror (see
+    /// [`Gpu::read_write_texels`]).
+    read_write_texels: bool,
 }
 
 impl Gpu {
@@ -52,7 +55,16 @@ impl Gpu {
         // Subgroup operations let CPU adapters share one lane's load with the others of
         // its SIMD register (shaders/gemm_subgroup.wgsl); kernels that use them are only
         // chosen where the device has them.
-        let features = adapter.features() & wgpu::Features::SUBGROUP;
+        // Adapter-specific format features let a kernel read and write an rgba32float
+        // texture (the SGD update keeps its state in texel mirrors where it can).
+        let features = adapter.features()
+            & (wgpu::Features::SUBGROUP | wgpu::Features::TEXTURE_ADAPTER_SPECIFIC_FORMAT_FEATURES);
+        let read_write_texels = features
+            .contains(wgpu::Features::TEXTURE_ADAPTER_SPECIFIC_FORMAT_FEATURES)
+            && adapter
+                .get_texture_format_features(crate::texels::TEXEL_FORMAT)
+                .flags
+                .contains(wgpu::TextureFormatFeatureFlags::STORAGE_READ_WRITE);
         let subgroup_width = (features.contains(wgpu::Features::SUBGROUP)
             && info.subgroup_min_size == info.subgroup_max_size)
             .then_some(info.subgroup_min_size);
@@ -96,6 +108,7 @@ impl Gpu {
             lost,
             allocated: std::sync::atomic::AtomicU64::new(0),
             subgroup_width,
+            read_write_texels,
         })
     }
 
@@ -128,6 +141,13 @@ impl Gpu {
     /// register); `None` where it has none or picks a width per pipeline.
     pub fn subgroup_width(&self) -> Option<u32> {
         self.subgroup_width
+    }
+
+    /// Whether a kernel can both load and store texels of one texel mirror
+    /// ([`crate::BindingKind::ReadWriteTexels`]): rgba32float storage textures with
+    /// read_write access, an adapter-specific format feature (lavapipe has it).
+    pub fn read_write_texels(&self) -> bool {
+        self.read_write_texels
     }
 
     pub fn limits(&self) -> wgpu::Limits {

@@ -27,6 +27,10 @@ pub enum BindingKind {
     /// A [`crate::TexelMirror`] written with `textureStore`
     /// (`texture_storage_2d<rgba32float, write>`).
     WriteTexels,
+    /// A [`crate::TexelMirror`] both loaded and stored
+    /// (`texture_storage_2d<rgba32float, read_write>`), where
+    /// [`Gpu::read_write_texels`] says the adapter allows it.
+    ReadWriteTexels,
 }
 
 /// One buffer or texture bound to a kernel.
@@ -64,6 +68,12 @@ impl<'a> Binding<'a> {
     pub fn texels(mirror: &'a crate::TexelMirror) -> Self {
         Self {
             kind: BindingKind::Texels,
+            resource: Resource::Texture(&mirror.view),
+        }
+    }
+    pub fn read_write_texels(mirror: &'a crate::TexelMirror) -> Self {
+        Self {
+            kind: BindingKind::ReadWriteTexels,
             resource: Resource::Texture(&mirror.view),
         }
     }

@@ -63,6 +63,11 @@ fn binding_type(kind: BindingKind) -> wgpu::BindingType {
             format: crate::texels::TEXEL_FORMAT,
             view_dimension: wgpu::TextureViewDimension::D2,
         },
+        BindingKind::ReadWriteTexels => wgpu::BindingType::StorageTexture {
+            access: wgpu::StorageTextureAccess::ReadWrite,
+            format: crate::texels::TEXEL_FORMAT,
+            view_dimension: wgpu::TextureViewDimension::D2,
+        },
     }
 }
 

@@ -60,9 +60,10 @@ shaders![
     "pool_vec4" after ["_pool"],
     "reduce" after ["_reduce"],
     "reduce_vec4" after ["_reduce"],
-    "sgd" after ["_sgd"],
-    "sgd_vec4" after ["_sgd"],
-    "sgd_vec4_mirrored" after ["_sgd", "_texels"],
+    "sgd" after ["_sgd", "_sgd_velocity_buffer"],
+    "sgd_vec4" after ["_sgd", "_sgd_velocity_buffer"],
+    "sgd_vec4_mirrored" after ["_sgd", "_sgd_velocity_buffer", "_texels"],
+    "sgd_vec4_texel_state" after ["_sgd", "_texels"],
     "softmax_xent",
 ];
 

@@ -160,6 +160,14 @@ impl Gpu {
         Ok(values[..mirror.texels * 4].to_vec())
     }
 
+    /// A texture of `elements` zeros in a mirror's layout, holding state of its own rather
+    /// than a copy of a tensor (the SGD update's velocity, see
+    /// shaders/sgd_vec4_texel_state.wgsl).
+    pub fn texel_state(&self, name: &str, elements: usize) -> Result<TexelMirror, GpuError> {
+        // wgpu clears a texture before its first use.
+        self.texel_texture(name.to_owned(), name, elements)
+    }
+
     /// The texture of a mirror of `elements` values for `tensor`, named `tensor.suffix`.
     fn mirror_texture(
         &self,
@@ -167,11 +175,19 @@ impl Gpu {
         elements: usize,
         suffix: &str,
     ) -> Result<TexelMirror, GpuError> {
-        let name = format!("{}.{suffix}", tensor.name);
+        self.texel_texture(format!("{}.{suffix}", tensor.name), &tensor.name, elements)
+    }
+
+    /// A texture named `name` in a mirror's layout for `elements` values of `what`.
+    fn texel_texture(
+        &self,
+        name: String,
+        what: &str,
+        elements: usize,
+    ) -> Result<TexelMirror, GpuError> {
         if !self.fits_texel_mirror(elements) {
             return Err(GpuError::Limits(format!(
-                "'{}' ({elements} values) cannot have a texel mirror on adapter '{}': it needs a multiple of 4 values in at most {} rows of {TEXELS_PER_ROW} texels",
-                tensor.name,
+                "'{what}' ({elements} values) cannot have a texel mirror on adapter '{}': it needs a multiple of 4 values in at most {} rows of {TEXELS_PER_ROW} texels",
                 self.adapter().name,
                 self.limits().max_texture_dimension_2d
             )));

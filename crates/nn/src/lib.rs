@@ -52,7 +52,7 @@ pub use loss::softmax_xent;
 pub use lrn::{lrn_backward, lrn_forward, lrn_vec4_fits};
 pub use model::ModelKind;
 pub use network::{BuiltLayer, Network, NetworkShape, WeightInit};
-pub use optimizer::{LrSchedule, SgdConfig, sgd_momentum};
+pub use optimizer::{LrSchedule, SgdConfig, SgdState, sgd_momentum};
 pub use parameter::Parameter;
 pub use pool::{max_pool_backward, max_pool_forward, mean_pool_backward, mean_pool_forward};
 pub use product::MirrorSet;

@@ -242,7 +242,9 @@ impl Network {
     /// for a training step: there [`Network::update`] has written each mirror with the
     /// new values at the end of the previous step. Before the first such step the
     /// mirrors must be filled once by [`Network::parameter_mirror_fills`], and after any
-    /// other write of a parameter again.
+    /// other write of a parameter again: where the adapter can read and write texel
+    /// mirrors, the update also reads the weights from them (see
+    /// [`crate::SgdState::Texels`]).
     ///
     /// Why: the copies read every weight a step; on lavapipe mlp1x512's first weight
     /// matrix took 7.8 ms to copy in a step of 97 ms, and writing the mirror in the update

@@ -41,10 +41,29 @@ struct SgdParams {
     _pad: f32,
 }
 
+/// Where an update keeps the velocity, and where it writes the new weights besides their
+/// buffer.
+#[derive(Clone, Copy)]
+pub enum SgdState<'a> {
+    /// The velocity in a buffer of the weights' length; the new weights also written to
+    /// `mirror` where one is given (shaders/sgd_vec4_mirrored.wgsl; the length must be a
+    /// multiple of 4).
+    Buffer {
+        velocity: &'a Tensor,
+        mirror: Option<&'a TexelMirror>,
+    },
+    /// The weights read from and written to `mirror`, a filled texel mirror of them, and
+    /// the velocity kept in a texture of the same layout
+    /// (shaders/sgd_vec4_texel_state.wgsl), where [`Gpu::read_write_texels`] allows:
+    /// texel loads are gathers on lavapipe, storage loads loops over the lanes.
+    Texels {
+        velocity: &'a TexelMirror,
+        mirror: &'a TexelMirror,
+    },
+}
+
 /// One parameter tensor's update: v = m v + (g + wd w); w -= lr v, with the step's
 /// learning rate read from the cursor (see shaders/cursor.wgsl, `set_learning_rate`).
-/// With `mirror`, the new weights are also written to that texel mirror of `weight`
-/// (shaders/sgd_vec4_mirrored.wgsl; the length must be a multiple of 4).
 /// (A kernel builder takes each buffer it binds, hence the argument count.)
 #[allow(clippy::too_many_arguments)]
 pub fn sgd_momentum(
@@ -55,36 +74,47 @@ pub fn sgd_momentum(
     cursor: &shatter_gpu::wgpu::Buffer,
     grad: &Tensor,
     weight: &Tensor,
-    velocity: &Tensor,
-    mirror: Option<&TexelMirror>,
+    state: SgdState<'_>,
 ) -> Result<Dispatch, GpuError> {
     assert_eq!(
         grad.len(),
         weight.len(),
         "{label}: gradient and weight lengths differ"
     );
-    assert_eq!(
-        velocity.len(),
-        weight.len(),
-        "{label}: velocity and weight lengths differ"
-    );
-    if let Some(mirror) = mirror {
+    let holds_the_weights = |mirror: &TexelMirror, what: &str| {
         assert_eq!(
             mirror.texels * 4,
             weight.len(),
-            "{label}: the mirror must hold the weights, four to a texel"
+            "{label}: the {what} must hold the weights' length, four to a texel"
         );
-    }
+    };
     // Four values per invocation where the length allows (shaders/sgd_vec4.wgsl).
-    let (kernel, items) = if mirror.is_some() {
-        (
-            Kernel::new("sgd_vec4_mirrored", "sgd_momentum"),
-            weight.len() / 4,
-        )
-    } else if weight.len().is_multiple_of(4) {
-        (Kernel::new("sgd_vec4", "sgd_momentum"), weight.len() / 4)
-    } else {
-        (Kernel::new("sgd", "sgd_momentum"), weight.len())
+    let (kernel, items) = match state {
+        SgdState::Buffer { velocity, mirror } => {
+            assert_eq!(
+                velocity.len(),
+                weight.len(),
+                "{label}: velocity and weight lengths differ"
+            );
+            match mirror {
+                Some(mirror) => {
+                    holds_the_weights(mirror, "mirror");
+                    ("sgd_vec4_mirrored", weight.len() / 4)
+                }
+                None if weight.len().is_multiple_of(4) => ("sgd_vec4", weight.len() / 4),
+                None => ("sgd", weight.len()),
+            }
+        }
+        SgdState::Texels { velocity, mirror } => {
+            holds_the_weights(mirror, "mirror");
+            holds_the_weights(velocity, "velocity's texture");
+            assert!(
+                gpu.read_write_texels(),
+                "{label}: adapter '{}' cannot read and write texel mirrors",
+                gpu.adapter().name
+            );
+            ("sgd_vec4_texel_state", weight.len() / 4)
+        }
     };
     let params = SgdParams {
         len: items as u32,
@@ -102,8 +132,21 @@ pub fn sgd_momentum(
         Binding::read(cursor),
         Binding::read(&grad.buffer),
         Binding::write(&weight.buffer),
-        Binding::write(&velocity.buffer),
     ];
-    bindings.extend(mirror.map(Binding::write_texels));
-    gpu.dispatch(label, &kernel, &bindings, workgroups_for(items, 256))
+    match state {
+        SgdState::Buffer { velocity, mirror } => {
+            bindings.push(Binding::write(&velocity.buffer));
+            bindings.extend(mirror.map(Binding::write_texels));
+        }
+        SgdState::Texels { velocity, mirror } => {
+            bindings.push(Binding::read_write_texels(velocity));
+            bindings.push(Binding::read_write_texels(mirror));
+        }
+    }
+    gpu.dispatch(
+        label,
+        &Kernel::new(kernel, "sgd_momentum"),
+        &bindings,
+        workgroups_for(items, 256),
+    )
 }

@@ -1,14 +1,20 @@
 //! A trainable tensor with its gradient and its optimizer state.
 
+use std::sync::OnceLock;
+
 use shatter_gpu::{Dispatch, Gpu, GpuError, Tensor, TexelMirror};
 
-use crate::optimizer::{SgdConfig, sgd_momentum};
+use crate::optimizer::{SgdConfig, SgdState, sgd_momentum};
 
 pub struct Parameter {
     pub value: Tensor,
     /// dL/dvalue, written by the layer's backward each step.
     pub grad: Tensor,
     velocity: Tensor,
+    /// The velocity in a texture instead, made by the first update that writes a mirror
+    /// on an adapter that can read and write one (see [`SgdState::Texels`]); the buffer
+    /// then stays zero.
+    velocity_texels: OnceLock<TexelMirror>,
     /// Whether weight decay applies (weights and filters; not biases or batch-norm scales).
     pub weight_decay: bool,
 }
@@ -26,6 +32,7 @@ impl Parameter {
             value: gpu.tensor(name, shape, init)?,
             grad: gpu.zeros(&format!("{name}.grad"), shape)?,
             velocity: gpu.zeros(&format!("{name}.velocity"), shape)?,
+            velocity_texels: OnceLock::new(),
             weight_decay,
         })
     }
@@ -55,7 +62,10 @@ impl Parameter {
     }
 
     /// The momentum-SGD step of this parameter, writing the new values to `mirror` too
-    /// where one is given (a texel mirror of `value` that products read).
+    /// where one is given (a texel mirror of `value` that products read, filled before
+    /// the first step: where the adapter allows, the update reads the weights from it and
+    /// keeps the velocity in a texture beside it). Every update of a parameter shares its
+    /// one velocity.
     pub fn update(
         &self,
         gpu: &Gpu,
@@ -71,8 +81,25 @@ impl Parameter {
             cursor,
             &self.grad,
             &self.value,
-            &self.velocity,
-            mirror,
+            match mirror {
+                Some(mirror) if gpu.read_write_texels() => SgdState::Texels {
+                    velocity: self.velocity_texels(gpu)?,
+                    mirror,
+                },
+                mirror => SgdState::Buffer {
+                    velocity: &self.velocity,
+                    mirror,
+                },
+            },
         )
+    }
+
+    fn velocity_texels(&self, gpu: &Gpu) -> Result<&TexelMirror, GpuError> {
+        if let Some(texture) = self.velocity_texels.get() {
+            return Ok(texture);
+        }
+        let texture =
+            gpu.texel_state(&format!("{}.velocity_texels", self.value.name), self.len())?;
+        Ok(self.velocity_texels.get_or_init(|| texture))
     }
 }
