@@ -64,13 +64,14 @@ fn translate(name: &str, module: &naga::Module, info: &ModuleInfo, constants: &P
             entry_point: Some((stage, ep.clone())),
             ..Default::default()
         };
-        let (msl, _) = naga::back::msl::write_string(
-            &module,
-            &info,
-            &naga::back::msl::Options::default(),
-            &msl_pipeline,
-        )
-        .unwrap_or_else(|e| panic!("{what}: MSL: {e:?}"));
+        // MSL 1.2, the first with textures a kernel both reads and writes
+        // (sgd_vec4_texel_state); every Mac wgpu runs on has a later one.
+        let msl_options = naga::back::msl::Options {
+            lang_version: (1, 2),
+            ..Default::default()
+        };
+        let (msl, _) = naga::back::msl::write_string(&module, &info, &msl_options, &msl_pipeline)
+            .unwrap_or_else(|e| panic!("{what}: MSL: {e:?}"));
         assert!(msl.contains("kernel void"), "{what}: MSL has no kernel");
 
         let mut hlsl = String::new();
