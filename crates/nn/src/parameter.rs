@@ -10,13 +10,18 @@ pub struct Parameter {
     pub value: Tensor,
     /// dL/dvalue, written by the layer's backward each step.
     pub grad: Tensor,
-    velocity: Tensor,
-    /// The velocity in a texture instead, made by the first update that writes a mirror
-    /// on an adapter that can read and write one (see [`SgdState::Texels`]); the buffer
-    /// then stays zero.
-    velocity_texels: OnceLock<TexelMirror>,
+    /// The optimizer's velocity, zero until the first update, which makes it: a buffer, or
+    /// a texture where the update writes a mirror on an adapter that can read and write
+    /// one (see [`SgdState::Texels`]).
+    velocity: OnceLock<Velocity>,
     /// Whether weight decay applies (weights and filters; not biases or batch-norm scales).
     pub weight_decay: bool,
+}
+
+/// Where a parameter's momentum lives (see [`SgdState`]).
+enum Velocity {
+    Buffer(Tensor),
+    Texels(TexelMirror),
 }
 
 impl Parameter {
@@ -31,8 +36,7 @@ impl Parameter {
         Ok(Self {
             value: gpu.tensor(name, shape, init)?,
             grad: gpu.zeros(&format!("{name}.grad"), shape)?,
-            velocity: gpu.zeros(&format!("{name}.velocity"), shape)?,
-            velocity_texels: OnceLock::new(),
+            velocity: OnceLock::new(),
             weight_decay,
         })
     }
@@ -81,25 +85,37 @@ impl Parameter {
             cursor,
             &self.grad,
             &self.value,
-            match mirror {
-                Some(mirror) if gpu.read_write_texels() => SgdState::Texels {
-                    velocity: self.velocity_texels(gpu)?,
-                    mirror,
-                },
-                mirror => SgdState::Buffer {
-                    velocity: &self.velocity,
-                    mirror,
-                },
+            match (
+                self.velocity(gpu, mirror.is_some() && gpu.read_write_texels())?,
+                mirror,
+            ) {
+                (Velocity::Texels(velocity), Some(mirror)) => SgdState::Texels { velocity, mirror },
+                (Velocity::Buffer(velocity), mirror) => SgdState::Buffer { velocity, mirror },
+                (Velocity::Texels(_), None) => {
+                    unreachable!("a texture velocity comes with a mirror")
+                }
             },
         )
     }
 
-    fn velocity_texels(&self, gpu: &Gpu) -> Result<&TexelMirror, GpuError> {
-        if let Some(texture) = self.velocity_texels.get() {
-            return Ok(texture);
+    /// The velocity, made on the first call (in a texture when `texels`); every update
+    /// of a parameter must keep it in the same place.
+    fn velocity(&self, gpu: &Gpu, texels: bool) -> Result<&Velocity, GpuError> {
+        if let Some(velocity) = self.velocity.get() {
+            assert_eq!(
+                matches!(velocity, Velocity::Texels(_)),
+                texels,
+                "'{}': an update must keep the velocity where the first one did",
+                self.value.name
+            );
+            return Ok(velocity);
         }
-        let texture =
-            gpu.texel_state(&format!("{}.velocity_texels", self.value.name), self.len())?;
-        Ok(self.velocity_texels.get_or_init(|| texture))
+        let name = format!("{}.velocity", self.value.name);
+        let velocity = if texels {
+            Velocity::Texels(gpu.texel_state(&name, self.len())?)
+        } else {
+            Velocity::Buffer(gpu.zeros(&name, &self.value.shape)?)
+        };
+        Ok(self.velocity.get_or_init(|| velocity))
     }
 }
