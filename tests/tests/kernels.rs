@@ -260,26 +260,23 @@ fn sgd_momentum_matches_reference() {
             upload(gpu, "g", &[n], &g),
         );
         let what = format!("sgd of {n} values ({state:?})");
-        let velocity = match state {
-            UpdateState::Buffers => None,
-            // The mirror starts empty: every value in it must come from the update.
-            UpdateState::Mirrored => None,
-            UpdateState::Texels => Some(gpu.texel_mirror(&v_t).unwrap()),
-        };
-        let mirror = match state {
-            UpdateState::Buffers => None,
-            UpdateState::Mirrored => Some(gpu.texel_mirror(&w_t).unwrap().0),
+        // The `Mirrored` case's mirror starts empty: every value in it must come from the
+        // update. The `Texels` case fills the mirror and the velocity's texture, then zeroes
+        // the buffers its update must not read.
+        let (mirror, velocity_texture) = match state {
+            UpdateState::Buffers => (None, None),
+            UpdateState::Mirrored => (Some(gpu.texel_mirror(&w_t).unwrap().0), None),
             UpdateState::Texels => {
-                let (mirror, fill) = gpu.texel_mirror(&w_t).unwrap();
-                gpu.run([&fill, &velocity.as_ref().unwrap().1]).unwrap();
-                // Zero the buffers the texel-state update must not read.
+                let (mirror, fill_mirror) = gpu.texel_mirror(&w_t).unwrap();
+                let (velocity, fill_velocity) = gpu.texel_mirror(&v_t).unwrap();
+                gpu.run([&fill_mirror, &fill_velocity]).unwrap();
                 gpu.write_f32(&w_t, &vec![0.0; n]);
                 gpu.write_f32(&v_t, &vec![0.0; n]);
-                Some(mirror)
+                (Some(mirror), Some(velocity))
             }
         };
-        let sgd_state = match (&velocity, &mirror) {
-            (Some((velocity, _)), Some(mirror)) => SgdState::Texels { velocity, mirror },
+        let sgd_state = match (&velocity_texture, &mirror) {
+            (Some(velocity), Some(mirror)) => SgdState::Texels { velocity, mirror },
             (_, mirror) => SgdState::Buffer {
                 velocity: &v_t,
                 mirror: mirror.as_ref(),
@@ -312,8 +309,8 @@ fn sgd_momentum_matches_reference() {
             1e-6,
             1e-7,
         );
-        let new_velocity = match &velocity {
-            Some((texture, _)) => gpu.read_texel_mirror(texture).unwrap(),
+        let new_velocity = match &velocity_texture {
+            Some(texture) => gpu.read_texel_mirror(texture).unwrap(),
             None => gpu.read_f32(&v_t).unwrap(),
         };
         assert_close(&format!("{what}: velocity"), &new_velocity, &v, 1e-6, 1e-7);
