@@ -2,7 +2,7 @@
 //! (forward into a channel slice, argmax, backward overwriting and accumulating), global
 //! mean pooling, LRN, batch normalization (training statistics over the batch's valid
 //! rows, running averages, evaluation mode, backward through the fused ReLU) and the
-//! ReLU backward that reads a concatenation's slice.
+//! ReLU backward that reads a concatenation's slice (and fills its result's texel mirror).
 //!
 //! Tolerances: pooling and slices are exact (no arithmetic, or one division); LRN 1e-5
 //! (pow differs slightly between drivers); batch norm 1e-4 (f32 sums over the rows).
@@ -13,7 +13,7 @@ use shatter_nn::{
     BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM, BatchNorm, ChannelSlice, NormTensors, Padding,
     StepCursor, WindowGeometry, batch_norm_chunks, lrn_backward, lrn_forward, lrn_vec4_fits,
     max_pool_backward, max_pool_forward, mean_pool_backward, mean_pool_forward,
-    relu_backward_slice,
+    relu_backward_slice, relu_backward_slice_mirrored,
 };
 use shatter_tests::{assert_close, gpu, random_values, rng};
 
@@ -231,11 +231,15 @@ fn local_response_normalization_agrees_with_the_reference() {
 fn relu_backward_reads_its_slice_of_the_concatenation() {
     let Some(gpu) = gpu() else { return };
     // (pixels, stride, offset, channels, whole quads): scalar, then four channels per
-    // invocation (channel_slice_vec4.wgsl).
+    // invocation (channel_slice_vec4.wgsl), from a slice and from the whole tensor
+    // (which skips the divisions). Whole quads also run the kernel that fills dz's
+    // texel mirror (channel_slice_vec4_mirrored.wgsl).
     let cases = [
         (23, 9, 4, 3, false),
         (23, 16, 4, 8, true),
+        (23, 16, 8, 8, true),
         (5, 8, 0, 8, true),
+        (300, 8, 0, 8, true),
     ];
     for (i, (pixels, stride, offset, channels, quads)) in cases.into_iter().enumerate() {
         let mut r = rng(330 + i as u64);
@@ -260,10 +264,22 @@ fn relu_backward_reads_its_slice_of_the_concatenation() {
             &columns(&dy, stride, offset, channels),
             &columns(&y, stride, offset, channels),
         );
+        let what = format!("{channels} channels at {offset} of {stride}");
+        assert_eq!(gpu.read_f32(&dz_t).unwrap(), want, "{what}");
+        if !quads || !gpu.fits_texel_mirror(dz_t.len()) {
+            continue;
+        }
+        // The mirror is first filled with 7s, so a texel the kernel missed would show.
+        let stale = gpu.tensor("stale", &[pixels, channels], &vec![7.0; dz_t.len()]);
+        let (mirror, fill) = gpu.texel_mirror(&stale.unwrap()).unwrap();
+        let dz_t = gpu.zeros("dz", &[pixels, channels]).unwrap();
+        let d = relu_backward_slice_mirrored(gpu, "relu_slice", &dy_t, slice, &dz_t, &mirror);
+        gpu.run([&fill, &d.unwrap()]).unwrap();
+        assert_eq!(gpu.read_f32(&dz_t).unwrap(), want, "{what}, mirrored");
         assert_eq!(
-            gpu.read_f32(&dz_t).unwrap(),
+            gpu.read_texel_mirror(&mirror).unwrap(),
             want,
-            "{channels} channels at {offset} of {stride}"
+            "{what}: the mirror"
         );
     }
 }

@@ -127,9 +127,29 @@ fn a_tensor_that_two_branches_read_is_copied_into_its_mirror_once_a_step() {
     // forward and read by the second's forward and both backward passes.
     let shared = packs.iter().filter(|&&l| l == "conv1.output.texels.pack");
     assert_eq!(shared.count(), 1, "{packs:?}");
-    // Per step: the input, 3 filters and the first convolution's output in the forward;
-    // 3 pre-activation gradients in the backward.
-    assert_eq!(packs.len(), 8, "{packs:?}");
+    // Per step: the input, 3 filters and the first convolution's output in the forward.
+    // The backward copies nothing: each ReLU backward fills its pre-activation
+    // gradient's mirror as it writes the gradient.
+    assert_eq!(packs.len(), 5, "{packs:?}");
+}
+
+#[test]
+fn the_relu_backward_fills_the_mirror_its_layer_products_read() {
+    let Some(gpu) = gpu() else { return };
+    let texels = plan_with(gpu, ConvLoads::Texels, |_| None);
+    let net = build(gpu, &texels, &cursor(gpu));
+    let backward: Vec<&str> = net.backward().map(|d| d.label.as_str()).collect();
+    assert!(
+        !backward.iter().any(|l| l.contains("pre_activation_grad")),
+        "{backward:?}"
+    );
+    // Every parameter gradient as the buffer kernels (which read dz itself) find it.
+    let want = gradients(gpu, &plan_with(gpu, ConvLoads::Vec4, |_| None));
+    let got = gradients(gpu, &texels);
+    assert_eq!(got.len(), want.len());
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        assert_close(&format!("parameter {i}"), g, w, 1e-4, 1e-5);
+    }
 }
 
 #[test]

@@ -11,7 +11,8 @@ use crate::optimizer::SgdConfig;
 use crate::parameter::Parameter;
 use crate::product::MirrorSet;
 use crate::reduce::column_sum;
-use crate::relu::relu_backward;
+use crate::slice::ChannelSlice;
+use crate::slice_relu::relu_backward_before;
 
 pub struct Dense {
     pub name: String,
@@ -159,21 +160,11 @@ impl Dense {
         mirrors: &mut MirrorSet,
     ) -> Result<Vec<Dispatch>, GpuError> {
         let batch = self.batch();
-        let mut dispatches = Vec::new();
-        let dz = match &self.pre_activation_grad {
-            Some(dz) => {
-                dispatches.push(relu_backward(
-                    gpu,
-                    &format!("{}.relu_backward", self.name),
-                    &self.output_grad,
-                    &self.output,
-                    dz,
-                )?);
-                dz
-            }
-            None => &self.output_grad,
-        };
-        dispatches.extend(gemm_mirrored(
+        let dz = self
+            .pre_activation_grad
+            .as_ref()
+            .unwrap_or(&self.output_grad);
+        let mut dispatches = gemm_mirrored(
             gpu,
             &format!("{}.weight_grad", self.name),
             plan.spec(self.weight_grad_shape()),
@@ -182,7 +173,7 @@ impl Dense {
             None,
             &self.weight.grad,
             mirrors,
-        )?);
+        )?;
         dispatches.extend(column_sum(
             gpu,
             &format!("{}.bias_grad", self.name),
@@ -202,6 +193,22 @@ impl Dense {
                 dx,
                 mirrors,
             )?);
+        }
+        // The ReLU backward runs first, and is built last so that it can fill dz's mirror
+        // for the products above.
+        if self.pre_activation_grad.is_some() {
+            let label = format!("{}.relu_backward", self.name);
+            let y = ChannelSlice::whole(&self.output);
+            let relu = relu_backward_before(
+                gpu,
+                &label,
+                &self.output_grad,
+                y,
+                dz,
+                mirrors,
+                &mut dispatches,
+            )?;
+            dispatches.insert(0, relu);
         }
         Ok(dispatches)
     }

@@ -59,4 +59,4 @@ pub use product::MirrorSet;
 pub use reduce::{COLUMN_SUM_CHUNK_ROWS, column_sum, column_sum_dispatch, column_sum_lanes};
 pub use relu::{relu_backward, relu_forward};
 pub use slice::ChannelSlice;
-pub use slice_relu::relu_backward_slice;
+pub use slice_relu::{relu_backward_slice, relu_backward_slice_mirrored};

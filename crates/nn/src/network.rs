@@ -27,7 +27,7 @@ use crate::pool::{max_pool_backward, max_pool_forward, mean_pool_backward, mean_
 use crate::product::MirrorSet;
 use crate::reduce::column_sum;
 use crate::slice::ChannelSlice;
-use crate::slice_relu::relu_backward_slice;
+use crate::slice_relu::relu_backward_before;
 
 /// What a network is built for: one image's [channels, height, width], the classes, and
 /// the batch size.
@@ -564,11 +564,12 @@ impl Builder<'_> {
                 forward_variant,
                 &mut self.forward_mirrors,
             )?;
-            let relu = relu_backward_slice(gpu, &format!("{name}.relu_backward"), dy, y, &dz)?;
-            (conv.clone(), conv, vec![relu])
+            // The ReLU backward is built after the products that read dz (below), so
+            // that it can fill dz's mirror for them.
+            (conv.clone(), conv, Vec::new())
         };
         let mut backward_mirrors = self.backward_mirrors();
-        backward.extend(conv2d_backward_filter(
+        let mut products = conv2d_backward_filter(
             gpu,
             &format!("{name}.filter_grad"),
             &g,
@@ -578,8 +579,8 @@ impl Builder<'_> {
             self.conv_variant(ConvPass::BackwardFilter, g),
             None,
             &mut backward_mirrors,
-        )?);
-        backward.extend(column_sum(
+        )?;
+        products.extend(column_sum(
             gpu,
             &format!("{name}.bias_grad"),
             &dz,
@@ -588,7 +589,7 @@ impl Builder<'_> {
             &bias.grad,
         )?);
         if let Some(dx) = &input.grad {
-            backward.extend(conv2d_backward_data(
+            products.extend(conv2d_backward_data(
                 gpu,
                 &format!("{name}.input_grad"),
                 &g,
@@ -600,6 +601,13 @@ impl Builder<'_> {
                 &mut backward_mirrors,
             )?);
         }
+        if !batch_norm {
+            let label = format!("{name}.relu_backward");
+            let relu =
+                relu_backward_before(gpu, &label, dy, y, &dz, &backward_mirrors, &mut products)?;
+            backward.push(relu);
+        }
+        backward.extend(products);
         let mut parameters = vec![filter, bias];
         parameters.extend(affine_parameter);
         scratch.push(Box::new(dz));

@@ -48,6 +48,22 @@ impl MirrorSet {
         self.mirrors.get(&(tensor.buffer.clone(), None)).cloned()
     }
 
+    /// Hands the filling of `tensor`'s plain mirror to the kernel that writes the tensor.
+    /// When a product in `dispatches` made the mirror, the copy into it is removed from
+    /// them and the mirror returned: the writer, which runs before them, must then store
+    /// every value into it as well. Without such a mirror, or with its copy elsewhere,
+    /// `dispatches` is unchanged and the writer fills only the tensor.
+    pub fn take_fill(
+        &self,
+        tensor: &Tensor,
+        dispatches: &mut Vec<Dispatch>,
+    ) -> Option<Arc<TexelMirror>> {
+        let mirror = self.unpadded(tensor)?;
+        let before = dispatches.len();
+        dispatches.retain(|d| !mirror.is_filled_by(d));
+        (dispatches.len() < before).then_some(mirror)
+    }
+
     /// The mirror of `tensor` (padded by `padding`), with the dispatch that fills it when
     /// this is the first request for it.
     fn mirror(

@@ -1,5 +1,7 @@
-//! ReLU forward and backward as standalone kernels (the dense layer fuses the forward
-//! into its GEMM; these serve layers that cannot, and are the reference for the fusion).
+//! ReLU forward and backward as standalone kernels for any pair of tensors. The layers
+//! fuse the forward into their products and run the backward through slice_relu.rs,
+//! which reads a slice and can fill the gradient's texel mirror; these stay the plain
+//! form, held to the CPU reference like the rest.
 
 use shatter_gpu::{Binding, Dispatch, Gpu, GpuError, Kernel, Tensor, workgroups_for};
 
