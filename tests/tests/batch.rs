@@ -1,5 +1,6 @@
 //! The batch kernel and the step cursor against their CPU references: gather through the
-//! epoch's order or in sequence, centre crop, per-image standardization, the partial last
+//! epoch's order or in sequence, centre crop, per-image standardization (with the values
+//! held between the passes, or read twice from a larger crop), the partial last
 //! batch, and a dataset split over three storage chunks.
 
 use rand::Rng;
@@ -22,6 +23,17 @@ const SMALL: Geometry = Geometry {
 const LARGE: Geometry = Geometry {
     image: [17, 13],
     crop: [14, 11],
+};
+
+/// Crops of 3 channels at the most values the kernel holds from its first pass to its
+/// second (48 an invocation), and one row past it, where it reads the dataset twice.
+const HELD_WHOLE: Geometry = Geometry {
+    image: [34, 33],
+    crop: [32, 32],
+};
+const PAST_HELD: Geometry = Geometry {
+    image: [34, 35],
+    crop: [32, 33],
 };
 
 #[derive(Clone, Copy)]
@@ -120,6 +132,12 @@ fn gather_batch_matches_reference_for_u8_pixels() {
 fn gather_batch_matches_reference_for_one_channel_images() {
     check_gather(&random_split(45, 1, LARGE), 1, LARGE, 1, None);
     check_gather(&random_split(45, 1, LARGE), 1, LARGE, 1, Some(5));
+}
+
+#[test]
+fn gather_batch_matches_reference_at_and_past_the_values_it_holds() {
+    check_gather(&random_split(45, 3, HELD_WHOLE), 3, HELD_WHOLE, 1, None);
+    check_gather(&random_split(45, 3, PAST_HELD), 3, PAST_HELD, 1, Some(9));
 }
 
 #[test]
