@@ -4,7 +4,8 @@
 use shatter::autotune::{TuneCache, adapter_key, pick};
 use shatter_nn::{
     CONV_BLOCKS, ConvLoads, ConvPass, ConvPlan, ConvProblem, ConvVariant, GemmPlan, GemmShape,
-    GemmVariant, KernelPlan, LayerSpec, Network, NetworkShape, Padding, WindowGeometry,
+    GemmVariant, KernelPlan, LayerSpec, Network, NetworkShape, PRUNE_FACTOR, Padding,
+    WindowGeometry, contenders,
 };
 use shatter_tests::gpu;
 
@@ -96,6 +97,31 @@ fn pick_keeps_the_default_unless_another_is_clearly_faster() {
     // A default that does not run the shape is not there to keep.
     let without_default = [(GemmVariant::Register, 2.0), (GemmVariant::Tiled, 3.0)];
     assert_eq!(pick(&without_default, default), GemmVariant::Register);
+}
+
+#[test]
+fn only_variants_near_the_fastest_first_round_are_timed_again() {
+    let fastest = GemmVariant::Subgroup { rows: 8, cols: 64 };
+    let near = GemmVariant::SubgroupTexels { rows: 4, cols: 32 };
+    let at_the_limit = GemmVariant::Texels { rows: 16, cols: 16 };
+    let behind = GemmVariant::Vec4 { rows: 8, cols: 8 };
+    assert_eq!(PRUNE_FACTOR, 1.5);
+    let first_round = [
+        (GemmVariant::Register, 70.0),
+        (behind, 12.5),
+        (near, 9.0),
+        (at_the_limit, 12.0),
+        (GemmVariant::Tiled, 150.0),
+        (fastest, 8.0),
+    ];
+    // In their order, the fastest included; 1.5x the fastest is still in, just past it out.
+    assert_eq!(contenders(&first_round), vec![near, at_the_limit, fastest]);
+    assert_eq!(
+        contenders(&[(behind, 12.5)]),
+        vec![behind],
+        "a lone variant contends"
+    );
+    assert!(contenders::<GemmVariant>(&[]).is_empty());
 }
 
 #[test]

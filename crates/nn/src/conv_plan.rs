@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use shatter_gpu::{Dispatch, Gpu, GpuError};
 
+use crate::contenders::contenders;
 use crate::conv2d::{
     ConvLoads, ConvPass, conv2d_backward_data, conv2d_backward_filter, conv2d_forward,
 };
@@ -296,15 +297,12 @@ struct ProblemTensors {
     bias: shatter_gpu::Tensor,
 }
 
-/// How much slower than the fastest a variant's first timed run may be for it to be
-/// timed again: convolutions take a tenth of a second or more on CPU adapters, where
-/// scalar loads ran 3x slower than texel loads, and noise there stayed within 2x.
-const PRUNE_FACTOR: f64 = 1.5;
-
 /// Seconds per run of `problem` under each of `variants`, on made-up operands. Each
 /// variant runs once untimed (which also compiles its pipeline) and once timed, which
 /// sets how many runs a round needs to last about 20 ms. Variants more than
-/// [`PRUNE_FACTOR`] slower than the fastest keep that one time; the others are timed in
+/// [`crate::PRUNE_FACTOR`] slower than the fastest keep that one time (see [`contenders`];
+/// convolutions take a tenth of a second or more on CPU adapters, where scalar loads ran
+/// 3x slower than texel loads); the others are timed in
 /// `trials` rounds, every variant in turn, and each keeps its best round. Taking turns
 /// spreads a noisy machine's slow moments over all variants. A variant's time includes
 /// the copies into texel mirrors it needs.
@@ -343,10 +341,11 @@ pub fn time_conv_variants(
         let reps = ((0.02 / once.max(1e-6)).ceil() as usize).clamp(1, 64);
         candidates.push((variant, dispatches, reps, once));
     }
-    let fastest_once = candidates.iter().map(|c| c.3).fold(f64::INFINITY, f64::min);
+    let timed_once: Vec<(ConvVariant, f64)> = candidates.iter().map(|c| (c.0, c.3)).collect();
+    let contenders = contenders(&timed_once);
     for _ in 0..trials {
-        for (_, dispatches, reps, best) in &mut candidates {
-            if *best > fastest_once * PRUNE_FACTOR {
+        for (variant, dispatches, reps, best) in &mut candidates {
+            if !contenders.contains(variant) {
                 continue;
             }
             let start = Instant::now();

@@ -8,7 +8,9 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use shatter_gpu::{Gpu, GpuError};
+use shatter_gpu::{Dispatch, Gpu, GpuError};
+
+use crate::contenders::contenders;
 
 use crate::gemm::{GemmSpec, GemmVariant, gemm};
 
@@ -147,15 +149,19 @@ impl GemmPlan {
     }
 }
 
-/// Seconds per run of `shape` under each variant that runs it itself (variants that
-/// would fall back to another are left out, and on GL the biggest tiles), on made-up
-/// operands. Each variant runs once
-/// untimed (which also compiles its pipeline); then `trials` rounds time `reps` runs of
-/// every variant in turn, and each keeps its best round. Taking turns spreads a noisy
-/// machine's slow moments over all variants instead of penalizing whichever ran then.
+/// Seconds per run of `shape` under each of `variants` that runs it itself (variants
+/// that would fall back to another are left out, and on GL the biggest tiles), on
+/// made-up operands. Each variant runs once untimed (which also compiles its pipeline);
+/// then `trials` rounds time `reps` runs of every variant in turn, and each keeps its
+/// best round. Taking turns spreads a noisy machine's slow moments over all variants
+/// instead of penalizing whichever ran then. After the first round only the
+/// [`contenders`] go on: on lavapipe the `register` and `tiled` kernels of mlp1x512's
+/// big products ran 11-22x slower than the fastest, and their rounds took most of the
+/// time its tuning took.
 pub fn time_variants(
     gpu: &Gpu,
     shape: GemmShape,
+    variants: &[GemmVariant],
     reps: usize,
     trials: usize,
 ) -> Result<Vec<(GemmVariant, f64)>, GpuError> {
@@ -168,7 +174,7 @@ pub fn time_variants(
     // GL) could fail another thread's call, such as a second sweep worker's.
     let gl = gpu.adapter().backend == "gl";
     let mut candidates = Vec::new();
-    for variant in GemmVariant::all() {
+    for &variant in variants {
         let too_slow_to_compile =
             gl && matches!(variant.tile(), Some((rows, cols)) if rows * cols > 256);
         let spec = shape.spec(variant);
@@ -178,12 +184,23 @@ pub fn time_variants(
             candidates.push((variant, dispatches, f64::INFINITY));
         }
     }
-    for _ in 0..trials {
-        // A variant's time includes the copies into texel mirrors it needs.
-        for (_, dispatches, best) in &mut candidates {
-            let start = Instant::now();
-            gpu.run(std::iter::repeat_n(dispatches.iter(), reps).flatten())?;
-            *best = best.min(start.elapsed().as_secs_f64() / reps as f64);
+    // A variant's time includes the copies into texel mirrors it needs.
+    let time_round = |dispatches: &[Dispatch], best: &mut f64| -> Result<(), GpuError> {
+        let start = Instant::now();
+        gpu.run(std::iter::repeat_n(dispatches.iter(), reps).flatten())?;
+        *best = best.min(start.elapsed().as_secs_f64() / reps as f64);
+        Ok(())
+    };
+    for (_, dispatches, best) in &mut candidates {
+        time_round(dispatches, best)?;
+    }
+    let first_round: Vec<(GemmVariant, f64)> = candidates.iter().map(|c| (c.0, c.2)).collect();
+    let contenders = contenders(&first_round);
+    for _ in 1..trials {
+        for (variant, dispatches, best) in &mut candidates {
+            if contenders.contains(variant) {
+                time_round(dispatches, best)?;
+            }
         }
     }
     Ok(candidates

@@ -6,6 +6,7 @@
 //! bind groups allocated then), and a training step only records dispatches.
 
 mod batch_norm;
+mod contenders;
 mod conv2d;
 mod conv_plan;
 mod cursor;
@@ -33,6 +34,7 @@ mod slice_relu;
 pub use batch_norm::{
     BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM, BatchNorm, NormTensors, batch_norm_chunks,
 };
+pub use contenders::{PRUNE_FACTOR, contenders};
 pub use conv_plan::{CONV_BLOCKS, ConvPlan, ConvProblem, ConvVariant, time_conv_variants};
 pub use conv2d::{
     ConvLoads, ConvPass, conv_gemm_shape, conv2d_backward_data, conv2d_backward_filter,

@@ -16,7 +16,8 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use shatter_gpu::Gpu;
 use shatter_nn::{
-    ConvProblem, ConvVariant, GemmShape, GemmVariant, KernelPlan, time_conv_variants, time_variants,
+    ConvProblem, ConvVariant, GemmShape, GemmVariant, KernelPlan, contenders, time_conv_variants,
+    time_variants,
 };
 
 use crate::atomic_file::write_atomic;
@@ -244,14 +245,21 @@ const REQUIRED_GAIN: f64 = 0.15;
 /// Each variant's time on `shape` is the slower of two measurements on operands
 /// allocated apart. On CPU adapters a kernel's speed can depend on where its buffers
 /// landed in memory (by 2-4x for the biggest register tiles on a 2-core VM), and a run
-/// gets placements a tuner never saw, so a variant must be fast in both to win.
+/// gets placements a tuner never saw, so a variant must be fast in both to win. Only the
+/// first measurement's [`contenders`] are measured again; the others keep their first
+/// time, too slow to win either way.
 fn robust_timings(gpu: &Gpu, shape: GemmShape) -> Result<Vec<(GemmVariant, f64)>> {
-    let first = time_variants(gpu, shape, 3, 3)?;
-    let second = time_variants(gpu, shape, 3, 3)?;
+    let first = time_variants(gpu, shape, &GemmVariant::all(), 3, 3)?;
+    let second = time_variants(gpu, shape, &contenders(&first), 3, 3)?;
     Ok(first
         .into_iter()
-        .zip(second)
-        .map(|((variant, a), (_, b))| (variant, a.max(b)))
+        .map(|(variant, a)| {
+            let b = second
+                .iter()
+                .find(|&&(again, _)| again == variant)
+                .map_or(a, |&(_, b)| b);
+            (variant, a.max(b))
+        })
         .collect())
 }
 
