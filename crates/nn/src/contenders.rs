@@ -1,15 +1,16 @@
 //! Which kernel variants a timing keeps timing after its first round.
 //!
 //! Autotune compiles and times every variant that runs a GEMM shape or a convolution.
-//! On CPU adapters the slowest take most of that time: a `tiled` GEMM of mlp1x512's
-//! first layer runs 150 ms where the fastest kernel runs 7, so giving it as many rounds
-//! as the contenders cost more than compiling all of them. A variant whose first timed
-//! round is far behind the fastest keeps that one time instead.
+//! On CPU adapters the slowest take much of that time: a `tiled` GEMM of mlp1x512's
+//! first layer runs 150 ms on lavapipe where the fastest kernel runs 7-9. A variant
+//! whose first timed round is far behind the fastest keeps that one time instead of
+//! getting as many rounds as the contenders; mlp1x512 then tuned in 7.6-8.2 s instead
+//! of 18.7-19.8 s, and the plans tuned either way ran at the same speed (README, Speed).
 
 /// How much slower than the fastest a variant's first timed round may be for it to be
 /// timed again. Noise between two rounds of one kernel stayed within 2x on a noisy
-/// 2-core VM with lavapipe, and the kernels autotune ends up choosing were within 1.4x
-/// of the fastest in their first rounds there.
+/// 2-core VM with lavapipe, so a variant cut at 1.5x is unlikely, though not certain,
+/// to have been the fastest.
 pub const PRUNE_FACTOR: f64 = 1.5;
 
 /// The variants of `timings` (seconds per run) within [`PRUNE_FACTOR`] of the fastest,
