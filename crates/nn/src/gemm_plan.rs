@@ -11,7 +11,6 @@ use std::time::Instant;
 use shatter_gpu::{Dispatch, Gpu, GpuError};
 
 use crate::contenders::contenders;
-
 use crate::gemm::{GemmSpec, GemmVariant, gemm};
 
 /// What a GEMM kernel's speed depends on: C[m, n] = op(A)[m, k] op(B)[k, n] and which
