@@ -39,6 +39,7 @@ impl AdapterSummary {
 }
 
 pub(crate) fn instance() -> wgpu::Instance {
+    crate::headless::quiet_device_select_without_session();
     wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env())
 }
 

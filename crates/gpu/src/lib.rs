@@ -11,6 +11,7 @@ mod adapter;
 mod device;
 mod dispatch;
 mod error;
+mod headless;
 mod pipeline;
 mod readback;
 mod shaders;
