@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use shatter::TrainConfig;
-use shatter::sweep::{Shard, Sweep, read_results, run_id};
+use shatter::sweep::{Axis, Shard, Sweep, SweepSpec, read_results, run_id};
 use shatter_tests::fixtures::{Ending, run_record, write_record};
 
 fn parse(text: &str) -> Result<Sweep, String> {
@@ -183,12 +183,14 @@ fn bad_sweep_files_name_the_key_or_value() {
         .err()
         .unwrap();
     assert!(
-        err.starts_with("mine.toml (line 6): unknown field `learning_rate`, expected one of"),
+        err.starts_with(
+            "mine.toml (line 6): train.learning_rate: unknown field `learning_rate`, expected one of"
+        ),
         "{err}"
     );
     let err = parse(&format!("{base}colour = \"red\"\n")).err().unwrap();
     assert!(
-        err.starts_with("mine.toml (line 5): unknown field `colour`"),
+        err.starts_with("mine.toml (line 5): sweep.colour: unknown field `colour`"),
         "{err}"
     );
     let err =
@@ -225,7 +227,49 @@ fn bad_sweep_files_name_the_key_or_value() {
         .err()
         .unwrap();
     assert!(err.starts_with("mine.toml"), "{err}");
-    assert!(err.contains("missing field `dataset`"), "{err}");
+    assert!(err.contains("sweep: missing field `dataset`"), "{err}");
+}
+
+#[test]
+fn a_setting_of_the_wrong_type_names_the_setting_what_it_takes_and_what_it_found() {
+    let base = "[sweep]\nname = \"x\"\ndataset = \"fashion-mnist-mini\"\nmodels = [\"mlp1x512\"]\n[train]\n";
+    let error = |train: &str| parse(&format!("{base}{train}\n")).err().unwrap();
+    assert_eq!(
+        error("epochs = \"ten\""),
+        "mine.toml (line 6): train.epochs: expected a whole number or a list of whole numbers, found string \"ten\""
+    );
+    assert_eq!(
+        error("epochs = [10, 2.5]"),
+        "mine.toml (line 6): train.epochs[1]: expected a whole number, found floating point `2.5`"
+    );
+    assert_eq!(
+        error("batch_size = -3"),
+        "mine.toml (line 6): train.batch_size: expected a whole number or a list of whole numbers, found integer `-3`"
+    );
+    assert_eq!(
+        error("lr = \"fast\""),
+        "mine.toml (line 6): train.lr: expected a number or a list of numbers, found string \"fast\""
+    );
+    assert_eq!(
+        error("random_crop = \"yes\""),
+        "mine.toml (line 6): train.random_crop: expected true or false or a list of true/false values, found string \"yes\""
+    );
+    assert_eq!(
+        error("conv_init = 3"),
+        "mine.toml (line 6): train.conv_init: expected a string or a list of strings, found integer `3`"
+    );
+    assert_eq!(
+        error("lr_decay_every = 2.5"),
+        "mine.toml (line 6): train.lr_decay_every: expected a number of images or \"epoch\" or a list of numbers of images or \"epoch\", found floating point `2.5`"
+    );
+    assert_eq!(
+        error("epochs = [[1, 2]]"),
+        "mine.toml (line 6): train.epochs[0]: invalid type: sequence, expected a whole number"
+    );
+    // A whole number where a number is expected is that number.
+    let spec = SweepSpec::parse(&format!("{base}lr = 1\nepochs = [1, 2]\n"), "mine.toml").unwrap();
+    assert_eq!(spec.train.lr, Some(Axis::One(1.0)));
+    assert_eq!(spec.train.epochs, Some(Axis::Many(vec![1, 2])));
 }
 
 #[test]
@@ -263,13 +307,26 @@ fn shards_partition_the_runs_exactly() {
 #[test]
 fn only_filters_runs_by_any_setting() {
     let mut sweep = Sweep::preset("quick").unwrap();
-    sweep.keep_only("model", "mlp1x512").unwrap();
+    sweep.keep_only("model", &["mlp1x512"]).unwrap();
     assert_eq!(sweep.runs.len(), 9);
-    sweep.keep_only("lr", "0.010").unwrap();
+    sweep.keep_only("lr", &["0.010"]).unwrap();
     assert_eq!(sweep.runs.len(), 9, "numbers compare as numbers");
-    sweep.keep_only("corrupt", "random-labels").unwrap();
+    sweep
+        .keep_only("corrupt", &["random-labels", "none"])
+        .unwrap();
+    let kept: Vec<&str> = sweep
+        .runs
+        .iter()
+        .map(|r| r.config.corrupt.as_str())
+        .collect();
+    assert_eq!(
+        kept,
+        ["none", "random-labels"],
+        "either value, in the sweep's order"
+    );
+    sweep.keep_only("corrupt", &["random-labels"]).unwrap();
     assert_eq!(sweep.runs.len(), 1);
-    let err = sweep.keep_only("colour", "red").unwrap_err().to_string();
+    let err = sweep.keep_only("colour", &["red"]).unwrap_err().to_string();
     assert!(
         err.starts_with(
             "--only 'colour=red': unknown setting 'colour'; expected one of batch_size, conv_init,"

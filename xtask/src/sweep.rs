@@ -35,7 +35,8 @@ pub struct SweepArgs {
     /// $WGPU_ADAPTER_NAME or the best one.
     #[arg(long, visible_alias = "adapters")]
     pub adapter: Option<String>,
-    /// Keep only runs whose setting KEY has VALUE (repeatable), e.g. --only model=mlp1x512.
+    /// Keep only runs whose setting KEY has VALUE, e.g. --only model=mlp1x512 (repeatable: runs
+    /// matching any VALUE of one KEY, and every KEY given).
     #[arg(long, value_name = "KEY=VALUE")]
     pub only: Vec<String>,
     /// List the runs and what is finished, and train nothing.
@@ -59,13 +60,23 @@ impl SweepArgs {
             (Some(path), _) => Sweep::from_file(path)?,
             (None, preset) => Sweep::preset(preset.as_deref().unwrap_or("quick"))?,
         };
+        // Filters on one setting keep a run that matches any of them; filters on
+        // different settings must all match.
+        let mut filters: Vec<(&str, Vec<&str>)> = Vec::new();
         for filter in &self.only {
             let (key, value) = filter.split_once('=').ok_or_else(|| {
                 BadInput(format!(
                     "--only '{filter}': expected KEY=VALUE, e.g. model=mlp1x512"
                 ))
             })?;
-            sweep.keep_only(key.trim(), value.trim())?;
+            let (key, value) = (key.trim(), value.trim());
+            match filters.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, values)) => values.push(value),
+                None => filters.push((key, vec![value])),
+            }
+        }
+        for (key, values) in filters {
+            sweep.keep_only(key, &values)?;
         }
         Ok(sweep)
     }

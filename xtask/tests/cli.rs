@@ -208,10 +208,22 @@ fn bad_sweep_settings_are_one_line_and_exit_2() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
         stderr.starts_with(&format!(
-            "error: {} (line 6): unknown field `learning_rate`, expected one of `epochs`, `lr`,",
+            "error: {} (line 6): train.learning_rate: unknown field `learning_rate`, expected one of `epochs`, `lr`,",
             file.display()
         )),
         "{stderr}"
+    );
+    std::fs::write(
+        &file,
+        "[sweep]\nname = \"mine\"\ndataset = \"fashion-mnist-mini\"\nmodels = [\"mlp1x512\"]\n[train]\nepochs = \"ten\"\n",
+    )
+    .unwrap();
+    assert_bad_input(
+        &["sweep", "--config", file.to_str().unwrap()],
+        &format!(
+            "{} (line 6): train.epochs: expected a whole number or a list of whole numbers, found string \"ten\"",
+            file.display()
+        ),
     );
     assert_bad_input(
         &["report", dir.path().to_str().unwrap()],

@@ -1,17 +1,19 @@
 //! Sweeps: a grid of runs from a TOML file (or a bundled preset), expanded into runs with
 //! stable ids, split into shards, filtered, and run into one results folder.
 
+mod axis;
 mod results;
 mod run_id;
 mod runner;
 mod shard;
 mod spec;
 
+pub use axis::{Axis, DecayEvery, SettingValue};
 pub use results::{Results, read_results, record_path};
 pub use run_id::run_id;
 pub use runner::{RunFailure, SweepEvent, run_sweep};
 pub use shard::Shard;
-pub use spec::{Axis, PlannedRun, SweepSpec};
+pub use spec::{PlannedRun, SweepSpec};
 
 use std::path::Path;
 
@@ -71,22 +73,26 @@ impl Sweep {
         Self::parse(&text, &path.display().to_string())
     }
 
-    /// Keep the runs whose config has `key` = `value` (a TrainConfig field: model, corrupt,
-    /// seed, weight_decay, ...); numbers compare as numbers, so `lr=0.010` matches 0.01.
-    pub fn keep_only(&mut self, key: &str, value: &str) -> Result<(), ConfigError> {
+    /// Keep the runs whose config has `key` equal to one of `values` (a TrainConfig field:
+    /// model, corrupt, seed, weight_decay, ...); numbers compare as numbers, so `lr=0.010`
+    /// matches 0.01.
+    pub fn keep_only(&mut self, key: &str, values: &[&str]) -> Result<(), ConfigError> {
         let fields = serde_json::to_value(crate::TrainConfig::default()).expect("serializes");
         let fields = fields.as_object().expect("a struct");
         if !fields.contains_key(key) {
             let mut names: Vec<&str> = fields.keys().map(String::as_str).collect();
             names.sort_unstable();
             return Err(ConfigError(format!(
-                "--only '{key}={value}': unknown setting '{key}'; expected one of {}",
+                "--only '{key}={}': unknown setting '{key}'; expected one of {}",
+                values.join(","),
                 names.join(", ")
             )));
         }
         self.runs.retain(|run| {
             let config = serde_json::to_value(&run.config).expect("serializes");
-            matches_value(&config[key], value)
+            values
+                .iter()
+                .any(|value| matches_value(&config[key], value))
         });
         Ok(())
     }

@@ -8,32 +8,8 @@ use serde::Deserialize;
 use shatter_nn::ModelKind;
 
 use crate::config::{ConfigError, TrainConfig};
+use crate::sweep::axis::{Axis, DecayEvery};
 use crate::sweep::run_id::run_id;
-
-/// One value or a list of values: a list is a grid axis.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(untagged)]
-pub enum Axis<T> {
-    One(T),
-    Many(Vec<T>),
-}
-
-impl<T: Clone> Axis<T> {
-    fn values(&self) -> Vec<T> {
-        match self {
-            Axis::One(v) => vec![v.clone()],
-            Axis::Many(v) => v.clone(),
-        }
-    }
-}
-
-/// A learning-rate decay period: a number of training images, or "epoch".
-#[derive(Clone, Debug, Deserialize)]
-#[serde(untagged)]
-pub enum DecayEvery {
-    Images(u64),
-    Named(String),
-}
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -102,22 +78,27 @@ pub struct PlannedRun {
 impl SweepSpec {
     /// Parse a sweep file; `source` names it in errors ("assets/sweeps/quick.toml").
     pub fn parse(text: &str, source: &str) -> Result<Self, ConfigError> {
-        toml::from_str(text).map_err(|e| {
-            // toml's message spans lines (a caret under the key); keep the first line
-            // and the key's position.
-            let span = e
-                .span()
-                .map(|s| {
-                    let line = text[..s.start].matches('\n').count() + 1;
-                    format!(" (line {line})")
-                })
-                .unwrap_or_default();
-            ConfigError(format!("{source}{span}: {}", e.message().trim()))
+        let document =
+            toml::de::Deserializer::parse(text).map_err(|e| toml_error(&e, text, source))?;
+        serde_path_to_error::deserialize(document).map_err(|e| {
+            // The path names the setting ("train.epochs"); toml's span gives its line.
+            let path = e.path().to_string();
+            let e = e.into_inner();
+            let setting = if path == "." {
+                String::new()
+            } else {
+                format!("{path}: ")
+            };
+            ConfigError(format!(
+                "{}{setting}{}",
+                located(&e, text, source),
+                e.message().trim()
+            ))
         })
     }
 
     /// Expand the grid into runs, in a fixed order: seed, model, corruption, batch norm,
-    /// then the training axes in the order of [`TrainSection`]'s fields, the last fastest.
+    /// then the training axes in the order of `TrainSection`'s fields, the last fastest.
     /// Every config is validated; combinations that make the same config (the batch-norm
     /// axis on a model without batch norm) appear once.
     pub fn expand(&self, source: &str) -> Result<Vec<PlannedRun>, ConfigError> {
@@ -265,6 +246,27 @@ impl TrainSection {
         }
         Ok(axes)
     }
+}
+
+/// "file (line N)" for an error whose span toml knows, else "file".
+fn located(e: &toml::de::Error, text: &str, source: &str) -> String {
+    match e.span() {
+        Some(span) => {
+            let line = text[..span.start].matches('\n').count() + 1;
+            format!("{source} (line {line}): ")
+        }
+        None => format!("{source}: "),
+    }
+}
+
+/// A syntax error: toml's message spans lines (a caret under the key); keep the first
+/// line and the key's position.
+fn toml_error(e: &toml::de::Error, text: &str, source: &str) -> ConfigError {
+    ConfigError(format!(
+        "{}{}",
+        located(e, text, source),
+        e.message().trim()
+    ))
 }
 
 /// Every combination of one setting per axis applied to `base`, the last axis fastest.
