@@ -1,5 +1,5 @@
-//! Every register tile of shaders/gemm_vec4.wgsl, shaders/gemm_texels.wgsl,
-//! shaders/gemm_subgroup.wgsl and shaders/gemm_subgroup_texels.wgsl against the CPU
+//! Every register tile of shaders/generated/gemm_vec4.wgsl, shaders/generated/gemm_texels.wgsl,
+//! shaders/generated/gemm_subgroup.wgsl and shaders/generated/gemm_subgroup_texels.wgsl against the CPU
 //! reference.
 //!
 //! A file of its own, so it runs in its own process: the biggest tiles take several

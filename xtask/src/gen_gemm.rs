@@ -1,8 +1,8 @@
-//! `cargo xtask gen-gemm`: writes shaders/gemm_vec4.wgsl and shaders/gemm_texels.wgsl,
+//! `cargo xtask gen-gemm`: writes shaders/generated/gemm_vec4.wgsl and shaders/generated/gemm_texels.wgsl,
 //! the register-blocked GEMM kernels for CPU adapters, one entry point per tile in
 //! `shatter_nn::VEC4_TILES`. The two files differ only in where A and B are read from:
-//! storage buffers, or texel mirrors of them. It also writes shaders/gemm_subgroup.wgsl
-//! and shaders/gemm_subgroup_texels.wgsl (`crate::gen_gemm_subgroup`), whose kernels share
+//! storage buffers, or texel mirrors of them. It also writes shaders/generated/gemm_subgroup.wgsl
+//! and shaders/generated/gemm_subgroup_texels.wgsl (`crate::gen_gemm_subgroup`), whose kernels share
 //! this file's pieces.
 //!
 //! The kernels are generated because their registers must be named one by one: a tile
@@ -17,9 +17,9 @@ use shatter_nn::VEC4_TILES;
 /// Where a generated kernel file reads its operands A and B from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Operands {
-    /// `array<vec4<f32>>` storage buffers: shaders/gemm_vec4.wgsl.
+    /// `array<vec4<f32>>` storage buffers: shaders/generated/gemm_vec4.wgsl.
     Buffers,
-    /// Texel mirrors of them (shaders/_texels.wgsl): shaders/gemm_texels.wgsl.
+    /// Texel mirrors of them (shaders/_texels.wgsl): shaders/generated/gemm_texels.wgsl.
     Texels,
 }
 
@@ -29,8 +29,8 @@ impl Operands {
     /// The generated file, relative to the workspace root.
     pub fn path(self) -> &'static str {
         match self {
-            Self::Buffers => "shaders/gemm_vec4.wgsl",
-            Self::Texels => "shaders/gemm_texels.wgsl",
+            Self::Buffers => "shaders/generated/gemm_vec4.wgsl",
+            Self::Texels => "shaders/generated/gemm_texels.wgsl",
         }
     }
 

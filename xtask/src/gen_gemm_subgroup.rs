@@ -1,4 +1,4 @@
-//! The generator of shaders/gemm_subgroup.wgsl and shaders/gemm_subgroup_texels.wgsl
+//! The generator of shaders/generated/gemm_subgroup.wgsl and shaders/generated/gemm_subgroup_texels.wgsl
 //! (written by `cargo xtask gen-gemm` with the other GEMM files): register-blocked GEMM
 //! kernels whose lanes share B's loads through subgroup broadcasts, one entry point per
 //! tile in `shatter_nn::SUBGROUP_TILES`. The two files differ only in where A and B are
@@ -22,8 +22,8 @@ use crate::gen_gemm::{
 /// The generated file for `operands`, relative to the workspace root.
 pub fn path(operands: Operands) -> &'static str {
     match operands {
-        Operands::Buffers => "shaders/gemm_subgroup.wgsl",
-        Operands::Texels => "shaders/gemm_subgroup_texels.wgsl",
+        Operands::Buffers => "shaders/generated/gemm_subgroup.wgsl",
+        Operands::Texels => "shaders/generated/gemm_subgroup_texels.wgsl",
     }
 }
 

@@ -1,5 +1,5 @@
-//! The committed shaders/gemm_vec4.wgsl, shaders/gemm_texels.wgsl,
-//! shaders/gemm_subgroup.wgsl and shaders/gemm_subgroup_texels.wgsl are exactly what
+//! The committed shaders/generated/gemm_vec4.wgsl, shaders/generated/gemm_texels.wgsl,
+//! shaders/generated/gemm_subgroup.wgsl and shaders/generated/gemm_subgroup_texels.wgsl are exactly what
 //! `cargo xtask gen-gemm` writes, so the kernels the host asks for (one per tile of
 //! `shatter_nn::VEC4_TILES` in the first two, of `shatter_nn::SUBGROUP_TILES` in the
 //! others) exist.

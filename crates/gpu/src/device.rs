@@ -53,7 +53,7 @@ impl Gpu {
         // binding and buffer there are, and the batch kernel wants several storage buffers.
         let limits = adapter.limits();
         // Subgroup operations let CPU adapters share one lane's load with the others of
-        // its SIMD register (shaders/gemm_subgroup.wgsl); kernels that use them are only
+        // its SIMD register (shaders/generated/gemm_subgroup.wgsl); kernels that use them are only
         // chosen where the device has them.
         // Adapter-specific format features let a kernel read and write an rgba32float
         // texture (the SGD update keeps its state in texel mirrors where it can).

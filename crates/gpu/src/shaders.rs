@@ -1,13 +1,16 @@
 //! Every WGSL kernel file in shaders/, embedded so a built binary needs no files at run
-//! time. WGSL has no include, so a kernel may be composed: fragments (files named `_*.wgsl`,
-//! no entry point of their own) are placed before the kernel's file. The naga test checks
-//! that this list, the composition and the folder agree.
+//! time. WGSL has no include, so a kernel may be composed: fragments (files named `_*.wgsl`)
+//! are placed before the kernel's file. Kernels that `cargo xtask gen-gemm` writes live in
+//! shaders/generated/ and are marked `generated` here. The naga test checks that this list,
+//! the composition and the folders agree.
 
 /// One WGSL kernel module.
 #[derive(Clone, Copy, Debug)]
 pub struct Shader {
     /// The kernel's file name without `.wgsl`.
     pub name: &'static str,
+    /// Whether `cargo xtask gen-gemm` writes it (in shaders/generated/).
+    pub generated: bool,
     /// The fragments placed before it, by file name without `.wgsl`.
     pub fragments: &'static [&'static str],
     /// The fragments and the file, concatenated.
@@ -15,15 +18,22 @@ pub struct Shader {
 }
 
 macro_rules! shaders {
-    ($($name:literal $(after [$($fragment:literal),+])?),* $(,)?) => {
+    (@generated) => { false };
+    (@generated generated) => { true };
+    (@folder) => { "" };
+    (@folder generated) => { "generated/" };
+    ($($($generated:ident)? $name:literal $(after [$($fragment:literal),+])?),* $(,)?) => {
         /// All of shatter's kernel modules.
         pub const SHADERS: &[Shader] = &[
             $(Shader {
                 name: $name,
+                generated: shaders!(@generated $($generated)?),
                 fragments: &[$($($fragment),+)?],
                 source: concat!(
                     $($(include_str!(concat!("../../../shaders/", $fragment, ".wgsl")),)+)?
-                    include_str!(concat!("../../../shaders/", $name, ".wgsl"))
+                    include_str!(concat!(
+                        "../../../shaders/", shaders!(@folder $($generated)?), $name, ".wgsl"
+                    ))
                 ),
             },)*
         ];
@@ -47,11 +57,11 @@ shaders![
     "cursor",
     "elementwise",
     "gemm" after ["_gemm_common"],
-    "gemm_subgroup" after ["_gemm_common"],
-    "gemm_subgroup_texels" after ["_gemm_common", "_texels"],
-    "gemm_texels" after ["_gemm_common", "_texels"],
+    generated "gemm_subgroup" after ["_gemm_common"],
+    generated "gemm_subgroup_texels" after ["_gemm_common", "_texels"],
+    generated "gemm_texels" after ["_gemm_common", "_texels"],
     "gemm_tiled" after ["_gemm_common"],
-    "gemm_vec4" after ["_gemm_common"],
+    generated "gemm_vec4" after ["_gemm_common"],
     "lrn" after ["_lrn"],
     "lrn_vec4" after ["_lrn"],
     "mean_pool",
