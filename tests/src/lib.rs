@@ -1,5 +1,8 @@
 //! Shared helpers of shatter's cross-crate tests: the adapter every GPU test runs on,
 //! deterministic random data, and comparisons with a tolerance that say where they fail.
+//!
+//! How the crates fit together, a training step's data flow and where each kernel lives:
+//! docs/architecture.md in the repository.
 
 pub mod fixtures;
 mod gemm_check;

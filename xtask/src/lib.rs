@@ -1,5 +1,8 @@
 //! The parts of shatter's command line that tests drive directly: dataset download, the
 //! generated GEMM shader, and the error type that marks bad input (exit code 2).
+//!
+//! How the crates fit together, a training step's data flow and where each kernel lives:
+//! docs/architecture.md in the repository.
 
 pub mod download;
 pub mod fetch;

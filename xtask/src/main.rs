@@ -1,5 +1,8 @@
 //! `cargo xtask`: shatter's command line. Thin: it parses, calls the crates, prints, and
 //! maps failures to exit codes (2 for bad input, 1 for everything else).
+//!
+//! How the crates fit together, a training step's data flow and where each kernel lives:
+//! docs/architecture.md in the repository.
 
 mod adapters;
 mod bench;

@@ -10,6 +10,9 @@
 //!
 //! It knows nothing of the GPU: the trainer uploads a [`Dataset`] as it is (u8 pixels).
 //! Every failure is a [`DataError`] whose message is one line naming the file and fault.
+//!
+//! How the crates fit together, a training step's data flow and where each kernel lives:
+//! docs/architecture.md in the repository.
 
 mod catalog;
 mod cifar;

@@ -6,6 +6,9 @@
 //! shader, entry point, override constants and binding signature, prebuilt
 //! dispatches recorded into one compute pass, and readback. It knows nothing of
 //! layers or datasets.
+//!
+//! How the crates fit together, a training step's data flow and where each kernel lives:
+//! docs/architecture.md in the repository.
 
 mod adapter;
 mod device;

@@ -464,8 +464,8 @@ pub fn filter_gradient_splits(gpu: &Gpu, g: &WindowGeometry, blocks: usize) -> u
 }
 
 /// Ranges to cut `groups` groups of K into on a GPU, for a product of `blocks` blocks:
-/// enough for [`GPU_INVOCATIONS`] invocations, each range at least
-/// [`MIN_GROUPS_PER_SPLIT`] groups, at most 256 ranges.
+/// enough for `GPU_INVOCATIONS` invocations, each range at least
+/// `MIN_GROUPS_PER_SPLIT` groups, at most 256 ranges.
 pub fn gpu_k_splits(groups: usize, blocks: usize) -> usize {
     GPU_INVOCATIONS
         .div_ceil(blocks.max(1))

@@ -21,7 +21,7 @@ pub struct Dense {
     pub relu: bool,
     /// [inputs, outputs], with weight decay.
     pub weight: Parameter,
-    /// [outputs], without weight decay.
+    /// `[outputs]`, without weight decay.
     pub bias: Parameter,
     /// The layer's output y, [batch, outputs].
     pub output: Tensor,
@@ -127,7 +127,7 @@ impl Dense {
         shapes
     }
 
-    /// y = relu(x W + b) in one fused GEMM (with its operand copies, see [`gemm`]).
+    /// y = relu(x W + b) in one fused GEMM (with its operand copies, see `gemm`).
     pub fn forward(
         &self,
         gpu: &Gpu,

@@ -4,6 +4,9 @@
 //! Every GPU operation here is a set of prebuilt [`shatter_gpu::Dispatch`]es: a model is
 //! built once for a batch size (parameters, activations, gradients, optimizer state and
 //! bind groups allocated then), and a training step only records dispatches.
+//!
+//! How the crates fit together, a training step's data flow and where each kernel lives:
+//! docs/architecture.md in the repository.
 
 mod batch_norm;
 mod contenders;

@@ -96,7 +96,7 @@ pub struct Network {
     pub conv_problems: Vec<ConvProblem>,
     /// [batch, height, width, channels]: written by the batch kernel.
     pub input: Arc<Tensor>,
-    /// [batch]: written by the batch kernel.
+    /// `[batch]`: written by the batch kernel.
     pub labels: U32Buffer,
     pub layers: Vec<BuiltLayer>,
     logits: Activation,

@@ -18,7 +18,7 @@ struct Matrix {
 /// sums 392 values.
 pub const COLUMN_SUM_CHUNK_ROWS: usize = 256;
 
-/// sums[j] = sum over the rows of m[row, j], for m a [rows, cols] matrix. Matrices of
+/// `sums[j]` = sum over the rows of `m[row, j]`, for m a `[rows, cols]` matrix. Matrices of
 /// more than two chunks of rows are summed in two stages, chunk by chunk into a scratch
 /// matrix and then its columns, so that the work spreads over the device.
 pub fn column_sum(

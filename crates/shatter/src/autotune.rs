@@ -321,7 +321,7 @@ fn retime_with(
 }
 
 /// The fastest variant of `timings`, except that `default` stays unless another beats
-/// it by [`REQUIRED_GAIN`]: a marginal win is as likely noise as speed.
+/// it by `REQUIRED_GAIN`: a marginal win is as likely noise as speed.
 pub fn pick<V: Copy + PartialEq>(timings: &[(V, f64)], default: V) -> V {
     let (fastest, fastest_time) = *timings
         .iter()

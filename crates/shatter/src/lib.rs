@@ -1,6 +1,9 @@
 //! shatter: one training run of the paper's randomization tests, from a config to a run
 //! record. The dataset is uploaded once and stays on the GPU; each epoch the host uploads
 //! one permutation, records the steps, and reads the metrics back once.
+//!
+//! How the crates fit together, a training step's data flow and where each kernel lives:
+//! docs/architecture.md in the repository.
 
 mod atomic_file;
 pub mod autotune;

@@ -8,10 +8,10 @@ fn assert_conv_lengths(g: &WindowGeometry, x: &[f32], w: &[f32]) {
     assert_eq!(w.len(), g.filter_len(), "conv filter length");
 }
 
-/// y[n, oh, ow, oc] = b[oc] + sum over the window taps inside the image (the padding
+/// `y[n, oh, ow, oc] = b[oc]` + sum over the window taps inside the image (the padding
 /// reads 0) and input channels of x[n, ih, iw, c] * w[kh, kw, c, oc].
 ///
-/// `x` is [batch, in_h, in_w, in_c], `w` is [kh, kw, in_c, out_c], `b` is [out_c]; the
+/// `x` is `[batch, in_h, in_w, in_c]`, `w` is `[kh, kw, in_c, out_c]`, `b` is `[out_c]`; the
 /// result is [batch, out_h, out_w, out_c].
 pub fn conv2d_forward(g: &WindowGeometry, x: &[f32], w: &[f32], b: &[f32]) -> Vec<f32> {
     assert_conv_lengths(g, x, w);

@@ -39,7 +39,7 @@ fn widen(x: &[f32]) -> Vec<f64> {
     x.iter().map(|&v| f64::from(v)).collect()
 }
 
-/// y[c] = x[c] * s[c]^(-beta) at every pixel, where s[c] = bias + alpha * (sum of the
+/// `y[c] = x[c] * s[c]^(-beta)` at every pixel, where `s[c]` = bias + alpha * (sum of the
 /// squares of x over the channels within `depth_radius` of c, clipped to the channels).
 /// `x` is [pixels, channels].
 pub fn lrn_forward(x: &[f32], channels: usize, p: LrnParams) -> Vec<f32> {
@@ -59,9 +59,9 @@ pub fn lrn_forward(x: &[f32], channels: usize, p: LrnParams) -> Vec<f32> {
     y
 }
 
-/// Exact gradient of [`lrn_forward`]: every x[c] enters its own output directly and the
+/// Exact gradient of [`lrn_forward`]: every `x[c]` enters its own output directly and the
 /// neighbouring outputs' sums of squares, so
-/// dx[c] = dy[c] s[c]^(-beta) - 2 alpha beta x[c] sum_{|c'-c| <= r} dy[c'] x[c'] s[c']^(-beta-1).
+/// `dx[c] = dy[c] s[c]^(-beta) - 2 alpha beta x[c] sum_{|c'-c| <= r} dy[c'] x[c'] s[c']^(-beta-1)`.
 pub fn lrn_backward(x: &[f32], dy: &[f32], channels: usize, p: LrnParams) -> Vec<f32> {
     assert!(channels > 0, "LRN needs channels");
     assert_eq!(

@@ -3,7 +3,7 @@
 use super::to_f32;
 use crate::geometry::WindowGeometry;
 
-/// Max pooling: (y, argmax), both [batch, out_h, out_w, channels], where argmax[i] is the
+/// Max pooling: (y, argmax), both `[batch, out_h, out_w, channels]`, where `argmax[i]` is the
 /// flat NHWC index into `x` of the input output i took.
 ///
 /// Window taps in the padding are ignored (never chosen, unlike a zero), and on ties the
@@ -41,7 +41,7 @@ pub fn max_pool_forward(g: &WindowGeometry, x: &[f32]) -> (Vec<f32>, Vec<u32>) {
     (y, argmax)
 }
 
-/// Gradient of [`max_pool_forward`]: dx[argmax[i]] += dy[i], zero elsewhere (an input
+/// Gradient of [`max_pool_forward`]: `dx[argmax[i]] += dy[i]`, zero elsewhere (an input
 /// chosen by several overlapping windows sums their gradients).
 pub fn max_pool_backward(g: &WindowGeometry, argmax: &[u32], dy: &[f32]) -> Vec<f32> {
     assert_eq!(argmax.len(), g.output_len(), "pool argmax length");
