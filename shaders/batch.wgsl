@@ -3,8 +3,10 @@
 // per_image_standardization: (x - mean) / max(std, 1 / sqrt(values))) and writes the
 // network's input and the labels. One workgroup per batch row.
 //
-// Pixels stay on the GPU as u8, four to a u32 word (f32 values one to a word after the
-// Gaussian randomization). One storage binding is limited
+// Pixels stay on the GPU as u8, four to a u32 word. After the Gaussian randomization the
+// values are f32, one to a word, or where that would take more than three storage bindings
+// (CIFAR-10's 50,000 images at 128 MiB a binding) f16, two to a word, decoded by hand
+// (unpack2x16float needs a capability some Vulkan drivers lack). One storage binding is limited
 // (128 MiB on many adapters), so the dataset is split into up to three chunks of
 // `images_per_chunk` whole images; an image never straddles two chunks.
 // Rows past the end of the data (the last, partial batch) are written as zeros with
@@ -20,7 +22,7 @@ struct BatchShape {
     crop_width: u32,
     images_per_chunk: u32,
     sequential: u32,      // 1: image = step * batch + row (evaluation); 0: through `order`
-    float_pixels: u32,    // 1: one f32 per word (Gaussian data); 0: four u8 pixels per word
+    pixel_format: u32,    // U8_PIXELS, F32_PIXELS or F16_PIXELS
     random_crop: u32,     // 1: crop at a random offset per sample; 0: centre crop
     crop_seed: u32,
 }
@@ -49,17 +51,42 @@ var<private> shape: BatchShape;
 
 var<workgroup> partial: array<vec2<f32>, THREADS>;
 
+// How the words of the chunks hold their values (shatter::PixelFormat).
+const U8_PIXELS: u32 = 0u;   // four u8 pixels a word, the first in the lowest byte
+const F32_PIXELS: u32 = 1u;  // one f32 a word
+const F16_PIXELS: u32 = 2u;  // two f16 a word, the first in the low half
+
 // Value `index` of a chunk (counted from the chunk's first value), on the scale of
 // u8 / 255, from the word holding it.
 fn word_of(index: u32) -> u32 {
-    return select(index / 4u, index, shape.float_pixels == 1u);
+    switch shape.pixel_format {
+        case F32_PIXELS: { return index; }
+        case F16_PIXELS: { return index / 2u; }
+        default: { return index / 4u; }
+    }
+}
+
+// An f16's bits as the f32 of the same value, exactly.
+fn half_to_f32(half: u32) -> f32 {
+    let sign = (half & 0x8000u) << 16u;
+    let exponent = (half >> 10u) & 0x1fu;
+    let mantissa = half & 0x3ffu;
+    if exponent == 0u {
+        // Zero and subnormals: mantissa x 2^-24.
+        let magnitude = f32(mantissa) * 5.9604645e-8;
+        return select(magnitude, -magnitude, sign != 0u);
+    }
+    // Normal numbers: rebias the exponent (15 -> 127). f16 infinities and NaNs cannot
+    // occur: the values are finite draws near [0, 1].
+    return bitcast<f32>(sign | ((exponent + 112u) << 23u) | (mantissa << 13u));
 }
 
 fn decode(word: u32, index: u32) -> f32 {
-    if shape.float_pixels == 1u {
-        return bitcast<f32>(word);
+    switch shape.pixel_format {
+        case F32_PIXELS: { return bitcast<f32>(word); }
+        case F16_PIXELS: { return half_to_f32((word >> ((index % 2u) * 16u)) & 0xffffu); }
+        default: { return f32((word >> ((index % 4u) * 8u)) & 0xffu) / 255.0; }
     }
-    return f32((word >> ((index % 4u) * 8u)) & 0xffu) / 255.0;
 }
 
 // Where value `e` of an image's input lies in the crop: its channel, column and row in

@@ -60,6 +60,7 @@ pub fn run_record(
             train_accuracy: if e == epochs_run { train_accuracy } else { 0.5 },
             test_loss: 2.0,
             test_accuracy,
+            evaluated: true,
             seconds: 1.0,
         })
         .collect();
@@ -111,6 +112,11 @@ pub fn run_record(
         wall_seconds: 10.0,
         finished_unix: Some(1_800_000_000),
         images_per_second: 100.0,
+        evaluation_seconds: 1.0,
+        gpu_buffer_bytes: 1 << 20,
+        resident_pixels: "u8".into(),
+        resumed: Vec::new(),
+        checkpoints: Default::default(),
         config,
     }
 }

@@ -4,7 +4,7 @@
 //! batch, and a dataset split over three storage chunks.
 
 use rand::Rng;
-use shatter::{BatchShape, ResidentSplit, crop_origin, gather_batch, reference_batch};
+use shatter::{BatchShape, PixelFormat, ResidentSplit, crop_origin, gather_batch, reference_batch};
 use shatter_data::Split;
 use shatter_nn::{CursorPass, LrSchedule, StepCursor, cursor_dispatches};
 use shatter_tests::{assert_close, gpu, rng};
@@ -197,6 +197,38 @@ fn gather_batch_matches_reference_for_f32_values() {
     split.images.clear();
     split.float_images = Some(float);
     check_gather(&split, 3, SMALL, 4, None);
+}
+
+#[test]
+fn gather_batch_matches_reference_for_f16_values() {
+    // Gaussian values where f32 would need more than three bindings: the chunks below hold
+    // 8 images as f32 (45 images would need 6) and 16 as f16. Images of 189 values, an odd
+    // number, so pairs of values straddle images. The reference reads the values as f16
+    // holds them.
+    let mut split = random_split(45, 3, SMALL);
+    let float = split
+        .images
+        .iter()
+        .map(|&p| PixelFormat::F16.round((f32::from(p) - 100.0) / 97.0))
+        .collect();
+    split.images.clear();
+    split.float_images = Some(float);
+    check_gather(&split, 3, SMALL, 2, None);
+    let Some(gpu) = gpu() else { return };
+    let image_values = 3 * SMALL.image[0] * SMALL.image[1];
+    let resident = ResidentSplit::upload_chunked(
+        gpu,
+        "split",
+        &split,
+        image_values,
+        16 * image_values * 2 + 3,
+    )
+    .unwrap();
+    assert_eq!(resident.pixel_format, PixelFormat::F16);
+    let roomy =
+        ResidentSplit::upload_chunked(gpu, "split", &split, image_values, 16 * image_values * 4)
+            .unwrap();
+    assert_eq!(roomy.pixel_format, PixelFormat::F32, "f32 where it fits");
 }
 
 #[test]

@@ -54,8 +54,14 @@ fn fit_random_labels(fit: Fit) -> RunRecord {
         epochs,
         ..TrainConfig::default()
     };
-    let run = run_training(gpu, &config, std::path::Path::new("unused"), &mut |_| {})
-        .expect("training runs");
+    let run = run_training(
+        gpu,
+        &config,
+        std::path::Path::new("unused"),
+        &Default::default(),
+        &mut |_| {},
+    )
+    .expect("training runs");
     eprintln!("{model}: fit at epoch {:?}", run.converged_epoch);
     assert!(!run.diverged, "{model} diverged");
     assert_eq!(
@@ -139,16 +145,29 @@ fn inception_runs_repeat_bit_for_bit() {
         ..TrainConfig::default()
     };
     let run = || {
-        run_training(gpu, &config, std::path::Path::new("unused"), &mut |_| {})
-            .expect("training runs")
+        run_training(
+            gpu,
+            &config,
+            std::path::Path::new("unused"),
+            &Default::default(),
+            &mut |_| {},
+        )
+        .expect("training runs")
     };
     let (a, b) = (run(), run());
     assert_eq!(a.step_losses, b.step_losses);
     assert_eq!(a.step_losses.len(), 4);
-    let accuracies = |r: &RunRecord| -> Vec<(f64, f64)> {
+    // Bits, so that the NaN of an epoch that was not evaluated compares equal.
+    let accuracies = |r: &RunRecord| -> Vec<(bool, u64, u64)> {
         r.epochs
             .iter()
-            .map(|e| (e.train_accuracy, e.test_accuracy))
+            .map(|e| {
+                (
+                    e.evaluated,
+                    e.train_accuracy.to_bits(),
+                    e.test_accuracy.to_bits(),
+                )
+            })
             .collect()
     };
     assert_eq!(accuracies(&a), accuracies(&b));

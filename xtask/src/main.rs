@@ -8,7 +8,10 @@ mod adapters;
 mod bench;
 mod bench_baseline;
 mod download_command;
+mod interrupt;
 mod make_mini;
+mod make_synthetic;
+mod progress;
 mod rademacher;
 mod report_command;
 mod show_data;
@@ -54,6 +57,9 @@ enum Command {
     GenGemm,
     /// Rebuild assets/fashion-mnist-mini from the full Fashion-MNIST files.
     MakeMini(make_mini::MakeMiniArgs),
+    /// Write a CIFAR-10 stand-in of random records at full size (50,000 + 10,000), to try the
+    /// pipeline at that scale without the download.
+    MakeSyntheticCifar10(make_synthetic::MakeSyntheticArgs),
 }
 
 pub use xtask::BadInput;
@@ -81,11 +87,18 @@ fn main() -> ExitCode {
                 .expect("xtask sits in the workspace"),
         ),
         Command::MakeMini(args) => make_mini::run(args),
+        Command::MakeSyntheticCifar10(args) => make_synthetic::run(args),
         Command::Download(args) => download_command::run(args),
         Command::ShowData(args) => show_data::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // Stopped on request, its checkpoint saved: not a failure, and said as such.
+        Err(error) if error.chain().any(|c| c.is::<shatter::Interrupted>()) => {
+            let message: Vec<String> = error.chain().map(|c| c.to_string()).collect();
+            eprintln!("{}", message.join(": "));
+            ExitCode::from(130)
+        }
         Err(error) => {
             let bad_input = error.chain().any(|cause| {
                 cause.is::<BadInput>()

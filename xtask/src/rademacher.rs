@@ -106,7 +106,7 @@ pub fn run(args: RademacherArgs) -> Result<()> {
                     bar.set_message(epoch.to_string());
                     bar.set_position(done as u64);
                 }
-                Progress::Epoch(_) => {}
+                _ => {}
             },
         )?;
         let fitted = point.draws.iter().filter(|d| d.fitted).count();

@@ -8,11 +8,12 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use shatter::sweep::{Shard, Sweep, SweepEvent, read_results, run_sweep};
+use shatter::sweep::{Shard, Sweep, SweepEvent, SweepOptions, read_results, run_sweep};
 use shatter::{Progress, report};
 use shatter_gpu::Gpu;
 
 use crate::BadInput;
+use crate::progress::{ProgressMode, epoch_line};
 
 #[derive(Args)]
 pub struct SweepArgs {
@@ -52,6 +53,13 @@ pub struct SweepArgs {
     /// Data folder (default: $SHATTER_DATA or ./data).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// Save each run's state to <out>/checkpoints/<run-id>/ once this many seconds have
+    /// passed since its last save; 0: never. A restarted sweep continues its runs from them.
+    #[arg(long, default_value_t = 60.0)]
+    pub checkpoint_every: f64,
+    /// bars, plain (one line per epoch per run) or none; default: bars on a terminal, else plain.
+    #[arg(long, value_enum)]
+    pub progress: Option<ProgressMode>,
 }
 
 impl SweepArgs {
@@ -87,6 +95,13 @@ pub fn run(args: SweepArgs) -> Result<()> {
     let shard: Shard = args.shard.parse()?;
     if args.jobs == 0 {
         return Err(BadInput("--jobs must be at least 1 (got 0)".into()).into());
+    }
+    if !(args.checkpoint_every.is_finite() && args.checkpoint_every >= 0.0) {
+        return Err(BadInput(format!(
+            "--checkpoint-every must be a number of seconds >= 0 (got {})",
+            args.checkpoint_every
+        ))
+        .into());
     }
     let out = args
         .out
@@ -169,7 +184,23 @@ pub fn run(args: SweepArgs) -> Result<()> {
                 tune_for_runs(gpu, &todo)?;
             }
         }
-        failed = train_runs(&gpus, args.jobs, todo, &out, &data_dir)?;
+        let stop = crate::interrupt::stop_flag();
+        let options = SweepOptions {
+            jobs: args.jobs,
+            checkpoint_every: (args.checkpoint_every > 0.0).then_some(args.checkpoint_every),
+            stop: Some(&stop),
+        };
+        let mode = ProgressMode::resolve(args.progress);
+        failed = train_runs(&gpus, &options, mode, todo, &out, &data_dir)?;
+        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            if options.checkpoint_every.is_some() {
+                eprintln!(
+                    "the runs in flight saved their state in {}; run the same command to continue them",
+                    out.join("checkpoints").display()
+                );
+            }
+            return Err(shatter::Interrupted { checkpoint: None }.into());
+        }
     }
     println!(
         "sweep {}: runs done in {:.1}s",
@@ -232,24 +263,30 @@ fn keep_sweep_file(out: &std::path::Path, sweep: &Sweep) -> Result<()> {
     shatter::write_atomic(&path, sweep.text.as_bytes())
 }
 
-/// Train the runs with a progress display: one bar for the sweep, one line per worker.
-/// Returns how many runs failed.
+/// Train the runs with a progress display: one bar for the sweep and one line per worker
+/// on a terminal, or one plain line per epoch per run. Returns how many runs failed (runs
+/// interrupted on request are not failures: their checkpoints continue them).
 fn train_runs(
     gpus: &[Gpu],
-    jobs: usize,
+    options: &SweepOptions<'_>,
+    mode: ProgressMode,
     todo: Vec<shatter::sweep::PlannedRun>,
     out: &std::path::Path,
     data_dir: &std::path::Path,
 ) -> Result<usize> {
     let total = todo.len();
-    let display = MultiProgress::new();
+    let display = if mode == ProgressMode::Bars {
+        MultiProgress::new()
+    } else {
+        MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden())
+    };
     let overall = display.add(ProgressBar::new(total as u64));
     overall.set_style(
         ProgressStyle::with_template("runs [{bar:30}] {pos}/{len}  elapsed {elapsed}  eta {eta}")
             .expect("valid template")
             .progress_chars("=> "),
     );
-    let workers = gpus.len() * jobs;
+    let workers = gpus.len() * options.jobs;
     let lines: Vec<ProgressBar> = (0..workers)
         .map(|_| {
             let line = display.add(ProgressBar::new(0));
@@ -262,12 +299,20 @@ fn train_runs(
         })
         .collect();
     let done = Mutex::new(0usize);
-    let failures = run_sweep(gpus, jobs, todo, out, data_dir, &|event| match event {
+    // Per worker: the seconds of its run's epochs so far, for the ETA of a plain line.
+    let epoch_seconds: Vec<Mutex<Vec<f64>>> =
+        (0..workers).map(|_| Mutex::new(Vec::new())).collect();
+    let name = |run: &shatter::sweep::PlannedRun| {
+        let c = &run.config;
+        format!("{} {} {} seed {}", run.id, c.model, c.corrupt, c.seed)
+    };
+    let failures = run_sweep(gpus, options, todo, out, data_dir, &|event| match event {
         SweepEvent::Started { worker, run } => {
             let c = &run.config;
             lines[worker].set_prefix(format!("{} {} seed {}", c.model, c.corrupt, c.seed));
             lines[worker].set_message(format!("1/{}", c.epochs));
             lines[worker].set_position(0);
+            epoch_seconds[worker].lock().expect("epoch times").clear();
         }
         SweepEvent::Training {
             worker,
@@ -277,11 +322,36 @@ fn train_runs(
             Progress::Started {
                 steps_per_epoch, ..
             } => lines[worker].set_length(steps_per_epoch as u64),
+            Progress::Resumed {
+                checkpoint,
+                epoch,
+                step,
+            } => display.suspend(|| {
+                println!(
+                    "{}: continuing from {} (after epoch {epoch}, step {step})",
+                    name(run),
+                    checkpoint.display()
+                )
+            }),
+            Progress::CheckpointRefused { checkpoint, reason } => display.suspend(|| {
+                eprintln!(
+                    "note: {}: checkpoint {} is {reason}; starting the run over",
+                    name(run),
+                    checkpoint.display()
+                )
+            }),
             Progress::Steps { epoch, done, .. } => {
                 lines[worker].set_message(format!("{epoch}/{}", run.config.epochs));
                 lines[worker].set_position(done as u64);
             }
-            Progress::Epoch(_) => {}
+            Progress::Epoch(e) => {
+                if mode == ProgressMode::Plain {
+                    let mut seconds = epoch_seconds[worker].lock().expect("epoch times");
+                    seconds.push(e.seconds);
+                    let mean = seconds.iter().sum::<f64>() / seconds.len() as f64;
+                    println!("{}: {}", name(run), epoch_line(e, run.config.epochs, mean));
+                }
+            }
         },
         SweepEvent::Finished { run, record, .. } => {
             let n = {
@@ -297,14 +367,10 @@ fn train_runs(
             } else {
                 format!("did not fit in {} epochs", record.epochs.len())
             };
-            let c = &run.config;
             display.suspend(|| {
                 println!(
-                    "[{n}/{total}] {} {} {} seed {}: {outcome}, train {:.2}%, test {:.2}%, {:.1}s",
-                    run.id,
-                    c.model,
-                    c.corrupt,
-                    c.seed,
+                    "[{n}/{total}] {}: {outcome}, train {:.2}%, test {:.2}%, {:.1}s",
+                    name(run),
                     100.0 * record.final_train_accuracy,
                     100.0 * record.final_test_accuracy,
                     record.wall_seconds
@@ -312,8 +378,12 @@ fn train_runs(
             });
         }
         SweepEvent::Failed { run, error, .. } => {
-            overall.inc(1);
             let message: Vec<String> = error.chain().map(|c| c.to_string()).collect();
+            if error.is::<shatter::Interrupted>() {
+                display.suspend(|| println!("{}: {}", name(run), message.join(": ")));
+                return;
+            }
+            overall.inc(1);
             display.suspend(|| {
                 eprintln!(
                     "run {} ({} {}) failed: {}",
@@ -329,7 +399,10 @@ fn train_runs(
         line.finish_and_clear();
     }
     overall.finish_and_clear();
-    Ok(failures.len())
+    Ok(failures
+        .iter()
+        .filter(|f| !f.error.is::<shatter::Interrupted>())
+        .count())
 }
 
 /// Write the report of `out` and say what it holds.

@@ -3,10 +3,12 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use shatter::{Progress, TrainConfig, run_training, write_json_atomic};
+use shatter::checkpoint::CHECKPOINT_FILE;
+use shatter::{CheckpointPlan, Progress, RunOptions, TrainConfig, run_training, write_json_atomic};
 use shatter_nn::ModelKind;
 
 use crate::BadInput;
+use crate::progress::{ProgressMode, epoch_line};
 
 #[derive(Args)]
 pub struct TrainArgs {
@@ -64,9 +66,25 @@ pub struct TrainArgs {
     /// Training accuracy that counts as a fit (stops the run).
     #[arg(long, allow_negative_numbers = true, default_value_t = 1.0)]
     pub fit_threshold: f64,
-    /// Output folder; run.json is written there.
+    /// Evaluate the whole training and test sets every N epochs, on the last, and whenever the
+    /// running accuracy says a fit may have been reached (a fit is decided on that evaluation).
+    #[arg(long, default_value_t = shatter::DEFAULT_EVAL_EVERY)]
+    pub eval_every: usize,
+    /// Output folder; run.json is written there, and the run's checkpoint while it trains.
     #[arg(long, default_value = "results/train")]
     pub out: PathBuf,
+    /// Save the run's state to <out>/checkpoint.bin once this many seconds have passed since
+    /// the last save (at the end of an epoch, or within a long one); 0: never. Run the same
+    /// command again to continue an interrupted run from it.
+    #[arg(long, default_value_t = 60.0)]
+    pub checkpoint_every: f64,
+    /// Continue from <out>/checkpoint.bin, and fail if it is missing or cannot be used
+    /// (without --resume a usable checkpoint is used, and an unusable one is named and ignored).
+    #[arg(long)]
+    pub resume: bool,
+    /// bars, plain (one line per epoch) or none; default: bars on a terminal, else plain.
+    #[arg(long, value_enum)]
+    pub progress: Option<ProgressMode>,
     /// Data folder (default: $SHATTER_DATA or ./data).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
@@ -105,9 +123,34 @@ impl TrainArgs {
             crop: self.crop,
             conv_init: self.conv_init.clone(),
             fit_threshold: self.fit_threshold,
+            eval_every: self.eval_every,
         };
         config.validate()?;
         Ok(config)
+    }
+
+    /// Where the run's checkpoint goes, and how often; None for `--checkpoint-every 0`.
+    pub fn checkpoint(&self) -> Result<Option<CheckpointPlan>> {
+        if !(self.checkpoint_every.is_finite() && self.checkpoint_every >= 0.0) {
+            return Err(BadInput(format!(
+                "--checkpoint-every must be a number of seconds >= 0 (got {})",
+                self.checkpoint_every
+            ))
+            .into());
+        }
+        if self.checkpoint_every == 0.0 {
+            if self.resume {
+                return Err(BadInput(
+                    "--resume needs checkpoints: drop --checkpoint-every 0".into(),
+                )
+                .into());
+            }
+            return Ok(None);
+        }
+        Ok(Some(CheckpointPlan {
+            path: self.out.join(CHECKPOINT_FILE),
+            every_seconds: self.checkpoint_every,
+        }))
     }
 }
 
@@ -121,13 +164,19 @@ pub fn paper_learning_rate(model: &str) -> f64 {
 
 pub fn run(args: TrainArgs) -> Result<()> {
     let config = args.config()?;
+    let checkpoint = args.checkpoint()?;
+    let mode = ProgressMode::resolve(args.progress);
     let data_dir = args
         .data_dir
         .clone()
         .unwrap_or_else(shatter_data::default_data_dir);
     let gpu = shatter_gpu::Gpu::new(args.adapter.as_deref())?;
     eprintln!("adapter: {}", gpu.adapter().describe());
-    let bar = ProgressBar::new(0);
+    let bar = if mode == ProgressMode::Bars {
+        ProgressBar::new(0)
+    } else {
+        ProgressBar::hidden()
+    };
     bar.set_style(
         ProgressStyle::with_template(
             "epoch {prefix} [{bar:30}] {pos}/{len} steps {per_sec} eta {eta}",
@@ -135,40 +184,80 @@ pub fn run(args: TrainArgs) -> Result<()> {
         .expect("valid template")
         .progress_chars("=> "),
     );
-    let record = run_training(&gpu, &config, &data_dir, &mut |event| match event {
-        Progress::Started {
-            parameters,
-            batch_norm_parameters,
-            steps_per_epoch,
-        } => {
-            let extra = if batch_norm_parameters > 0 {
-                format!(" (+ {batch_norm_parameters} batch-norm scales and shifts)")
-            } else {
-                String::new()
-            };
-            bar.suspend(|| {
+    let stop = crate::interrupt::stop_flag();
+    let options = RunOptions {
+        checkpoint: checkpoint.clone(),
+        stop: Some(&stop),
+        require_checkpoint: args.resume,
+    };
+    let mut epoch_seconds = Vec::new();
+    let record = run_training(
+        &gpu,
+        &config,
+        &data_dir,
+        &options,
+        &mut |event| match event {
+            Progress::Started {
+                parameters,
+                batch_norm_parameters,
+                steps_per_epoch,
+            } => {
+                let extra = if batch_norm_parameters > 0 {
+                    format!(" (+ {batch_norm_parameters} batch-norm scales and shifts)")
+                } else {
+                    String::new()
+                };
+                bar.suspend(|| {
                 println!(
                     "{} on {} ({}): {parameters} parameters{extra}, {steps_per_epoch} steps per epoch",
                     config.model, config.dataset, config.corrupt
                 )
             });
-            bar.set_length(steps_per_epoch as u64);
-        }
-        Progress::Steps { epoch, done, .. } => {
-            bar.set_prefix(epoch.to_string());
-            bar.set_position(done as u64);
-        }
-        // suspend() prints above the bar, and still prints when the bar is hidden (no TTY).
-        Progress::Epoch(e) => bar.suspend(|| {
-            println!(
-                "epoch {:>3}  loss {:.4}  train acc {:.4}  test acc {:.4}  lr {:.5}  {:.1}s",
-                e.epoch, e.train_loss, e.train_accuracy, e.test_accuracy, e.lr, e.seconds
-            )
-        }),
-    })?;
+                bar.set_length(steps_per_epoch as u64);
+            }
+            Progress::Resumed {
+                checkpoint,
+                epoch,
+                step,
+            } => bar.suspend(|| {
+                println!(
+                    "continuing from {} (after epoch {epoch}{})",
+                    checkpoint.display(),
+                    if step > 0 {
+                        format!(" and {step} steps of the next")
+                    } else {
+                        String::new()
+                    }
+                )
+            }),
+            Progress::CheckpointRefused { checkpoint, reason } => bar.suspend(|| {
+                eprintln!(
+                    "note: checkpoint {} is {reason}; starting the run over",
+                    checkpoint.display()
+                )
+            }),
+            Progress::Steps { epoch, done, .. } => {
+                bar.set_prefix(epoch.to_string());
+                bar.set_position(done as u64);
+            }
+            // suspend() prints above the bar, and still prints when the bar is hidden (no TTY).
+            Progress::Epoch(e) => {
+                epoch_seconds.push(e.seconds);
+                let mean = epoch_seconds.iter().sum::<f64>() / epoch_seconds.len() as f64;
+                if mode != ProgressMode::None {
+                    bar.suspend(|| println!("{}", epoch_line(e, config.epochs, mean)));
+                }
+            }
+        },
+    );
     bar.finish_and_clear();
+    let record = record?;
     let path = args.out.join("run.json");
     write_json_atomic(&path, &record).with_context(|| format!("writing {}", path.display()))?;
+    if let Some(plan) = &checkpoint {
+        plan.remove()
+            .with_context(|| format!("{}: cannot remove", plan.path.display()))?;
+    }
     let fit = match (record.diverged, record.converged_epoch) {
         (true, _) => "diverged".to_owned(),
         (false, Some(e)) => format!("fit the training set at epoch {e}"),

@@ -24,6 +24,7 @@ mod idx;
 mod pixels;
 mod standardize;
 mod subset;
+mod synthetic;
 
 pub use catalog::{DatasetName, DatasetSpec, default_data_dir, load_dataset, load_spec};
 pub use cifar::{
@@ -39,3 +40,4 @@ pub use idx::{
 };
 pub use standardize::{per_image_standardization, per_image_standardization_f32};
 pub use subset::make_fashion_mnist_mini;
+pub use synthetic::write_synthetic_cifar10;

@@ -6,6 +6,11 @@ use crate::adapter::{AdapterSummary, backends_tried, choose_adapter, enumerate, 
 use crate::error::GpuError;
 use crate::pipeline::PipelineCache;
 
+thread_local! {
+    /// See [`Gpu::thread_buffer_bytes`].
+    static THREAD_ALLOCATED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
 /// One adapter's device and queue, with the state every layer above shares:
 /// the pipeline cache and the record of errors wgpu reported asynchronously.
 pub struct Gpu {
@@ -120,9 +125,17 @@ impl Gpu {
         self.allocated.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Bytes of the buffers this thread has created on any device so far: the growth over
+    /// a build is what that build allocated, even while other threads build on the same
+    /// device (a sweep's workers, parallel tests).
+    pub fn thread_buffer_bytes() -> u64 {
+        THREAD_ALLOCATED.with(std::cell::Cell::get)
+    }
+
     pub(crate) fn count_allocation(&self, bytes: u64) {
         self.allocated
             .fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
+        THREAD_ALLOCATED.with(|total| total.set(total.get() + bytes));
     }
 
     /// The chosen adapter, as printed by commands and stored in run records.

@@ -18,6 +18,7 @@ mod headless;
 mod pipeline;
 mod readback;
 mod shaders;
+mod state;
 mod tensor;
 mod texels;
 
@@ -28,6 +29,7 @@ pub use error::GpuError;
 pub use pipeline::Kernel;
 pub use readback::Readback;
 pub use shaders::{SHADERS, Shader, shader};
+pub use state::StatePart;
 pub use tensor::{Tensor, U32Buffer};
 pub use texels::{ChannelPadding, TEXELS_PER_ROW, TexelMirror};
 

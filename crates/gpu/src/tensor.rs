@@ -31,6 +31,16 @@ impl Tensor {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Another handle to the same GPU buffer, for a second owner that reads or writes it
+    /// (a layer's lasting state listed beside the kernels that use it).
+    pub fn alias(&self) -> Tensor {
+        Tensor {
+            name: self.name.clone(),
+            shape: self.shape.clone(),
+            buffer: self.buffer.clone(),
+        }
+    }
 }
 
 /// wgpu rejects zero-sized bindings; an empty tensor still gets one word.

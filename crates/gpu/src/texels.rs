@@ -210,7 +210,9 @@ impl Gpu {
                 format: TEXEL_FORMAT,
                 usage: wgpu::TextureUsages::TEXTURE_BINDING
                     | wgpu::TextureUsages::STORAGE_BINDING
-                    | wgpu::TextureUsages::COPY_SRC,
+                    | wgpu::TextureUsages::COPY_SRC
+                    // A checkpoint writes texel state back.
+                    | wgpu::TextureUsages::COPY_DST,
                 view_formats: &[],
             })
         })?;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use shatter_gpu::{Dispatch, Gpu, GpuError, Tensor, TexelMirror, U32Buffer};
+use shatter_gpu::{Dispatch, Gpu, GpuError, StatePart, Tensor, TexelMirror, U32Buffer};
 
 use crate::batch_norm::{BatchNorm, NormTensors};
 use crate::conv_plan::{ConvProblem, ConvVariant};
@@ -59,6 +59,9 @@ pub struct BuiltLayer {
     /// Whether the layer is a convolution: the layers whose share of a GPU's peak
     /// `cargo xtask bench --layers --peak-gflops` reports.
     pub convolution: bool,
+    /// State the layer carries from step to step besides its parameters (batch norm's
+    /// running averages): what a checkpoint saves with the parameters.
+    pub running_statistics: Vec<Tensor>,
     /// Buffers only this layer's dispatches use (pre-activation gradients, argmax,
     /// normalizers, batch-norm statistics), kept alive with it.
     _scratch: Vec<Box<dyn Any>>,
@@ -316,6 +319,22 @@ impl Network {
             .collect()
     }
 
+    /// Everything a training run carries from step to step on the GPU, in a fixed order:
+    /// each layer's parameters, each one's velocity once [`Network::update`] has made it,
+    /// and batch norm's running averages. Texel mirrors of the parameters are not state:
+    /// after writing the parameters, fill them again ([`Network::parameter_mirror_fills`]).
+    pub fn state(&self) -> Vec<StatePart<'_>> {
+        let mut parts = Vec::new();
+        for layer in &self.layers {
+            for parameter in &layer.parameters {
+                parts.push(StatePart::Buffer(&parameter.value));
+                parts.extend(parameter.velocity_state());
+            }
+            parts.extend(layer.running_statistics.iter().map(StatePart::Buffer));
+        }
+        parts
+    }
+
     /// FLOPs of one training step (conv and dense forward and backward products;
     /// pooling, normalization and elementwise work not counted).
     pub fn training_flops_per_step(&self) -> u64 {
@@ -372,6 +391,7 @@ impl Builder<'_> {
             forward_flops: 0,
             backward_flops: 0,
             convolution: false,
+            running_statistics: Vec::new(),
             _scratch: scratch,
         });
     }
@@ -512,6 +532,7 @@ impl Builder<'_> {
         let w = &filter.value;
         let forward_variant = self.conv_variant(ConvPass::Forward, g);
         let mut scratch: Vec<Box<dyn Any>> = Vec::new();
+        let mut running_statistics = Vec::new();
         let mut affine_parameter = None;
         let (forward, forward_eval, mut backward) = if batch_norm {
             let z = gpu.zeros(&format!("{name}.conv_output"), &dims)?;
@@ -547,6 +568,7 @@ impl Builder<'_> {
             let mut eval = conv;
             eval.push(bn.forward_eval(gpu, &format!("{name}.batch_norm"), norm)?);
             let backward = bn.backward(gpu, &format!("{name}.batch_norm"), norm, dy, &dz)?;
+            running_statistics.push(bn.running.alias());
             scratch.push(Box::new(z));
             scratch.push(Box::new(bn));
             affine_parameter = Some(affine);
@@ -621,6 +643,7 @@ impl Builder<'_> {
             forward_flops: flops,
             backward_flops: flops * if input.grad.is_some() { 2 } else { 1 },
             convolution: true,
+            running_statistics,
             _scratch: scratch,
         });
         Ok(out)
@@ -780,6 +803,7 @@ impl Builder<'_> {
             forward_flops: flops,
             backward_flops: flops * if with_input_grad { 2 } else { 1 },
             convolution: false,
+            running_statistics: Vec::new(),
             _scratch: scratch,
         });
         Ok(Activation {

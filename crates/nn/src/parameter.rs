@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use shatter_gpu::{Dispatch, Gpu, GpuError, Tensor, TexelMirror};
+use shatter_gpu::{Dispatch, Gpu, GpuError, StatePart, Tensor, TexelMirror};
 
 use crate::optimizer::{SgdConfig, SgdState, sgd_momentum};
 
@@ -96,6 +96,14 @@ impl Parameter {
                 }
             },
         )
+    }
+
+    /// The optimizer's velocity as lasting state, once the first update has made it.
+    pub fn velocity_state(&self) -> Option<StatePart<'_>> {
+        self.velocity.get().map(|velocity| match velocity {
+            Velocity::Buffer(t) => StatePart::Buffer(t),
+            Velocity::Texels(m) => StatePart::Texels(m),
+        })
     }
 
     /// The velocity, made on the first call (in a texture when `texels`); every update

@@ -36,7 +36,7 @@ struct BatchParams {
     crop_width: u32,
     images_per_chunk: u32,
     sequential: u32,
-    float_pixels: u32,
+    pixel_format: u32,
     random_crop: u32,
     crop_seed: u32,
 }
@@ -76,7 +76,7 @@ pub fn gather_batch(
         crop_width: shape.crop_width as u32,
         images_per_chunk: split.images_per_chunk as u32,
         sequential: u32::from(sequential),
-        float_pixels: u32::from(split.float_pixels),
+        pixel_format: split.pixel_format.shader_code(),
         random_crop: u32::from(shape.random_crop.is_some()),
         crop_seed: shape.random_crop.unwrap_or(0),
     };

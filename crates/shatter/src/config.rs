@@ -52,6 +52,26 @@ pub struct TrainConfig {
     pub conv_init: String,
     /// Training accuracy (0..1] that counts as fitting the data; the run stops there.
     pub fit_threshold: f64,
+    /// Evaluate the whole training and test sets every this many epochs, and whenever the
+    /// epoch's running accuracy says a fit level may have been reached (see
+    /// `crate::evaluation`). Left out of the JSON form at its default, so that run ids
+    /// from before it existed stay what they were.
+    #[serde(
+        default = "default_eval_every",
+        skip_serializing_if = "is_default_eval_every"
+    )]
+    pub eval_every: usize,
+}
+
+/// Epochs between full evaluations when nothing else calls for one.
+pub const DEFAULT_EVAL_EVERY: usize = 5;
+
+fn default_eval_every() -> usize {
+    DEFAULT_EVAL_EVERY
+}
+
+fn is_default_eval_every(every: &usize) -> bool {
+    *every == DEFAULT_EVAL_EVERY
 }
 
 fn paper_crop() -> usize {
@@ -85,6 +105,7 @@ impl Default for TrainConfig {
             crop: 28,
             conv_init: default_conv_init(),
             fit_threshold: 1.0,
+            eval_every: DEFAULT_EVAL_EVERY,
         }
     }
 }
@@ -149,6 +170,9 @@ impl TrainConfig {
         }
         if self.crop == 0 {
             return fail("crop must be at least 1 pixel (got 0)".into());
+        }
+        if self.eval_every == 0 {
+            return fail("eval-every must be at least 1 epoch (got 0)".into());
         }
         if self.test_subset == Some(0) {
             return fail("test-subset must be at least 1 image (got 0)".into());

@@ -8,21 +8,27 @@
 mod atomic_file;
 pub mod autotune;
 mod batch;
+pub mod checkpoint;
 mod config;
+pub mod evaluation;
 pub mod rademacher;
 mod record;
 pub mod report;
 mod resident;
+mod run;
 mod show_data;
 pub mod sweep;
 mod trainer;
 
 pub use atomic_file::write_atomic;
 pub use batch::{BatchShape, crop_origin, gather_batch, reference_batch};
-pub use config::{ConfigError, TrainConfig};
+pub use checkpoint::CheckpointPlan;
+pub use config::{ConfigError, DEFAULT_EVAL_EVERY, TrainConfig};
 pub use record::{
-    AdapterRecord, CorruptionRecord, EpochRecord, FitEpochs, RunRecord, write_json_atomic,
+    AdapterRecord, CheckpointStats, CorruptionRecord, EpochRecord, FitEpochs, ResumePoint,
+    RunRecord, write_json_atomic,
 };
-pub use resident::ResidentSplit;
+pub use resident::{PixelFormat, ResidentSplit};
+pub use run::{Interrupted, Progress, RunOptions, load_run_data, run_training, train_prepared};
 pub use show_data::{CHANGED, KEPT, sample_grid};
-pub use trainer::{InputCrop, Progress, Trainer, load_run_data, run_training, train_prepared};
+pub use trainer::{EpochMetrics, InputCrop, Trainer};

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use shatter_data::CorruptionReport;
 
 use crate::config::{ConfigError, TrainConfig};
-use crate::trainer::{Progress, load_run_data, train_prepared};
+use crate::run::{Progress, RunOptions, load_run_data, train_prepared};
 
 /// One draw of sigma and the classifier trained on it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -85,6 +85,10 @@ pub fn rademacher_point(
     let mut config = TrainConfig {
         corrupt: "none".into(),
         subset: Some(n),
+        // The estimate is the best fit training reaches (it stands in for a supremum), and a
+        // small sample's accuracy can touch 100% and fall back within an epoch or two: look
+        // after every epoch.
+        eval_every: 1,
         ..base.clone()
     };
     config.validate()?;
@@ -119,9 +123,15 @@ pub fn rademacher_point(
             gaussian_mean: Vec::new(),
             gaussian_variance: Vec::new(),
         };
-        let record = train_prepared(gpu, &config, &data, &report, started, &mut |p| {
-            progress(draw, p)
-        })?;
+        let record = train_prepared(
+            gpu,
+            &config,
+            &data,
+            &report,
+            started,
+            &RunOptions::default(),
+            &mut |p| progress(draw, p),
+        )?;
         results.push(RademacherDraw {
             seed,
             train_accuracy: record.final_train_accuracy,

@@ -43,7 +43,40 @@ pub struct EpochRecord {
     pub test_loss: f64,
     #[serde(deserialize_with = "null_as_nan::one")]
     pub test_accuracy: f64,
+    /// Whether the whole training and test sets were evaluated after this epoch (see
+    /// `--eval-every`); where not, the four values above are NaN (`null` in run.json).
+    #[serde(default = "evaluated_by_default")]
+    pub evaluated: bool,
     pub seconds: f64,
+}
+
+/// Records written before evaluation could be skipped evaluated every epoch.
+fn evaluated_by_default() -> bool {
+    true
+}
+
+/// Where an interrupted run was continued from its checkpoint.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResumePoint {
+    /// Epochs finished, and steps of the next one trained, when the checkpoint was saved.
+    pub epoch: usize,
+    pub step: usize,
+    pub images_seen: u64,
+    /// The adapter that continued the run.
+    pub adapter: String,
+}
+
+/// The checkpoints a run saved (over all its sittings).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointStats {
+    pub saves: usize,
+    /// Size of the last checkpoint file.
+    pub bytes: u64,
+    /// Seconds the GPU waited for the state to be read back, over all saves.
+    pub readback_seconds: f64,
+    /// Seconds spent encoding and writing files, over all saves (on a thread of their own
+    /// while training goes on).
+    pub write_seconds: f64,
 }
 
 /// First epoch at which the training accuracy reached each level (None: never).
@@ -122,6 +155,22 @@ pub struct RunRecord {
     pub finished_unix: Option<u64>,
     /// Training throughput (evaluation passes excluded).
     pub images_per_second: f64,
+    /// Seconds spent evaluating the whole training and test sets.
+    #[serde(default)]
+    pub evaluation_seconds: f64,
+    /// Bytes of the GPU buffers and textures the run made (the resident data, the network,
+    /// its optimizer state): all of them, since nothing is allocated after the start.
+    #[serde(default)]
+    pub gpu_buffer_bytes: u64,
+    /// How the images are held on the GPU: "u8", or after the Gaussian randomization "f32",
+    /// or "f16" where f32 would not fit the batch kernel's bindings (empty in older records).
+    #[serde(default)]
+    pub resident_pixels: String,
+    /// Each time the run was continued from a checkpoint (empty for a run in one sitting).
+    #[serde(default)]
+    pub resumed: Vec<ResumePoint>,
+    #[serde(default)]
+    pub checkpoints: CheckpointStats,
 }
 
 fn ten_classes() -> usize {

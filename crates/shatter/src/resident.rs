@@ -1,6 +1,7 @@
 //! A dataset split resident on the GPU, in u32 words: u8 pixels packed four to a word, or
-//! (after the Gaussian randomization) one f32 per word. The words are split into at most
-//! three chunks of whole images so each chunk fits one storage binding; labels are u32.
+//! (after the Gaussian randomization) one f32 per word, or two f16 per word where f32 would
+//! need more bindings than the batch kernel has. The words are split into at most three
+//! chunks of whole images so each chunk fits one storage binding; labels are u32.
 
 use anyhow::{Result, bail};
 use shatter_data::Split;
@@ -9,12 +10,59 @@ use shatter_gpu::{Gpu, U32Buffer};
 /// Chunks the batch kernel can address (bindings 4, 5, 6 of shaders/batch.wgsl).
 pub const MAX_CHUNKS: usize = 3;
 
+/// How a resident split's words hold its values (the batch kernel's `pixel_format`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PixelFormat {
+    /// Four u8 pixels a word, the first in the lowest byte.
+    U8,
+    /// One f32 a word (Gaussian images).
+    F32,
+    /// Two f16 a word, the first in the low half: Gaussian images too large for f32 in three
+    /// bindings (CIFAR-10's 50,000 at 128 MiB a binding). f16 keeps 11 significant bits,
+    /// an error below 0.05% of a value, far finer than the 256 levels of the true images.
+    F16,
+}
+
+impl PixelFormat {
+    fn bytes_per_value(self) -> usize {
+        match self {
+            PixelFormat::U8 => 1,
+            PixelFormat::F32 => 4,
+            PixelFormat::F16 => 2,
+        }
+    }
+
+    /// Its code in shaders/batch.wgsl.
+    pub fn shader_code(self) -> u32 {
+        match self {
+            PixelFormat::U8 => 0,
+            PixelFormat::F32 => 1,
+            PixelFormat::F16 => 2,
+        }
+    }
+
+    /// `value` as this format holds it (values of f32 formats; u8 pixels are exact).
+    pub fn round(self, value: f32) -> f32 {
+        match self {
+            PixelFormat::F16 => half::f16::from_f32(value).to_f32(),
+            _ => value,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PixelFormat::U8 => "u8",
+            PixelFormat::F32 => "f32",
+            PixelFormat::F16 => "f16",
+        }
+    }
+}
+
 pub struct ResidentSplit {
     pub images: usize,
     /// Values per image (channels * height * width).
     pub image_values: usize,
-    /// Whether the words hold f32 values rather than packed u8 pixels.
-    pub float_pixels: bool,
+    pub pixel_format: PixelFormat,
     pub images_per_chunk: usize,
     /// Always MAX_CHUNKS buffers; unused ones hold one word.
     pub chunks: Vec<U32Buffer>,
@@ -30,7 +78,8 @@ impl ResidentSplit {
         Self::upload_chunked(gpu, name, split, image_values, binding)
     }
 
-    /// Upload in chunks of at most `binding` bytes (tests use small chunks to cover the split).
+    /// Upload in chunks of at most `binding` bytes (tests use small chunks to cover the
+    /// split): u8 pixels as they are; float values as f32 where they fit, else as f16.
     pub fn upload_chunked(
         gpu: &Gpu,
         name: &str,
@@ -38,9 +87,36 @@ impl ResidentSplit {
         image_values: usize,
         binding: usize,
     ) -> Result<Self> {
+        let format = match split.float_images {
+            None => PixelFormat::U8,
+            Some(_) => {
+                let f32_images = (binding / (image_values * 4).max(1)) / 4 * 4;
+                if f32_images > 0 && split.len().div_ceil(f32_images) <= MAX_CHUNKS {
+                    PixelFormat::F32
+                } else {
+                    PixelFormat::F16
+                }
+            }
+        };
+        Self::upload_as(gpu, name, split, image_values, binding, format)
+    }
+
+    /// Upload in `format` (float values as F32 or F16, u8 pixels as U8).
+    pub fn upload_as(
+        gpu: &Gpu,
+        name: &str,
+        split: &Split,
+        image_values: usize,
+        binding: usize,
+        format: PixelFormat,
+    ) -> Result<Self> {
         let images = split.len();
-        let float_pixels = split.float_images.is_some();
-        let image_bytes = image_values * if float_pixels { 4 } else { 1 };
+        assert_eq!(
+            split.float_images.is_some(),
+            format != PixelFormat::U8,
+            "{name}: {format:?} for this split's values"
+        );
+        let image_bytes = image_values * format.bytes_per_value();
         match &split.float_images {
             Some(values) => assert_eq!(
                 values.len(),
@@ -72,9 +148,10 @@ impl ResidentSplit {
         for c in 0..MAX_CHUNKS {
             let start = (c * per_chunk).min(images) * image_values;
             let end = ((c + 1) * per_chunk).min(images) * image_values;
-            let words = match &split.float_images {
-                Some(values) => values[start..end].iter().map(|v| v.to_bits()).collect(),
-                None => pack_words(&split.images[start..end]),
+            let words = match (&split.float_images, format) {
+                (Some(values), PixelFormat::F16) => pack_halves(&values[start..end]),
+                (Some(values), _) => values[start..end].iter().map(|v| v.to_bits()).collect(),
+                (None, _) => pack_words(&split.images[start..end]),
             };
             chunks.push(gpu.u32_buffer(&format!("{name}.pixels{c}"), &words)?);
         }
@@ -82,12 +159,24 @@ impl ResidentSplit {
         Ok(Self {
             images,
             image_values,
-            float_pixels,
+            pixel_format: format,
             images_per_chunk: per_chunk,
             chunks,
             labels: gpu.u32_buffer(&format!("{name}.labels"), &labels)?,
         })
     }
+}
+
+/// Two f16 a word: value i is the low half of word i/2 when i is even, the high half when
+/// odd (what WGSL's unpack2x16float reads as components 0 and 1).
+fn pack_halves(values: &[f32]) -> Vec<u32> {
+    values
+        .chunks(2)
+        .map(|pair| {
+            let half = |v: f32| u32::from(half::f16::from_f32(v).to_bits());
+            half(pair[0]) | pair.get(1).map_or(0, |&v| half(v) << 16)
+        })
+        .collect()
 }
 
 /// Little-endian packing: byte i of the slice is bits 8*(i%4).. of word i/4.

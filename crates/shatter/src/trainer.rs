@@ -3,25 +3,15 @@
 //! Per epoch the host uploads the permutation and sets the cursors, records the steps in
 //! command buffers of a few steps each, and reads the per-step metrics back once.
 
-use std::path::Path;
-use std::time::Instant;
-
 use anyhow::{Context, Result};
-use rand::SeedableRng;
-use rand::seq::SliceRandom;
-use rand_chacha::ChaCha8Rng;
-use shatter_data::{
-    Corruption, CorruptionReport, Dataset, DatasetSpec, apply_corruption, load_spec,
-};
-use shatter_gpu::{Dispatch, Gpu, Readback, Tensor, U32Buffer};
+use shatter_data::Dataset;
+use shatter_gpu::{Dispatch, Gpu, Readback, StatePart, Tensor, U32Buffer};
 use shatter_nn::{
-    CursorPass, LrSchedule, ModelKind, Network, NetworkShape, SgdConfig, StepCursor, WeightInit,
+    CursorPass, ModelKind, Network, NetworkShape, SgdConfig, StepCursor, WeightInit,
     cursor_dispatches,
 };
 
 use crate::batch::{BatchShape, gather_batch};
-use crate::config::TrainConfig;
-use crate::record::{AdapterRecord, CorruptionRecord, EpochRecord, FitEpochs, RunRecord};
 use crate::resident::ResidentSplit;
 
 /// Steps recorded into one command buffer: enough to keep the GPU fed, few enough that
@@ -45,23 +35,6 @@ impl InputCrop {
     };
 }
 
-/// What the trainer tells its caller while it runs.
-pub enum Progress<'a> {
-    Started {
-        /// As the paper counts: conv and dense weights and biases.
-        parameters: usize,
-        /// Batch-norm scales and shifts, trained but not in `parameters`.
-        batch_norm_parameters: usize,
-        steps_per_epoch: usize,
-    },
-    Steps {
-        epoch: usize,
-        done: usize,
-        total: usize,
-    },
-    Epoch(&'a EpochRecord),
-}
-
 /// One pass over a split: its cursor, its per-step metrics and its dispatches.
 struct Pass {
     steps: usize,
@@ -82,7 +55,8 @@ pub struct Trainer<'g> {
     eval_test: Pass,
     update: Vec<Dispatch>,
     readback: Readback,
-    _resident: (ResidentSplit, ResidentSplit),
+    /// The training and test sets on the GPU, which the gather dispatches read.
+    resident: (ResidentSplit, ResidentSplit),
 }
 
 impl<'g> Trainer<'g> {
@@ -208,8 +182,18 @@ impl<'g> Trainer<'g> {
             eval_test,
             update,
             readback,
-            _resident: (train_split, test_split),
+            resident: (train_split, test_split),
         })
+    }
+
+    /// The device it trains on.
+    pub fn gpu(&self) -> &'g Gpu {
+        self.gpu
+    }
+
+    /// How the training set's values are held on the GPU.
+    pub fn pixel_format(&self) -> crate::PixelFormat {
+        self.resident.0.pixel_format
     }
 
     pub fn steps_per_epoch(&self) -> usize {
@@ -276,17 +260,37 @@ impl<'g> Trainer<'g> {
         images_seen: u64,
         on_steps: &mut dyn FnMut(usize),
     ) -> Result<()> {
+        self.train_steps(order, images_seen, 0, &mut |done| {
+            on_steps(done);
+            true
+        })?;
+        Ok(())
+    }
+
+    /// Train the steps of an epoch in `order` from `first_step` on, with `images_seen`
+    /// training images seen when the epoch started, and wait for them to finish.
+    /// `keep_going` sees the steps submitted so far after each command buffer; when it
+    /// says no, the steps already submitted finish and the epoch pauses there (for a
+    /// checkpoint, or to stop). Returns the steps of the epoch done.
+    pub fn train_steps(
+        &self,
+        order: &[u32],
+        images_seen: u64,
+        first_step: usize,
+        keep_going: &mut dyn FnMut(usize) -> bool,
+    ) -> Result<usize> {
         let gpu = self.gpu;
         gpu.write_u32(&self.order, 0, order);
-        let seen =
-            u32::try_from(images_seen).context("more than 4 billion training images seen")?;
+        let batch = self.network.batch as u64;
+        let seen = u32::try_from(images_seen + first_step as u64 * batch)
+            .context("more than 4 billion training images seen")?;
         gpu.queue.write_buffer(
             &self.train.cursor.buffer,
             0,
-            bytemuck::bytes_of(&StepCursor::at(0, seen)),
+            bytemuck::bytes_of(&StepCursor::at(first_step as u32, seen)),
         );
         let mut in_flight = std::collections::VecDeque::new();
-        let mut done = 0;
+        let mut done = first_step;
         while done < self.train.steps {
             let steps = STEPS_PER_SUBMIT.min(self.train.steps - done);
             let mut encoder = gpu.device.create_command_encoder(&Default::default());
@@ -308,31 +312,52 @@ impl<'g> Trainer<'g> {
                     })
                     .map_err(|e| shatter_gpu::GpuError::DeviceLost(e.to_string()))?;
             }
-            on_steps(done);
+            if !keep_going(done) && done < self.train.steps {
+                break;
+            }
         }
         gpu.wait("training an epoch")?;
+        Ok(done)
+    }
+
+    /// Everything the run carries from step to step on the GPU: the network's state
+    /// ([`Network::state`]) and the training pass's per-step metrics of the epoch under way.
+    pub fn state(&self) -> Vec<StatePart<'_>> {
+        let mut parts = self.network.state();
+        parts.push(StatePart::Buffer(&self.train.metrics));
+        parts
+    }
+
+    /// Overwrite the run's state ([`Self::state`], in that order) and bring the
+    /// parameters' texel mirrors up to date with the new values.
+    pub fn restore_state(&self, values: &[Vec<f32>]) -> Result<()> {
+        self.gpu.write_state(&self.state(), values);
+        self.gpu.run(self.network.parameter_mirror_fills())?;
+        self.gpu.check("restoring a checkpoint")?;
         Ok(())
     }
 
-    /// Evaluate on the whole training set and the test set, then read back the epoch's
-    /// metrics (training steps and both evaluations) in one transfer.
-    pub fn evaluate(&self) -> Result<EpochMetrics> {
+    /// Read back the epoch's per-step training metrics, after evaluating the whole training
+    /// set and the test set where `evaluate` says so: one transfer either way.
+    pub fn epoch_metrics(&self, evaluate: bool) -> Result<EpochMetrics> {
         let gpu = self.gpu;
-        let zero = StepCursor::at(0, 0);
-        gpu.queue
-            .write_buffer(&self.eval_train.cursor.buffer, 0, bytemuck::bytes_of(&zero));
-        gpu.queue
-            .write_buffer(&self.eval_test.cursor.buffer, 0, bytemuck::bytes_of(&zero));
-        let mut encoder = gpu.device.create_command_encoder(&Default::default());
-        {
-            let mut pass = encoder.begin_compute_pass(&Default::default());
-            for eval in [&self.eval_train, &self.eval_test] {
-                for _ in 0..eval.steps {
-                    self.record_eval_step(eval, &mut pass);
+        if evaluate {
+            let zero = StepCursor::at(0, 0);
+            gpu.queue
+                .write_buffer(&self.eval_train.cursor.buffer, 0, bytemuck::bytes_of(&zero));
+            gpu.queue
+                .write_buffer(&self.eval_test.cursor.buffer, 0, bytemuck::bytes_of(&zero));
+            let mut encoder = gpu.device.create_command_encoder(&Default::default());
+            {
+                let mut pass = encoder.begin_compute_pass(&Default::default());
+                for eval in [&self.eval_train, &self.eval_test] {
+                    for _ in 0..eval.steps {
+                        self.record_eval_step(eval, &mut pass);
+                    }
                 }
             }
+            gpu.submit(encoder.finish());
         }
-        gpu.submit(encoder.finish());
         let all = self.readback.read(gpu, &self.metric_tensors())?;
         let steps = |flat: &[f32]| -> Vec<[f32; 4]> {
             flat.chunks_exact(4)
@@ -345,9 +370,13 @@ impl<'g> Trainer<'g> {
         };
         Ok(EpochMetrics {
             train_steps: steps(&all[0]),
-            train: summarize(&all[1]),
-            test: summarize(&all[2]),
+            evaluated: evaluate.then(|| (summarize(&all[1]), summarize(&all[2]))),
         })
+    }
+
+    /// [`Self::epoch_metrics`] with the evaluation.
+    pub fn evaluate(&self) -> Result<EpochMetrics> {
+        self.epoch_metrics(true)
     }
 
     fn metric_tensors(&self) -> [&Tensor; 3] {
@@ -363,229 +392,18 @@ impl<'g> Trainer<'g> {
 pub struct EpochMetrics {
     /// Per training step: [loss summed over its rows, correct rows, rows, 0].
     pub train_steps: Vec<[f32; 4]>,
-    /// (mean loss, accuracy) on the whole training set and on the test set, after the epoch.
-    pub train: (f64, f64),
-    pub test: (f64, f64),
+    /// Where the epoch was evaluated, (mean loss, accuracy) on the whole training set and
+    /// on the test set after it.
+    pub evaluated: Option<((f64, f64), (f64, f64))>,
 }
 
 /// (loss sum, correct, rows) over steps.
-fn totals(metrics: &[[f32; 4]]) -> (f64, f64, f64) {
+pub(crate) fn totals(metrics: &[[f32; 4]]) -> (f64, f64, f64) {
     metrics.iter().fold((0.0, 0.0, 0.0), |(l, c, r), m| {
         (
             l + f64::from(m[0]),
             c + f64::from(m[1]),
             r + f64::from(m[2]),
         )
-    })
-}
-
-fn git_commit() -> String {
-    std::process::Command::new("git")
-        .args(["rev-parse", "--short=12", "HEAD"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_else(|| "unknown".into())
-}
-
-/// Load the data, apply the randomization, train, and return the run record.
-pub fn run_training(
-    gpu: &Gpu,
-    config: &TrainConfig,
-    data_dir: &Path,
-    progress: &mut dyn FnMut(Progress<'_>),
-) -> Result<RunRecord> {
-    config.validate()?;
-    let started = Instant::now();
-    let (dataset, report) = load_run_data(config, data_dir)?;
-    train_prepared(gpu, config, &dataset, &report, started, progress)
-}
-
-/// The run's data: the dataset, cut to the configured subsets, with the randomization applied.
-pub fn load_run_data(config: &TrainConfig, data_dir: &Path) -> Result<(Dataset, CorruptionReport)> {
-    let spec: DatasetSpec = config.dataset.parse()?;
-    let corruption: Corruption = config.corrupt.parse()?;
-    let mut dataset = load_spec(&spec, data_dir)?;
-    if let Some(n) = config.subset {
-        dataset.subset_train(n)?;
-    }
-    if let Some(n) = config.test_subset {
-        dataset.subset_test(n)?;
-    }
-    let report = apply_corruption(&mut dataset, &corruption, config.data_seed);
-    Ok((dataset, report))
-}
-
-/// Train `config`'s model on `dataset` as given (already cut and randomized; `report` says
-/// how) and return the run record; its wall time counts from `started`.
-pub fn train_prepared(
-    gpu: &Gpu,
-    config: &TrainConfig,
-    dataset: &Dataset,
-    report: &CorruptionReport,
-    started: Instant,
-    progress: &mut dyn FnMut(Progress<'_>),
-) -> Result<RunRecord> {
-    let model: ModelKind = config.model.parse().map_err(anyhow::Error::msg)?;
-    let train_images = dataset.train.labels.len();
-    let schedule = LrSchedule {
-        lr0: config.lr,
-        decay: config.lr_decay,
-        decay_images: config.lr_decay_images.unwrap_or(train_images as u64) as f64,
-        staircase: config.lr_staircase,
-    };
-    let sgd = SgdConfig {
-        schedule,
-        momentum: config.momentum,
-        weight_decay: config.weight_decay,
-    };
-    let trainer = Trainer::build(
-        gpu,
-        dataset,
-        model,
-        config.batch_size,
-        WeightInit {
-            seed: config.seed,
-            conv: config.conv_init.parse().map_err(crate::ConfigError)?,
-        },
-        &sgd,
-        InputCrop {
-            size: config.crop,
-            random: config.random_crop,
-        },
-    )?;
-    progress(Progress::Started {
-        parameters: trainer.network.parameter_count(),
-        batch_norm_parameters: trainer.network.batch_norm_parameter_count(),
-        steps_per_epoch: trainer.steps_per_epoch(),
-    });
-
-    // The epoch order has its own stream, so changing the data seed leaves it alone.
-    let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0x6f72_6465_7273);
-    let mut order: Vec<u32> = (0..train_images as u32).collect();
-    let mut epochs = Vec::new();
-    let mut step_losses = Vec::new();
-    let mut fit = FitEpochs::default();
-    let (mut converged_epoch, mut converged_step, mut converged_images) = (None, None, None);
-    let mut diverged = false;
-    let mut images_seen = 0u64;
-    let mut training_seconds = 0.0;
-    for epoch in 1..=config.epochs {
-        let epoch_start = Instant::now();
-        order.shuffle(&mut rng);
-        let steps = trainer.steps_per_epoch();
-        trainer.train_epoch(&order, images_seen, &mut |done| {
-            progress(Progress::Steps {
-                epoch,
-                done,
-                total: steps,
-            })
-        })?;
-        training_seconds += epoch_start.elapsed().as_secs_f64();
-        images_seen += train_images as u64;
-        let measured = trainer.evaluate()?;
-        let metrics = measured.train_steps;
-        let ((train_loss, train_accuracy), (test_loss, test_accuracy)) =
-            (measured.train, measured.test);
-        step_losses.extend(
-            metrics
-                .iter()
-                .map(|m| f64::from(m[0]) / f64::from(m[2]).max(1.0)),
-        );
-        let (loss_sum, correct, rows) = totals(&metrics);
-        let record = EpochRecord {
-            epoch,
-            images_seen,
-            lr: schedule.at(images_seen - (train_images - (steps - 1) * config.batch_size) as u64),
-            running_train_loss: loss_sum / rows,
-            running_train_accuracy: correct / rows,
-            train_loss,
-            train_accuracy,
-            test_loss,
-            test_accuracy,
-            seconds: epoch_start.elapsed().as_secs_f64(),
-        };
-        progress(Progress::Epoch(&record));
-        let finite = [record.running_train_loss, train_loss, test_loss]
-            .iter()
-            .all(|v| v.is_finite());
-        epochs.push(record);
-        if !finite {
-            diverged = true;
-            break;
-        }
-        let reached = |level: f64| train_accuracy >= level - 1e-12;
-        if reached(0.99) && fit.at_99.is_none() {
-            fit.at_99 = Some(epoch);
-        }
-        if reached(0.999) && fit.at_99_9.is_none() {
-            fit.at_99_9 = Some(epoch);
-        }
-        if reached(1.0) && fit.at_100.is_none() {
-            fit.at_100 = Some(epoch);
-        }
-        if reached(config.fit_threshold) {
-            converged_epoch = Some(epoch);
-            converged_step = Some(epoch * steps);
-            converged_images = Some(images_seen);
-            break;
-        }
-    }
-    let last = epochs.last();
-    let adapter = gpu.adapter();
-    Ok(RunRecord {
-        shatter_version: env!("CARGO_PKG_VERSION").into(),
-        git_commit: git_commit(),
-        config: config.clone(),
-        seed: config.seed,
-        adapter: AdapterRecord {
-            name: adapter.name.clone(),
-            backend: adapter.backend.clone(),
-            device_type: adapter.device_type.clone(),
-            driver: adapter.driver.clone(),
-            driver_info: adapter.driver_info.clone(),
-            gemm_variant: trainer
-                .network
-                .plan
-                .gemm
-                .summary(&trainer.network.gemm_shapes),
-            conv_variant: trainer
-                .network
-                .plan
-                .conv
-                .summary(gpu, &trainer.network.conv_problems),
-        },
-        dataset: dataset.name.clone(),
-        train_images,
-        test_images: dataset.test.labels.len(),
-        input_shape: trainer.network.input_shape,
-        classes: dataset.classes,
-        parameters: trainer.network.parameter_count(),
-        batch_norm_parameters: trainer.network.batch_norm_parameter_count(),
-        corruption: CorruptionRecord {
-            mode: report.mode.clone(),
-            data_seed: report.data_seed,
-            labels_changed: report.labels_changed,
-            fraction_labels_changed: report.fraction_labels_changed,
-            pixel_permutations: report.pixel_permutations,
-            gaussian_mean: report.gaussian_mean.clone(),
-            gaussian_variance: report.gaussian_variance.clone(),
-        },
-        final_train_accuracy: last.map_or(0.0, |e| e.train_accuracy),
-        final_test_accuracy: last.map_or(0.0, |e| e.test_accuracy),
-        epochs,
-        step_losses,
-        converged_epoch,
-        converged_step,
-        converged_images,
-        fit_epochs: fit,
-        diverged,
-        wall_seconds: started.elapsed().as_secs_f64(),
-        finished_unix: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .ok()
-            .map(|d| d.as_secs()),
-        images_per_second: images_seen as f64 / training_seconds.max(1e-9),
     })
 }

@@ -11,7 +11,7 @@ mod spec;
 pub use axis::{Axis, DecayEvery, SettingValue};
 pub use results::{Results, read_results, record_path};
 pub use run_id::run_id;
-pub use runner::{RunFailure, SweepEvent, run_sweep};
+pub use runner::{RunFailure, SweepEvent, SweepOptions, run_sweep};
 pub use shard::Shard;
 pub use spec::{PlannedRun, SweepSpec};
 

@@ -58,6 +58,8 @@ pub struct TrainSection {
     pub crop: Option<Axis<usize>>,
     pub conv_init: Option<Axis<String>>,
     pub fit_threshold: Option<Axis<f64>>,
+    /// Epochs between full evaluations (see `crate::evaluation`).
+    pub eval_every: Option<Axis<usize>>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -237,6 +239,10 @@ impl TrainSection {
             (
                 "fit_threshold",
                 each(&self.fit_threshold, |c, v| c.fit_threshold = v),
+            ),
+            (
+                "eval_every",
+                each(&self.eval_every, |c, v| c.eval_every = v),
             ),
         ];
         for (name, settings) in present {
