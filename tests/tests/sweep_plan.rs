@@ -65,8 +65,64 @@ fn the_presets_expand_to_the_papers_grids() {
     let err = Sweep::preset("huge").err().unwrap().to_string();
     assert_eq!(
         err,
-        "unknown preset 'huge': expected one of quick, figure1, table1"
+        "unknown preset 'huge': expected one of quick, figure1-mini, figure1-fmnist, figure1, table1"
     );
+}
+
+#[test]
+fn the_figure1_presets_at_scale_expand_to_three_models_nine_settings_three_seeds() {
+    for (name, dataset, epochs) in [
+        ("figure1-mini", "fashion-mnist-mini", 300),
+        ("figure1-fmnist", "fashion-mnist", 100),
+    ] {
+        let sweep = Sweep::preset(name).unwrap();
+        assert_eq!(sweep.name, name);
+        assert_eq!(sweep.runs.len(), 81, "{name}");
+        let settings: BTreeSet<(&str, &str, u64)> = sweep
+            .runs
+            .iter()
+            .map(|r| {
+                (
+                    r.config.model.as_str(),
+                    r.config.corrupt.as_str(),
+                    r.config.seed,
+                )
+            })
+            .collect();
+        assert_eq!(settings.len(), 81, "{name}: every run a setting of its own");
+        for run in &sweep.runs {
+            let c = &run.config;
+            assert_eq!(
+                (c.dataset.as_str(), c.subset, c.test_subset),
+                (dataset, None, None),
+                "{name}: the whole dataset"
+            );
+            // The paper's recipe.
+            assert_eq!(c.batch_size, 128);
+            assert_eq!(c.lr, if c.model == "inception" { 0.1 } else { 0.01 });
+            assert_eq!((c.momentum, c.lr_decay), (0.9, 0.95));
+            assert_eq!(c.lr_decay_images, Some(50_000));
+            assert_eq!((c.weight_decay, c.random_crop), (0.0, false));
+            assert_eq!(c.epochs, epochs);
+            assert_eq!(c.fit_threshold, 0.999);
+            let conv_init = if c.model == "mlp1x512" {
+                "he"
+            } else {
+                "glorot"
+            };
+            assert_eq!(
+                c.conv_init, conv_init,
+                "{name}: {}'s own initialization",
+                c.model
+            );
+        }
+        let models: BTreeSet<&str> = settings.iter().map(|s| s.0).collect();
+        assert_eq!(models, BTreeSet::from(["alexnet", "inception", "mlp1x512"]));
+        let corruptions: BTreeSet<&str> = settings.iter().map(|s| s.1).collect();
+        assert_eq!(corruptions.len(), 9);
+        let seeds: BTreeSet<u64> = settings.iter().map(|s| s.2).collect();
+        assert_eq!(seeds, BTreeSet::from([1, 2, 3]));
+    }
 }
 
 #[test]

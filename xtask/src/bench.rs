@@ -9,7 +9,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use shatter::{InputCrop, Trainer};
 use shatter_data::{Dataset, Split};
-use shatter_nn::{ConvInit, LrSchedule, ModelKind, SgdConfig, WeightInit};
+use shatter_nn::{LrSchedule, ModelKind, SgdConfig, WeightInit};
 
 use crate::BadInput;
 
@@ -149,7 +149,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
             args.batch_size,
             WeightInit {
                 seed: 1,
-                conv: ConvInit::He,
+                conv: model.default_conv_init(),
             },
             &sgd,
             InputCrop::PAPER,
@@ -257,7 +257,7 @@ fn time_to_first_step(
         batch,
         WeightInit {
             seed: 1,
-            conv: ConvInit::He,
+            conv: model.default_conv_init(),
         },
         sgd,
         InputCrop::PAPER,

@@ -68,6 +68,15 @@ pub fn run(args: RademacherArgs) -> Result<()> {
             .lr
             .unwrap_or_else(|| crate::train::paper_learning_rate(&args.model)),
         crop: args.crop,
+        conv_init: args
+            .model
+            .parse::<shatter_nn::ModelKind>()
+            .map_or(
+                shatter_nn::ConvInit::He,
+                shatter_nn::ModelKind::default_conv_init,
+            )
+            .name()
+            .into(),
         ..TrainConfig::default()
     };
     base.validate()?;

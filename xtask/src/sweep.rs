@@ -17,7 +17,8 @@ use crate::progress::{ProgressMode, epoch_line};
 
 #[derive(Args)]
 pub struct SweepArgs {
-    /// A bundled preset: quick (the default), figure1 or table1 (assets/sweeps/).
+    /// A bundled preset: quick (the default), figure1-mini, figure1-fmnist, figure1 or table1
+    /// (assets/sweeps/).
     #[arg(long, conflicts_with = "config")]
     pub preset: Option<String>,
     /// A sweep file (TOML); see assets/sweeps/ for the format.

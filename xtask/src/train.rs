@@ -5,7 +5,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use shatter::checkpoint::CHECKPOINT_FILE;
 use shatter::{CheckpointPlan, Progress, RunOptions, TrainConfig, run_training, write_json_atomic};
-use shatter_nn::ModelKind;
+use shatter_nn::{ConvInit, ModelKind};
 
 use crate::BadInput;
 use crate::progress::{ProgressMode, epoch_line};
@@ -60,9 +60,10 @@ pub struct TrainArgs {
     /// Side of the square crop the network sees; images no larger stay whole.
     #[arg(long, default_value_t = 28)]
     pub crop: usize,
-    /// Conv filter initialization: he (He-uniform, the default) or glorot (Glorot-uniform).
-    #[arg(long, default_value = "he")]
-    pub conv_init: String,
+    /// Conv filter initialization: he (He-uniform) or glorot (Glorot-uniform); default: the
+    /// model's (glorot for alexnet and inception, he for inception-nobn).
+    #[arg(long)]
+    pub conv_init: Option<String>,
     /// Training accuracy that counts as a fit (stops the run).
     #[arg(long, allow_negative_numbers = true, default_value_t = 1.0)]
     pub fit_threshold: f64,
@@ -121,7 +122,13 @@ impl TrainArgs {
             weight_decay: self.weight_decay,
             random_crop: self.random_crop,
             crop: self.crop,
-            conv_init: self.conv_init.clone(),
+            conv_init: self.conv_init.clone().unwrap_or_else(|| {
+                self.model
+                    .parse::<ModelKind>()
+                    .map_or(ConvInit::He, ModelKind::default_conv_init)
+                    .name()
+                    .into()
+            }),
             fit_threshold: self.fit_threshold,
             eval_every: self.eval_every,
         };

@@ -182,7 +182,7 @@ fn bad_sweep_settings_are_one_line_and_exit_2() {
     );
     assert_bad_input(
         &["sweep", "--preset", "huge"],
-        "unknown preset 'huge': expected one of quick, figure1, table1",
+        "unknown preset 'huge': expected one of quick, figure1-mini, figure1-fmnist, figure1, table1",
     );
     assert_bad_input(
         &["sweep", "--only", "colour"],

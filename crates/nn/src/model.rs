@@ -3,6 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::init::ConvInit;
 use crate::layers::{LayerSpec, forward_flops_per_image, parameter_counts};
 use crate::reference::LrnParams;
 
@@ -47,6 +48,22 @@ impl ModelKind {
         match self {
             Self::Inception | Self::InceptionNoBn => 0.1,
             _ => 0.01,
+        }
+    }
+
+    /// How the model's conv filters are drawn unless a run says otherwise (`--conv-init`).
+    ///
+    /// The paper's models were TensorFlow models, whose conv layers default to
+    /// Glorot-uniform, and the AlexNet and the Inception keep that default. The Inception
+    /// without batch norm stacks 22 convolutions with nothing to restore their scale, and
+    /// Glorot's variance (2 / (fan-in + fan-out), about half of He's 2 / fan-in when the
+    /// channels stay level) shrinks the signal by about 1/sqrt(2) a layer; it starts from
+    /// He-uniform filters instead. The MLPs have no convolutions (their value is kept so
+    /// that their run ids do not change). docs/paper.md has the measurements behind this.
+    pub fn default_conv_init(self) -> ConvInit {
+        match self {
+            Self::Alexnet | Self::Inception => ConvInit::Glorot,
+            Self::Mlp1x512 | Self::Mlp3x512 | Self::InceptionNoBn => ConvInit::He,
         }
     }
 

@@ -64,7 +64,7 @@ pub struct TrainConfig {
 }
 
 /// Epochs between full evaluations when nothing else calls for one.
-pub const DEFAULT_EVAL_EVERY: usize = 5;
+pub const DEFAULT_EVAL_EVERY: usize = 10;
 
 fn default_eval_every() -> usize {
     DEFAULT_EVAL_EVERY

@@ -20,10 +20,18 @@ use std::path::Path;
 use crate::config::ConfigError;
 
 /// The presets bundled in the binary (assets/sweeps/), by name.
-pub const PRESETS: [(&str, &str); 3] = [
+pub const PRESETS: [(&str, &str); 5] = [
     (
         "quick",
         include_str!("../../../../assets/sweeps/quick.toml"),
+    ),
+    (
+        "figure1-mini",
+        include_str!("../../../../assets/sweeps/figure1-mini.toml"),
+    ),
+    (
+        "figure1-fmnist",
+        include_str!("../../../../assets/sweeps/figure1-fmnist.toml"),
     ),
     (
         "figure1",

@@ -145,8 +145,10 @@ impl SweepSpec {
                             test_subset: s.test_subset,
                             seed,
                             data_seed: seed,
-                            // The paper's rate for the model unless train.lr sets one.
+                            // The paper's rate for the model, and the model's filter
+                            // initialization, unless train.lr or train.conv_init sets one.
                             lr: model.paper_learning_rate(),
+                            conv_init: model.default_conv_init().name().into(),
                             ..TrainConfig::default()
                         };
                         for config in grid(&base, &axes) {
