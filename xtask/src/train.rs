@@ -208,18 +208,21 @@ pub fn run(args: TrainArgs) -> Result<()> {
                 parameters,
                 batch_norm_parameters,
                 steps_per_epoch,
+                gpu_buffer_bytes,
             } => {
                 let extra = if batch_norm_parameters > 0 {
                     format!(" (+ {batch_norm_parameters} batch-norm scales and shifts)")
                 } else {
                     String::new()
                 };
+                let memory = gpu_buffer_bytes as f64 / (1024.0 * 1024.0);
+                let (model, dataset, corrupt) = (&config.model, &config.dataset, &config.corrupt);
                 bar.suspend(|| {
-                println!(
-                    "{} on {} ({}): {parameters} parameters{extra}, {steps_per_epoch} steps per epoch",
-                    config.model, config.dataset, config.corrupt
-                )
-            });
+                    println!(
+                        "{model} on {dataset} ({corrupt}): {parameters} parameters{extra}, \
+                         {steps_per_epoch} steps per epoch, {memory:.1} MiB of GPU memory"
+                    )
+                });
                 bar.set_length(steps_per_epoch as u64);
             }
             Progress::Resumed {

@@ -34,6 +34,8 @@ pub enum Progress<'a> {
         /// Batch-norm scales and shifts, trained but not in `parameters`.
         batch_norm_parameters: usize,
         steps_per_epoch: usize,
+        /// The GPU memory its buffers and textures take (see `RunRecord::gpu_buffer_bytes`).
+        gpu_buffer_bytes: u64,
     },
     /// The run continues from its checkpoint, saved after `epoch` epochs and `step` steps
     /// of the next.
@@ -166,6 +168,7 @@ pub fn train_prepared(
         parameters: trainer.network.parameter_count(),
         batch_norm_parameters: trainer.network.batch_norm_parameter_count(),
         steps_per_epoch: trainer.steps_per_epoch(),
+        gpu_buffer_bytes,
     });
     let commit = git_commit();
     let adapter = gpu.adapter().name.clone();
