@@ -10,8 +10,12 @@
 //!
 //! The running accuracy trails the full accuracy measured after the epoch (the weights
 //! improve while the epoch runs), so the test adds the gap between the two seen at the last
-//! evaluation: evaluation comes as soon as the full accuracy could plausibly be there,
-//! rather than epochs later when the running accuracy catches up.
+//! evaluation, and it starts one level's shortfall early (a level of 99.9% is looked for
+//! from an estimate of 99.8%; 100% only at 100%): evaluation comes as soon as the full
+//! accuracy could plausibly be there, rather than epochs later when the running accuracy
+//! catches up. On the MLP's 10,000 bundled true labels that found the first epoch at 99.9%
+//! exactly (62) where the estimate alone found it four epochs late, for 10 more evaluations
+//! in 86 epochs.
 
 use crate::record::FitEpochs;
 
@@ -64,7 +68,7 @@ impl EvalPolicy {
         .map(|(level, _)| level)
         .chain([self.fit_threshold])
         .fold(f64::INFINITY, f64::min);
-        reached(estimate, unconfirmed)
+        reached(estimate, unconfirmed - (1.0 - unconfirmed))
     }
 }
 
@@ -97,14 +101,23 @@ mod tests {
     #[test]
     fn a_running_accuracy_near_an_unconfirmed_level_calls_for_an_evaluation() {
         let none = FitEpochs::default();
-        assert!(!POLICY.due(3, 0.985, None, &none));
-        assert!(POLICY.due(3, 0.99, None, &none));
+        // 99% is looked for from 98%.
+        assert!(!POLICY.due(3, 0.975, None, &none));
+        assert!(POLICY.due(3, 0.98, None, &none));
         // The last evaluation found the full accuracy 0.6 points above the running one.
-        assert!(POLICY.due(3, 0.985, Some(0.006), &none));
-        assert!(!POLICY.due(3, 0.985, Some(0.004), &none));
+        assert!(POLICY.due(3, 0.975, Some(0.006), &none));
+        assert!(!POLICY.due(3, 0.975, Some(0.004), &none));
         // A negative gap does not hold an evaluation back.
-        assert!(POLICY.due(3, 0.99, Some(-0.01), &none));
-        // Once 99% and 99.9% are confirmed, only 100% (the threshold) is left.
+        assert!(POLICY.due(3, 0.98, Some(-0.01), &none));
+        // With 99% confirmed, 99.9% is looked for from 99.8%.
+        let some = FitEpochs {
+            at_99: Some(1),
+            ..FitEpochs::default()
+        };
+        assert!(!POLICY.due(3, 0.9975, None, &some));
+        assert!(POLICY.due(3, 0.998, None, &some));
+        // Once 99% and 99.9% are confirmed, only 100% (the threshold) is left, with no
+        // shortfall to start early by.
         let most = FitEpochs {
             at_99: Some(1),
             at_99_9: Some(2),
@@ -112,11 +125,12 @@ mod tests {
         };
         assert!(!POLICY.due(3, 0.995, Some(0.004), &most));
         assert!(POLICY.due(3, 0.997, Some(0.004), &most));
-        // A lower fit threshold is a level of its own.
+        // A lower fit threshold is a level of its own: 90%, looked for from 80%.
         let lower = EvalPolicy {
             fit_threshold: 0.9,
             ..POLICY
         };
-        assert!(lower.due(3, 0.91, None, &none));
+        assert!(!lower.due(3, 0.79, None, &none));
+        assert!(lower.due(3, 0.81, None, &none));
     }
 }
