@@ -62,6 +62,26 @@ pub struct RunProgress {
     pub checkpoints: CheckpointStats,
 }
 
+impl RunProgress {
+    /// A run that has not trained yet.
+    pub fn start() -> Self {
+        Self {
+            epochs_done: 0,
+            steps_done: 0,
+            images_seen_at_epoch_start: 0,
+            order_stream_position: "0".into(),
+            epochs: Vec::new(),
+            step_losses: Vec::new(),
+            fit: FitEpochs::default(),
+            training_seconds: 0.0,
+            wall_seconds: 0.0,
+            accuracy_gap: None,
+            resumed: Vec::new(),
+            checkpoints: CheckpointStats::default(),
+        }
+    }
+}
+
 /// One part of the payload: its name and number of 4-byte values.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartEntry {

@@ -16,6 +16,7 @@ mod record;
 pub mod report;
 mod resident;
 mod run;
+mod saver;
 mod show_data;
 pub mod sweep;
 mod trainer;

@@ -5,10 +5,9 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -18,13 +17,14 @@ use shatter_data::{
 use shatter_gpu::Gpu;
 use shatter_nn::{LrSchedule, ModelKind, SgdConfig, WeightInit};
 
-use crate::checkpoint::{self, CheckpointPlan, Expected, PartEntry, RunProgress};
+use crate::checkpoint::{CheckpointPlan, RunProgress};
 use crate::config::TrainConfig;
 use crate::evaluation::{EvalPolicy, FIT_LEVELS, reached};
 use crate::record::{
     AdapterRecord, CheckpointStats, CorruptionRecord, EpochRecord, ResumePoint, RunRecord,
 };
-use crate::trainer::{InputCrop, Trainer, totals};
+use crate::saver::{Resume, Saver};
+use crate::trainer::{EpochMetrics, InputCrop, Trainer, totals};
 
 /// What a run tells its caller while it runs.
 pub enum Progress<'a> {
@@ -120,9 +120,6 @@ pub fn load_run_data(config: &TrainConfig, data_dir: &Path) -> Result<(Dataset, 
     Ok((dataset, report))
 }
 
-/// The name under which a checkpoint keeps the epoch order.
-const ORDER_PART: &str = "order";
-
 /// Train `config`'s model on `dataset` as given (already cut and randomized; `report` says
 /// how) and return the run record; its wall time counts from `started`.
 pub fn train_prepared(
@@ -172,75 +169,40 @@ pub fn train_prepared(
     });
     let commit = git_commit();
     let adapter = gpu.adapter().name.clone();
-    let steps = trainer.steps_per_epoch();
-    let policy = EvalPolicy {
-        every: config.eval_every,
-        epochs: config.epochs,
-        fit_threshold: config.fit_threshold,
-    };
+    let mut saver = options
+        .checkpoint
+        .as_ref()
+        .map(|plan| Saver::new(plan, config, &adapter, &commit));
 
     // The epoch order has its own stream, so changing the data seed leaves it alone.
-    let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0x6f72_6465_7273);
-    let mut order: Vec<u32> = (0..train_images as u32).collect();
-    let mut state = RunProgress {
-        epochs_done: 0,
-        steps_done: 0,
-        images_seen_at_epoch_start: 0,
-        order_stream_position: "0".into(),
-        epochs: Vec::new(),
-        step_losses: Vec::new(),
-        fit: Default::default(),
-        training_seconds: 0.0,
-        wall_seconds: 0.0,
-        accuracy_gap: None,
-        resumed: Vec::new(),
-        checkpoints: CheckpointStats::default(),
+    let mut run = EpochLoop {
+        trainer: &trainer,
+        config,
+        schedule,
+        policy: EvalPolicy {
+            every: config.eval_every,
+            epochs: config.epochs,
+            fit_threshold: config.fit_threshold,
+        },
+        rng: ChaCha8Rng::seed_from_u64(config.seed ^ 0x6f72_6465_7273),
+        order: (0..train_images as u32).collect(),
+        state: RunProgress::start(),
+        started,
+        sitting_training_seconds: 0.0,
+        evaluation_seconds: 0.0,
     };
-    let mut stats = CheckpointStats::default();
-    let mut evaluation_seconds = 0.0;
-    let mut saver = options.checkpoint.as_ref().map(Saver::new);
-    if let Some(saver) = &saver {
-        let expected_parts = state_entries(&trainer, train_images);
-        let loaded = saver.load(config, &expected_parts);
-        if options.require_checkpoint {
-            let path = saver.plan.path.display();
-            match &loaded {
-                Load::None => {
-                    return Err(
-                        crate::ConfigError(format!("--resume: no checkpoint at {path}")).into(),
-                    );
-                }
-                Load::Refused(reason) => {
-                    return Err(crate::ConfigError(format!(
-                        "--resume: checkpoint {path} cannot be used: {reason}"
-                    ))
-                    .into());
-                }
-                Load::Found(_) => {}
-            }
-        }
-        match loaded {
-            Load::None => {}
-            Load::Refused(reason) => progress(Progress::CheckpointRefused {
+    if let Some(saver) = &mut saver {
+        match saver.resume(&trainer, options.require_checkpoint)? {
+            Resume::Fresh => {}
+            Resume::Refused(reason) => progress(Progress::CheckpointRefused {
                 checkpoint: &saver.plan.path,
                 reason: &reason,
             }),
-            Load::Found(found) => {
-                let (gpu_parts, order_part) = found.parts.split_at(found.parts.len() - 1);
-                let values: Vec<Vec<f32>> = gpu_parts
-                    .iter()
-                    .map(|words| bytemuck::cast_slice(words).to_vec())
-                    .collect();
-                trainer.restore_state(&values)?;
-                order = order_part[0].clone();
-                rng.set_word_pos(
-                    found
-                        .progress
-                        .order_stream_position
-                        .parse()
-                        .context("a checkpoint's order stream position")?,
-                );
-                state = found.progress;
+            Resume::Restored(restored) => {
+                run.order = restored.order;
+                run.rng.set_word_pos(restored.order_stream_position);
+                run.state = restored.progress;
+                let state = &mut run.state;
                 state.resumed.push(ResumePoint {
                     epoch: state.epochs_done,
                     step: state.steps_done,
@@ -248,7 +210,6 @@ pub fn train_prepared(
                         + (state.steps_done * config.batch_size) as u64,
                     adapter: adapter.clone(),
                 });
-                stats = found.stats;
                 progress(Progress::Resumed {
                     checkpoint: &saver.plan.path,
                     epoch: state.epochs_done,
@@ -257,173 +218,37 @@ pub fn train_prepared(
             }
         }
     }
-    let wall_before = state.wall_seconds;
-    let training_before = state.training_seconds;
-    let mut training_seconds = 0.0;
-    let mut diverged = false;
-    let mut converged = None;
-    let stop_requested = || options.stop.is_some_and(|s| s.load(Ordering::Relaxed));
-    let snapshot = |state: &RunProgress, training_seconds: f64, rng: &ChaCha8Rng| RunProgress {
-        training_seconds: training_before + training_seconds,
-        wall_seconds: wall_before + started.elapsed().as_secs_f64(),
-        order_stream_position: rng.get_word_pos().to_string(),
-        ..state.clone()
-    };
-
-    while state.epochs_done < config.epochs {
-        let epoch = state.epochs_done + 1;
-        let epoch_start = Instant::now();
-        if state.steps_done == 0 {
-            order.shuffle(&mut rng);
-        }
-        // Train the epoch, pausing for a checkpoint where it is long and one is due, and
-        // stopping where asked to.
-        loop {
-            let first_step = state.steps_done;
-            let step_start = Instant::now();
-            let done = trainer.train_steps(
-                &order,
-                state.images_seen_at_epoch_start,
-                first_step,
-                &mut |done| {
-                    progress(Progress::Steps {
-                        epoch,
-                        done,
-                        total: steps,
-                    });
-                    let per_step =
-                        step_start.elapsed().as_secs_f64() / (done - first_step).max(1) as f64;
-                    let remaining = per_step * (steps - done) as f64;
-                    let save_within = saver
-                        .as_ref()
-                        .is_some_and(|s| s.due() && remaining > s.plan.every_seconds);
-                    !(save_within || stop_requested())
-                },
-            )?;
-            training_seconds += step_start.elapsed().as_secs_f64();
-            state.steps_done = done;
-            if done == steps {
-                break;
-            }
-            let snapshot = snapshot(&state, training_seconds, &rng);
-            if let Some(saver) = &mut saver {
-                saver.save(
-                    &trainer, config, &adapter, &commit, &snapshot, &order, &mut stats,
-                )?;
-            }
-            if stop_requested() {
-                return Err(interrupted(&mut saver, &mut stats));
-            }
-        }
-        state.images_seen_at_epoch_start += train_images as u64;
-        let images_seen = state.images_seen_at_epoch_start;
-        state.steps_done = 0;
-        state.epochs_done = epoch;
-
-        // Where the evaluation is not scheduled, the running accuracy decides whether it is
-        // due: read that first (a readback of a few numbers).
-        let evaluate_now = |running_accuracy: f64, state: &RunProgress| {
-            policy.due(epoch, running_accuracy, state.accuracy_gap, &state.fit)
-        };
-        let eval_start = Instant::now();
-        let mut measured = trainer.epoch_metrics(policy.scheduled(epoch))?;
-        let (loss_sum, correct, rows) = totals(&measured.train_steps);
-        let (running_loss, running_accuracy) = (loss_sum / rows, correct / rows);
-        if measured.evaluated.is_none() && evaluate_now(running_accuracy, &state) {
-            measured = trainer.epoch_metrics(true)?;
-        }
-        if measured.evaluated.is_some() {
-            evaluation_seconds += eval_start.elapsed().as_secs_f64();
-        }
-        state.step_losses.extend(
-            measured
-                .train_steps
-                .iter()
-                .map(|m| f64::from(m[0]) / f64::from(m[2]).max(1.0)),
-        );
-        let ((train_loss, train_accuracy), (test_loss, test_accuracy)) = measured
-            .evaluated
-            .unwrap_or(((f64::NAN, f64::NAN), (f64::NAN, f64::NAN)));
-        let record = EpochRecord {
-            epoch,
-            images_seen,
-            lr: schedule.at(images_seen - (train_images - (steps - 1) * config.batch_size) as u64),
-            running_train_loss: running_loss,
-            running_train_accuracy: running_accuracy,
-            train_loss,
-            train_accuracy,
-            test_loss,
-            test_accuracy,
-            evaluated: measured.evaluated.is_some(),
-            seconds: epoch_start.elapsed().as_secs_f64(),
-        };
-        progress(Progress::Epoch(&record));
-        let finite = if record.evaluated {
-            [running_loss, train_loss, test_loss]
-                .iter()
-                .all(|v| v.is_finite())
-        } else {
-            running_loss.is_finite()
-        };
-        state.epochs.push(record);
-        if !finite {
-            diverged = true;
-            break;
-        }
-        if measured.evaluated.is_some() {
-            state.accuracy_gap = Some(train_accuracy - running_accuracy);
-            let fit = &mut state.fit;
-            for (level, at) in
-                FIT_LEVELS
-                    .into_iter()
-                    .zip([&mut fit.at_99, &mut fit.at_99_9, &mut fit.at_100])
-            {
-                if reached(train_accuracy, level) && at.is_none() {
-                    *at = Some(epoch);
-                }
-            }
-            if reached(train_accuracy, config.fit_threshold) {
-                converged = Some((epoch, epoch * steps, images_seen));
-                break;
-            }
-        }
-        if epoch == config.epochs {
-            break;
-        }
-        let stop = stop_requested();
-        if let Some(saver) = &mut saver
-            && (saver.due() || stop)
-        {
-            let snapshot = snapshot(&state, training_seconds, &rng);
-            saver.save(
-                &trainer, config, &adapter, &commit, &snapshot, &order, &mut stats,
-            )?;
-        }
-        if stop {
-            return Err(interrupted(&mut saver, &mut stats));
-        }
-    }
+    let ending = run.train(&mut saver, options, progress)?;
 
     // The caller removes the checkpoint once the record is safely written
     // (`CheckpointPlan::remove`): a kill in between costs a rerun, never the run.
-    if let Some(saver) = &mut saver {
-        saver.finish(&mut stats)?;
-    }
+    let checkpoints = match &mut saver {
+        Some(saver) => {
+            saver.finish()?;
+            saver.stats().clone()
+        }
+        None => CheckpointStats::default(),
+    };
+    let state = run.snapshot();
     let last_evaluated = state.epochs.iter().rev().find(|e| e.evaluated);
-    let adapter_summary = gpu.adapter();
+    let summary = gpu.adapter();
     let images_seen = state.images_seen_at_epoch_start;
-    let training_seconds = training_before + training_seconds;
+    let converged = match ending {
+        Ending::Fitted { epoch } => Some(epoch),
+        Ending::Diverged | Ending::Budget => None,
+    };
+    let steps = trainer.steps_per_epoch();
     Ok(RunRecord {
         shatter_version: env!("CARGO_PKG_VERSION").into(),
         git_commit: commit,
         config: config.clone(),
         seed: config.seed,
         adapter: AdapterRecord {
-            name: adapter_summary.name.clone(),
-            backend: adapter_summary.backend.clone(),
-            device_type: adapter_summary.device_type.clone(),
-            driver: adapter_summary.driver.clone(),
-            driver_info: adapter_summary.driver_info.clone(),
+            name: summary.name.clone(),
+            backend: summary.backend.clone(),
+            device_type: summary.device_type.clone(),
+            driver: summary.driver.clone(),
+            driver_info: summary.driver_info.clone(),
             gemm_variant: trainer
                 .network
                 .plan
@@ -453,50 +278,235 @@ pub fn train_prepared(
         },
         final_train_accuracy: last_evaluated.map_or(0.0, |e| e.train_accuracy),
         final_test_accuracy: last_evaluated.map_or(0.0, |e| e.test_accuracy),
-        epochs: state.epochs,
-        step_losses: state.step_losses,
-        converged_epoch: converged.map(|c| c.0),
-        converged_step: converged.map(|c| c.1),
-        converged_images: converged.map(|c| c.2),
+        converged_epoch: converged,
+        converged_step: converged.map(|e| e * steps),
+        converged_images: converged.map(|e| (e * train_images) as u64),
         fit_epochs: state.fit,
-        diverged,
-        wall_seconds: wall_before + started.elapsed().as_secs_f64(),
+        diverged: matches!(ending, Ending::Diverged),
+        wall_seconds: state.wall_seconds,
         finished_unix: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .ok()
             .map(|d| d.as_secs()),
-        images_per_second: images_seen as f64 / training_seconds.max(1e-9),
-        evaluation_seconds,
+        images_per_second: images_seen as f64 / state.training_seconds.max(1e-9),
+        evaluation_seconds: run.evaluation_seconds,
         gpu_buffer_bytes,
         resident_pixels: trainer.pixel_format().name().to_owned(),
+        epochs: state.epochs,
+        step_losses: state.step_losses,
         resumed: state.resumed,
-        checkpoints: stats,
+        checkpoints,
     })
 }
 
-/// The parts a checkpoint of this run holds, in order: the trainer's state on the GPU,
-/// then the epoch order.
-fn state_entries(trainer: &Trainer<'_>, train_images: usize) -> Vec<PartEntry> {
-    let mut entries: Vec<PartEntry> = trainer
-        .state()
-        .iter()
-        .map(|part| PartEntry {
-            name: part.name().to_owned(),
-            len: part.len(),
+/// How a run's epochs ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ending {
+    /// Training accuracy reached the fit threshold, measured after this epoch.
+    Fitted { epoch: usize },
+    /// A loss was NaN or infinite.
+    Diverged,
+    /// The epoch budget ran out first.
+    Budget,
+}
+
+/// The epochs of one run, and what the host keeps of them.
+struct EpochLoop<'t, 'g> {
+    trainer: &'t Trainer<'g>,
+    config: &'t TrainConfig,
+    schedule: LrSchedule,
+    policy: EvalPolicy,
+    /// The epoch-order stream, and the order it last drew (each epoch shuffles the last).
+    rng: ChaCha8Rng,
+    order: Vec<u32>,
+    /// Where the run stands, over all its sittings so far but the current one's timings.
+    state: RunProgress,
+    /// When this sitting started, and the seconds it has trained and evaluated.
+    started: Instant,
+    sitting_training_seconds: f64,
+    evaluation_seconds: f64,
+}
+
+impl EpochLoop<'_, '_> {
+    /// Train epochs until the run fits, diverges or runs out of epochs, saving checkpoints
+    /// as `saver`'s plan asks and stopping (with [`Interrupted`]) where `options` asks.
+    fn train(
+        &mut self,
+        saver: &mut Option<Saver<'_>>,
+        options: &RunOptions<'_>,
+        progress: &mut dyn FnMut(Progress<'_>),
+    ) -> Result<Ending> {
+        let stop_requested = || options.stop.is_some_and(|s| s.load(Ordering::Relaxed));
+        while self.state.epochs_done < self.config.epochs {
+            let epoch = self.state.epochs_done + 1;
+            let epoch_start = Instant::now();
+            if self.state.steps_done == 0 {
+                self.order.shuffle(&mut self.rng);
+            }
+            // Train the epoch, pausing for a checkpoint where it is long and one is due, and
+            // stopping where asked to.
+            while !self.train_steps(epoch, saver, &stop_requested, progress)? {
+                if let Some(saver) = saver {
+                    saver.save(self.trainer, &self.snapshot(), &self.order)?;
+                }
+                if stop_requested() {
+                    return Err(interrupted(saver));
+                }
+            }
+            let record = self.close_epoch(epoch, epoch_start)?;
+            progress(Progress::Epoch(&record));
+            let finite = [
+                record.running_train_loss,
+                record.train_loss,
+                record.test_loss,
+            ]
+            .iter()
+            .take(if record.evaluated { 3 } else { 1 })
+            .all(|v| v.is_finite());
+            let fitted =
+                record.evaluated && reached(record.train_accuracy, self.config.fit_threshold);
+            self.state.epochs.push(record);
+            if !finite {
+                return Ok(Ending::Diverged);
+            }
+            if fitted {
+                return Ok(Ending::Fitted { epoch });
+            }
+            if epoch == self.config.epochs {
+                break;
+            }
+            let stop = stop_requested();
+            if let Some(saver) = saver
+                && (saver.due() || stop)
+            {
+                saver.save(self.trainer, &self.snapshot(), &self.order)?;
+            }
+            if stop {
+                return Err(interrupted(saver));
+            }
+        }
+        Ok(Ending::Budget)
+    }
+
+    /// Train the rest of `epoch`'s steps; false where it paused before the end (for a
+    /// checkpoint: one is due and more than its interval is left to run; or to stop).
+    fn train_steps(
+        &mut self,
+        epoch: usize,
+        saver: &Option<Saver<'_>>,
+        stop_requested: &dyn Fn() -> bool,
+        progress: &mut dyn FnMut(Progress<'_>),
+    ) -> Result<bool> {
+        let steps = self.trainer.steps_per_epoch();
+        let first_step = self.state.steps_done;
+        let start = Instant::now();
+        let done = self.trainer.train_steps(
+            &self.order,
+            self.state.images_seen_at_epoch_start,
+            first_step,
+            &mut |done| {
+                progress(Progress::Steps {
+                    epoch,
+                    done,
+                    total: steps,
+                });
+                let per_step = start.elapsed().as_secs_f64() / (done - first_step).max(1) as f64;
+                let remaining = per_step * (steps - done) as f64;
+                let save_within = saver
+                    .as_ref()
+                    .is_some_and(|s| s.due() && remaining > s.plan.every_seconds);
+                !(save_within || stop_requested())
+            },
+        )?;
+        self.sitting_training_seconds += start.elapsed().as_secs_f64();
+        self.state.steps_done = done;
+        Ok(done == steps)
+    }
+
+    /// Read the finished epoch's metrics back, evaluating where due, and update the run's
+    /// progress: its step losses, the fit levels reached, the accuracy gap.
+    fn close_epoch(&mut self, epoch: usize, epoch_start: Instant) -> Result<EpochRecord> {
+        let (trainer, config) = (self.trainer, self.config);
+        let train_images = trainer.train_images();
+        let steps = trainer.steps_per_epoch();
+        let state = &mut self.state;
+        state.images_seen_at_epoch_start += train_images as u64;
+        state.steps_done = 0;
+        state.epochs_done = epoch;
+        let images_seen = state.images_seen_at_epoch_start;
+
+        // Where the evaluation is not scheduled, the running accuracy decides whether it is
+        // due: read that first (a readback of a few numbers).
+        let eval_start = Instant::now();
+        let mut measured: EpochMetrics = trainer.epoch_metrics(self.policy.scheduled(epoch))?;
+        let (loss_sum, correct, rows) = totals(&measured.train_steps);
+        let (running_loss, running_accuracy) = (loss_sum / rows, correct / rows);
+        if measured.evaluated.is_none()
+            && self
+                .policy
+                .due(epoch, running_accuracy, state.accuracy_gap, &state.fit)
+        {
+            measured = trainer.epoch_metrics(true)?;
+        }
+        if measured.evaluated.is_some() {
+            self.evaluation_seconds += eval_start.elapsed().as_secs_f64();
+        }
+        state.step_losses.extend(
+            measured
+                .train_steps
+                .iter()
+                .map(|m| f64::from(m[0]) / f64::from(m[2]).max(1.0)),
+        );
+        let ((train_loss, train_accuracy), (test_loss, test_accuracy)) = measured
+            .evaluated
+            .unwrap_or(((f64::NAN, f64::NAN), (f64::NAN, f64::NAN)));
+        if measured.evaluated.is_some() {
+            state.accuracy_gap = Some(train_accuracy - running_accuracy);
+            let fit = &mut state.fit;
+            for (level, at) in
+                FIT_LEVELS
+                    .into_iter()
+                    .zip([&mut fit.at_99, &mut fit.at_99_9, &mut fit.at_100])
+            {
+                if reached(train_accuracy, level) && at.is_none() {
+                    *at = Some(epoch);
+                }
+            }
+        }
+        // The last step's rate: the epoch's last batch starts that many images before the end.
+        let last_batch = (train_images - (steps - 1) * config.batch_size) as u64;
+        Ok(EpochRecord {
+            epoch,
+            images_seen,
+            lr: self.schedule.at(images_seen - last_batch),
+            running_train_loss: running_loss,
+            running_train_accuracy: running_accuracy,
+            train_loss,
+            train_accuracy,
+            test_loss,
+            test_accuracy,
+            evaluated: measured.evaluated.is_some(),
+            seconds: epoch_start.elapsed().as_secs_f64(),
         })
-        .collect();
-    entries.push(PartEntry {
-        name: ORDER_PART.into(),
-        len: train_images,
-    });
-    entries
+    }
+
+    /// Where the run stands now, its timings over all its sittings included: what a
+    /// checkpoint saves, and what the record is made of.
+    fn snapshot(&self) -> RunProgress {
+        RunProgress {
+            training_seconds: self.state.training_seconds + self.sitting_training_seconds,
+            wall_seconds: self.state.wall_seconds + self.started.elapsed().as_secs_f64(),
+            order_stream_position: self.rng.get_word_pos().to_string(),
+            ..self.state.clone()
+        }
+    }
 }
 
 /// The error a stopped run returns, once its last checkpoint is on disk.
-fn interrupted(saver: &mut Option<Saver<'_>>, stats: &mut CheckpointStats) -> anyhow::Error {
+fn interrupted(saver: &mut Option<Saver<'_>>) -> anyhow::Error {
     let checkpoint = saver
         .as_mut()
-        .and_then(|saver| saver.finish(stats).is_ok().then(|| saver.plan.path.clone()));
+        .and_then(|saver| saver.finish().is_ok().then(|| saver.plan.path.clone()));
     Interrupted { checkpoint }.into()
 }
 
@@ -508,120 +518,4 @@ fn git_commit() -> String {
         .filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_else(|| "unknown".into())
-}
-
-/// What a run found where its checkpoint would be.
-enum Load {
-    None,
-    Refused(String),
-    Found(Box<Found>),
-}
-
-struct Found {
-    progress: RunProgress,
-    stats: CheckpointStats,
-    parts: Vec<Vec<u32>>,
-}
-
-/// Saves a run's checkpoints: the state is read back while the GPU waits, then encoded
-/// and written on a thread of its own while training goes on.
-struct Saver<'p> {
-    plan: &'p CheckpointPlan,
-    last: Instant,
-    writing: Option<JoinHandle<Result<(u64, f64)>>>,
-}
-
-impl<'p> Saver<'p> {
-    fn new(plan: &'p CheckpointPlan) -> Self {
-        Self {
-            plan,
-            last: Instant::now(),
-            writing: None,
-        }
-    }
-
-    /// Whether the plan's interval has passed since the last save (or the run's start).
-    fn due(&self) -> bool {
-        self.last.elapsed().as_secs_f64() >= self.plan.every_seconds
-    }
-
-    fn load(&self, config: &TrainConfig, parts: &[PartEntry]) -> Load {
-        let bytes = match std::fs::read(&self.plan.path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Load::None,
-            Err(e) => return Load::Refused(format!("cannot read ({e})")),
-        };
-        match checkpoint::decode(&bytes, &Expected { config, parts }) {
-            Ok(found) => Load::Found(Box::new(Found {
-                // The file's own size: it could not hold it when it was encoded.
-                stats: CheckpointStats {
-                    bytes: bytes.len() as u64,
-                    ..found.progress.checkpoints.clone()
-                },
-                progress: found.progress,
-                parts: found.parts,
-            })),
-            Err(reason) => Load::Refused(reason),
-        }
-    }
-
-    /// Read the run's state back and start writing it; the previous write must finish
-    /// first, so at most one is under way.
-    #[allow(clippy::too_many_arguments)]
-    fn save(
-        &mut self,
-        trainer: &Trainer<'_>,
-        config: &TrainConfig,
-        adapter: &str,
-        commit: &str,
-        progress: &RunProgress,
-        order: &[u32],
-        stats: &mut CheckpointStats,
-    ) -> Result<()> {
-        self.finish(stats)?;
-        let read_start = Instant::now();
-        let values = trainer
-            .gpu()
-            .read_state(&trainer.state())
-            .context("reading the run's state back for a checkpoint")?;
-        stats.readback_seconds += read_start.elapsed().as_secs_f64();
-        let entries = state_entries(trainer, order.len());
-        let mut words: Vec<Vec<u32>> = values
-            .into_iter()
-            .map(|v| bytemuck::cast_slice(&v).to_vec())
-            .collect();
-        words.push(order.to_vec());
-        let (config, adapter, commit) = (config.clone(), adapter.to_owned(), commit.to_owned());
-        let mut progress = progress.clone();
-        progress.checkpoints = stats.clone();
-        progress.checkpoints.saves += 1;
-        let path = self.plan.path.clone();
-        self.writing = Some(std::thread::spawn(move || {
-            let write_start = Instant::now();
-            let parts: Vec<(PartEntry, &[u32])> = entries
-                .into_iter()
-                .zip(&words)
-                .map(|(entry, words)| (entry, words.as_slice()))
-                .collect();
-            let bytes = checkpoint::encode(&config, &adapter, &commit, &progress, &parts);
-            crate::write_atomic(&path, &bytes)
-                .with_context(|| format!("saving checkpoint {}", path.display()))?;
-            Ok((bytes.len() as u64, write_start.elapsed().as_secs_f64()))
-        }));
-        self.last = Instant::now();
-        Ok(())
-    }
-
-    /// Wait for the write under way, if any, and count it.
-    fn finish(&mut self, stats: &mut CheckpointStats) -> Result<()> {
-        if let Some(writing) = self.writing.take() {
-            let (bytes, seconds) = writing
-                .join()
-                .map_err(|_| anyhow::anyhow!("the checkpoint writer panicked"))??;
-            stats.saves += 1;
-            stats.bytes = bytes;
-            stats.write_seconds += seconds;
-        }
-        Ok(())
-    }
 }

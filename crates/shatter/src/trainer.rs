@@ -191,6 +191,11 @@ impl<'g> Trainer<'g> {
         self.gpu
     }
 
+    /// Images in the training set.
+    pub fn train_images(&self) -> usize {
+        self.resident.0.images
+    }
+
     /// How the training set's values are held on the GPU.
     pub fn pixel_format(&self) -> crate::PixelFormat {
         self.resident.0.pixel_format
