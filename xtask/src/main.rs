@@ -15,6 +15,7 @@ mod progress;
 mod rademacher;
 mod report_command;
 mod show_data;
+mod slurm;
 mod sweep;
 mod train;
 mod tune;
@@ -39,6 +40,8 @@ enum Command {
     Adapters,
     /// Run a grid of experiments (default: the quick preset) into <out>/runs/, then write the report.
     Sweep(Box<sweep::SweepArgs>),
+    /// Write (and with --submit, submit) a sweep as a Slurm job array and a report job.
+    Slurm(Box<slurm::SlurmArgs>),
     /// Rebuild the figures, Table 1 and report.md of a sweep's results folder.
     Report(report_command::ReportArgs),
     /// Estimate a model's empirical Rademacher complexity by fitting random signs (section 2.2).
@@ -76,6 +79,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Adapters => adapters::run(),
         Command::Sweep(args) => sweep::run(*args),
+        Command::Slurm(args) => slurm::run(*args),
         Command::Report(args) => report_command::run(args),
         Command::Rademacher(args) => rademacher::run(*args),
         Command::Train(args) => train::run(*args),

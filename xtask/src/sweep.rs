@@ -15,8 +15,9 @@ use shatter_gpu::Gpu;
 use crate::BadInput;
 use crate::progress::{ProgressMode, epoch_line};
 
+/// Which runs: a preset or a sweep file, and filters on their settings.
 #[derive(Args)]
-pub struct SweepArgs {
+pub struct SweepSelection {
     /// A bundled preset: quick (the default), figure1-mini, figure1-fmnist, figure1 or table1
     /// (assets/sweeps/).
     #[arg(long, conflicts_with = "config")]
@@ -24,6 +25,16 @@ pub struct SweepArgs {
     /// A sweep file (TOML); see assets/sweeps/ for the format.
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Keep only runs whose setting KEY has VALUE, e.g. --only model=mlp1x512 (repeatable: runs
+    /// matching any VALUE of one KEY, and every KEY given).
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub only: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub selection: SweepSelection,
     /// Results folder (default: results/<sweep name>).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -37,10 +48,6 @@ pub struct SweepArgs {
     /// $WGPU_ADAPTER_NAME or the best one.
     #[arg(long, visible_alias = "adapters")]
     pub adapter: Option<String>,
-    /// Keep only runs whose setting KEY has VALUE, e.g. --only model=mlp1x512 (repeatable: runs
-    /// matching any VALUE of one KEY, and every KEY given).
-    #[arg(long, value_name = "KEY=VALUE")]
-    pub only: Vec<String>,
     /// List the runs and what is finished, and train nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -63,8 +70,9 @@ pub struct SweepArgs {
     pub progress: Option<ProgressMode>,
 }
 
-impl SweepArgs {
-    fn sweep(&self) -> Result<Sweep> {
+impl SweepSelection {
+    /// The sweep these arguments name, its runs filtered.
+    pub fn sweep(&self) -> Result<Sweep> {
         let mut sweep = match (&self.config, &self.preset) {
             (Some(path), _) => Sweep::from_file(path)?,
             (None, preset) => Sweep::preset(preset.as_deref().unwrap_or("quick"))?,
@@ -92,7 +100,7 @@ impl SweepArgs {
 }
 
 pub fn run(args: SweepArgs) -> Result<()> {
-    let sweep = args.sweep()?;
+    let sweep = args.selection.sweep()?;
     let shard: Shard = args.shard.parse()?;
     if args.jobs == 0 {
         return Err(BadInput("--jobs must be at least 1 (got 0)".into()).into());

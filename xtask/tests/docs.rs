@@ -4,8 +4,8 @@
 //! Commands live in fenced blocks whose info string starts with `sh`. A plain `sh` block is
 //! run here, line by line, in one scratch folder per document (so a later block may read what
 //! an earlier one wrote). A block marked `sh slow` (minutes on a CPU adapter; CI runs it or a
-//! part of it elsewhere), `sh gpu` (meant for a real GPU) or `sh network` (needs the internet)
-//! is not run, but each `cargo xtask` line in it must still parse: its subcommand and flags
+//! part of it elsewhere), `sh gpu` (meant for a real GPU), `sh network` (needs the internet)
+//! or `sh cluster` (needs a cluster's shared file system) is not run, but each `cargo xtask` line in it must still parse: its subcommand and flags
 //! exist and their values have the right form. So do the `cargo xtask` commands quoted in
 //! prose, unless they hold placeholders (`--model M`, `[--out DIR]`).
 
@@ -179,9 +179,9 @@ fn check_of(info: &str, doc: &Path) -> Option<Check> {
     }
     match words.next() {
         None => Some(Check::Run),
-        Some("slow" | "gpu" | "network") => Some(Check::ParseOnly),
+        Some("slow" | "gpu" | "network" | "cluster") => Some(Check::ParseOnly),
         Some(other) => panic!(
-            "{}: a `sh {other}` block: mark commands as sh, sh slow, sh gpu or sh network",
+            "{}: a `sh {other}` block: mark commands as sh, sh slow, sh gpu, sh network or sh cluster",
             name(doc)
         ),
     }
@@ -269,7 +269,7 @@ fn every_documented_command_is_run_or_marked_and_parses() {
                         check,
                         Check::ParseOnly,
                         "{}: `{line}` is not a cargo xtask command; run it from .ci/run and \
-                         mark its block sh slow, sh gpu or sh network",
+                         mark its block sh slow, sh gpu, sh network or sh cluster",
                         name(&doc)
                     );
                     continue;

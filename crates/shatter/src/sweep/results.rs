@@ -44,7 +44,7 @@ pub fn read_results(out: &Path) -> Result<Results> {
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
         let shown = format!("runs/{name}");
         // A run being written (or cut short by a kill) leaves only its temporary file.
-        if name.ends_with(".json.tmp") {
+        if crate::atomic_file::is_temporary(&name) {
             continue;
         }
         let Some(id) = name.strip_suffix(".json") else {
