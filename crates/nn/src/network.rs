@@ -272,9 +272,16 @@ impl Network {
             .any(|m| m.is_filled_by(dispatch))
     }
 
-    /// The forward dispatches in evaluation mode (batch norm on running statistics).
+    /// The forward dispatches in evaluation mode (batch norm on running statistics), without
+    /// the copies of parameters into their texel mirrors: as for
+    /// [`Network::forward_after_update`], the mirrors hold the parameters' current values
+    /// (filled once, and written by every update since). Those copies were a large part of
+    /// an evaluation on CPU adapters, where the MLP's weights were copied once per batch.
     pub fn forward_eval(&self) -> impl Iterator<Item = &Dispatch> {
-        self.layers.iter().flat_map(|l| &l.forward_eval)
+        self.layers
+            .iter()
+            .flat_map(|l| &l.forward_eval)
+            .filter(|d| !self.fills_parameter_mirror(d))
     }
 
     pub fn backward(&self) -> impl Iterator<Item = &Dispatch> {
