@@ -18,29 +18,36 @@ use shatter_nn::{
 };
 use shatter_tests::{assert_close, gpu, random_values, rng};
 
-/// (batch, [h, w, c], filters, kernel, stride, padding)
-type Case = (usize, [usize; 3], usize, usize, usize, Padding);
+/// (batch, [h, w, c], filters, [window height, window width], stride, padding)
+type Case = (usize, [usize; 3], usize, [usize; 2], usize, Padding);
 
 /// Case i runs block shape CONV_BLOCKS[i % 5]: cases 4 and 9 the 32-column blocks, on
 /// 40 output channels (forward, filter gradient) and 40 input channels (input gradient),
 /// so the second block of 32 columns is cut by the edge.
-const CASES: [Case; 14] = [
-    (1, [5, 7, 3], 5, 3, 1, Padding::Same),
-    (2, [9, 6, 4], 8, 3, 2, Padding::Same),
-    (3, [8, 8, 8], 16, 1, 1, Padding::Same),
-    (2, [7, 7, 4], 8, 5, 1, Padding::Same),
-    (2, [6, 6, 8], 40, 3, 1, Padding::Same),
-    (2, [11, 10, 8], 8, 5, 2, Padding::Valid),
-    (1, [6, 9, 1], 7, 3, 2, Padding::Valid),
-    (2, [7, 7, 12], 24, 3, 2, Padding::Same),
-    (4, [3, 3, 2], 3, 1, 2, Padding::Same),
-    (2, [5, 5, 40], 12, 3, 2, Padding::Same),
-    (2, [14, 14, 16], 12, 3, 1, Padding::Same),
-    (1, [10, 10, 3], 64, 5, 1, Padding::Same),
+const CASES: [Case; 19] = [
+    (1, [5, 7, 3], 5, [3, 3], 1, Padding::Same),
+    (2, [9, 6, 4], 8, [3, 3], 2, Padding::Same),
+    (3, [8, 8, 8], 16, [1, 1], 1, Padding::Same),
+    (2, [7, 7, 4], 8, [5, 5], 1, Padding::Same),
+    (2, [6, 6, 8], 40, [3, 3], 1, Padding::Same),
+    (2, [11, 10, 8], 8, [5, 5], 2, Padding::Valid),
+    (1, [6, 9, 1], 7, [3, 3], 2, Padding::Valid),
+    (2, [7, 7, 12], 24, [3, 3], 2, Padding::Same),
+    (4, [3, 3, 2], 3, [1, 1], 2, Padding::Same),
+    (2, [5, 5, 40], 12, [3, 3], 2, Padding::Same),
+    (2, [14, 14, 16], 12, [3, 3], 1, Padding::Same),
+    (1, [10, 10, 3], 64, [5, 5], 1, Padding::Same),
     // First layers whose channels are padded to whole texels: 1 channel, strided, VALID;
     // 3 channels, strided, SAME, a batch.
-    (2, [9, 7, 1], 8, 3, 2, Padding::Valid),
-    (3, [8, 6, 3], 16, 5, 2, Padding::Same),
+    (2, [9, 7, 1], 8, [3, 3], 2, Padding::Valid),
+    (3, [8, 6, 3], 16, [5, 5], 2, Padding::Same),
+    // Inception V3's factorized windows, each axis padded by its own: 1x7 and 7x1, 1x3 and
+    // 3x1 (SAME, stride 1), and a 3x1 strided VALID.
+    (2, [9, 10, 8], 12, [1, 7], 1, Padding::Same),
+    (2, [10, 9, 12], 8, [7, 1], 1, Padding::Same),
+    (1, [6, 7, 16], 8, [1, 3], 1, Padding::Same),
+    (3, [7, 5, 8], 16, [3, 1], 1, Padding::Same),
+    (2, [11, 8, 4], 8, [3, 1], 2, Padding::Valid),
 ];
 
 /// Texel loads copy A and B into their mirrors before the convolution; a kernel that
@@ -65,8 +72,8 @@ fn tolerance(depth: usize) -> f32 {
 }
 
 fn check_case(gpu: &Gpu, case: Case, seed: u64) {
-    let (batch, shape, filters, kernel, stride, padding) = case;
-    let g = WindowGeometry::new(batch, shape, filters, kernel, stride, padding);
+    let (batch, shape, filters, window, stride, padding) = case;
+    let g = WindowGeometry::rectangle(batch, shape, filters, window, stride, padding);
     let what = format!("{g:?}");
     let mut r = rng(seed);
     let x = random_values(&mut r, g.input_len());
@@ -180,7 +187,7 @@ fn check_case(gpu: &Gpu, case: Case, seed: u64) {
                     let what = format!("{what} k_splits {k_splits}");
                     let garbage = vec![-7.0; g.filter_len()];
                     let dw_t = gpu
-                        .tensor("dw", &[kernel, kernel, shape[2], filters], &garbage)
+                        .tensor("dw", &[window[0], window[1], shape[2], filters], &garbage)
                         .unwrap();
                     let d = conv2d_backward_filter(
                         gpu,

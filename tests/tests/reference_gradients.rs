@@ -144,11 +144,27 @@ fn conv2d_backward_matches_finite_differences() {
         (1, [5, 7, 3], 2, 5, 1, Padding::Valid),
         (1, [8, 8, 1], 2, 3, 2, Padding::Same),
     ];
+    // Inception V3's factorized windows: 1x7 and 7x1 SAME, 3x1 strided VALID.
+    let rectangles: [(usize, [usize; 3], usize, [usize; 2], usize, Padding); 3] = [
+        (1, [5, 9, 2], 3, [1, 7], 1, Padding::Same),
+        (2, [9, 4, 2], 2, [7, 1], 1, Padding::Same),
+        (1, [7, 5, 3], 2, [3, 1], 2, Padding::Valid),
+    ];
+    let geometries = cases
+        .iter()
+        .map(|case| {
+            let (batch, hwc, out_c, k, s, padding) = *case;
+            (case_name(case), WindowGeometry::new(batch, hwc, out_c, k, s, padding))
+        })
+        .chain(rectangles.iter().map(|&(batch, hwc, out_c, window, s, padding)| {
+            (
+                format!("batch {batch} in {hwc:?} out_c {out_c} window {window:?} stride {s} {padding:?}"),
+                WindowGeometry::rectangle(batch, hwc, out_c, window, s, padding),
+            )
+        }));
     let mut r = rng(10);
-    for case in &cases {
-        let (batch, hwc, out_c, k, s, padding) = *case;
-        let name = case_name(case);
-        let g = WindowGeometry::new(batch, hwc, out_c, k, s, padding);
+    for (name, g) in geometries {
+        let out_c = g.out_channels;
         let x = random_values(&mut r, g.input_len());
         let w = random_values(&mut r, g.filter_len());
         let b = random_values(&mut r, out_c);

@@ -49,18 +49,39 @@ impl WindowGeometry {
     /// A square `window` with `stride` over `batch` images of [height, width, channels].
     pub fn new(
         batch: usize,
-        [height, width, channels]: [usize; 3],
+        shape: [usize; 3],
         out_channels: usize,
         window: usize,
         stride: usize,
         padding: Padding,
     ) -> Self {
+        Self::rectangle(
+            batch,
+            shape,
+            out_channels,
+            [window, window],
+            stride,
+            padding,
+        )
+    }
+
+    /// A window of [height, width] (Inception V3's 1x7, 7x1, 1x3 and 3x1) with `stride`
+    /// over `batch` images of [height, width, channels]; SAME pads each axis by its own
+    /// window.
+    pub fn rectangle(
+        batch: usize,
+        [height, width, channels]: [usize; 3],
+        out_channels: usize,
+        [window_height, window_width]: [usize; 2],
+        stride: usize,
+        padding: Padding,
+    ) -> Self {
         assert!(
-            window >= 1 && stride >= 1,
+            window_height >= 1 && window_width >= 1 && stride >= 1,
             "window and stride must be positive"
         );
-        let (out_height, pad_top) = output_size(height, window, stride, padding);
-        let (out_width, pad_left) = output_size(width, window, stride, padding);
+        let (out_height, pad_top) = output_size(height, window_height, stride, padding);
+        let (out_width, pad_left) = output_size(width, window_width, stride, padding);
         Self {
             batch,
             in_height: height,
@@ -69,8 +90,8 @@ impl WindowGeometry {
             out_height,
             out_width,
             out_channels,
-            window_height: window,
-            window_width: window,
+            window_height,
+            window_width,
             stride,
             pad_top,
             pad_left,
@@ -115,5 +136,30 @@ impl WindowGeometry {
         let row = (out_row * self.stride + tap_row).checked_sub(self.pad_top)?;
         let col = (out_col * self.stride + tap_col).checked_sub(self.pad_left)?;
         (row < self.in_height && col < self.in_width).then_some((row, col))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_pads_each_axis_by_its_own_window() {
+        let wide = WindowGeometry::rectangle(1, [17, 17, 8], 8, [1, 7], 1, Padding::Same);
+        assert_eq!(
+            (wide.out_height, wide.out_width, wide.pad_top, wide.pad_left),
+            (17, 17, 0, 3)
+        );
+        let tall = WindowGeometry::rectangle(1, [17, 17, 8], 8, [7, 1], 1, Padding::Same);
+        assert_eq!(
+            (tall.out_height, tall.out_width, tall.pad_top, tall.pad_left),
+            (17, 17, 3, 0)
+        );
+        // Inception V3's reductions: 3x3 stride 2 VALID, 35 -> 17 and 17 -> 8.
+        let reduce = WindowGeometry::new(1, [35, 35, 8], 8, 3, 2, Padding::Valid);
+        assert_eq!((reduce.out_height, reduce.out_width), (17, 17));
+        let reduce = WindowGeometry::new(1, [17, 17, 8], 8, 3, 2, Padding::Valid);
+        assert_eq!((reduce.out_height, reduce.out_width), (8, 8));
+        assert_eq!(wide.filter_len(), 7 * 8 * 8);
     }
 }
