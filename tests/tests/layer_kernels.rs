@@ -1,5 +1,5 @@
-//! The pooling, normalization and slice kernels against the CPU reference: max pooling
-//! (forward into a channel slice, argmax, backward overwriting and accumulating), global
+//! The pooling, normalization and slice kernels against the CPU reference: max and average
+//! pooling (forward into a channel slice, argmax, backward overwriting and accumulating), global
 //! mean pooling, LRN, batch normalization (training statistics over the batch's valid
 //! rows, running averages, evaluation mode, backward through the fused ReLU) and the
 //! ReLU backward that reads a concatenation's slice (and fills its result's texel mirror).
@@ -11,9 +11,9 @@ use shatter_gpu::{Gpu, Tensor};
 use shatter_nn::reference::{self, LrnParams};
 use shatter_nn::{
     BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM, BatchNorm, ChannelSlice, NormTensors, Padding,
-    StepCursor, WindowGeometry, batch_norm_chunks, lrn_backward, lrn_forward, lrn_vec4_fits,
-    max_pool_backward, max_pool_forward, mean_pool_backward, mean_pool_forward,
-    relu_backward_slice, relu_backward_slice_mirrored,
+    StepCursor, WindowGeometry, avg_pool_backward, avg_pool_forward, batch_norm_chunks,
+    lrn_backward, lrn_forward, lrn_vec4_fits, max_pool_backward, max_pool_forward,
+    mean_pool_backward, mean_pool_forward, relu_backward_slice, relu_backward_slice_mirrored,
 };
 use shatter_tests::{assert_close, gpu, random_values, rng};
 
@@ -123,6 +123,75 @@ fn max_pooling_agrees_with_the_reference() {
         four_channel_cases, 3,
         "the four-channel kernel ran in 3 cases"
     );
+}
+
+#[test]
+fn average_pooling_agrees_with_the_reference() {
+    let Some(gpu) = gpu() else { return };
+    // (batch, input, window, stride, padding, slice offset): Inception V3's 3x3 stride 1
+    // SAME inside its modules and its 3x3 stride 2 VALID, odd sizes, a slice of a
+    // concatenation.
+    let cases = [
+        (2, [7, 7, 5], 3, 1, Padding::Same, 0),
+        (1, [9, 8, 3], 3, 2, Padding::Valid, 2),
+        (2, [6, 5, 4], 3, 2, Padding::Same, 1),
+        (3, [4, 4, 2], 2, 1, Padding::Same, 3),
+    ];
+    for (i, (batch, shape, window, stride, padding, offset)) in cases.into_iter().enumerate() {
+        let g = WindowGeometry::new(batch, shape, shape[2], window, stride, padding);
+        let what = format!("{g:?} into channels from {offset}");
+        let mut r = rng(320 + i as u64);
+        let x = random_values(&mut r, g.input_len());
+        let y_want = reference::avg_pool_forward(&g, &x);
+        let dims = [batch, g.out_height, g.out_width];
+        let c = shape[2];
+        let total = c + 2 * offset;
+        let around = random_values(&mut r, g.output_pixels() * total);
+        let y_t = nhwc(gpu, "y", [dims[0], dims[1], dims[2], total], &around);
+        let x_t = nhwc(gpu, "x", [batch, shape[0], shape[1], c], &x);
+        let slice = |t| ChannelSlice {
+            tensor: t,
+            offset,
+            channels: c,
+        };
+        let d = avg_pool_forward(gpu, "avg", &g, &x_t, slice(&y_t)).unwrap();
+        gpu.run([&d]).unwrap();
+        let got = gpu.read_f32(&y_t).unwrap();
+        assert_close(
+            &format!("{what}: y"),
+            &columns(&got, total, offset, c),
+            &y_want,
+            1e-6,
+            1e-6,
+        );
+        assert_eq!(
+            columns(&got, total, 0, offset),
+            columns(&around, total, 0, offset),
+            "{what}: left of the slice"
+        );
+        let dy_all = random_values(&mut r, g.output_pixels() * total);
+        let dy_t = nhwc(gpu, "dy", [dims[0], dims[1], dims[2], total], &dy_all);
+        let dx_want = reference::avg_pool_backward(&g, &columns(&dy_all, total, offset, c));
+        let prior = random_values(&mut r, g.input_len());
+        for accumulate in [false, true] {
+            let dx_t = nhwc(gpu, "dx", [batch, shape[0], shape[1], c], &prior);
+            let d =
+                avg_pool_backward(gpu, "avg_back", &g, slice(&dy_t), &dx_t, accumulate).unwrap();
+            gpu.run([&d]).unwrap();
+            let want: Vec<f32> = if accumulate {
+                dx_want.iter().zip(&prior).map(|(a, b)| a + b).collect()
+            } else {
+                dx_want.clone()
+            };
+            assert_close(
+                &format!("{what} dx accumulate {accumulate}"),
+                &gpu.read_f32(&dx_t).unwrap(),
+                &want,
+                1e-6,
+                1e-6,
+            );
+        }
+    }
 }
 
 #[test]

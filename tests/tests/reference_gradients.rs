@@ -316,6 +316,38 @@ fn max_pool_backward_matches_finite_differences() {
 }
 
 #[test]
+fn avg_pool_backward_matches_finite_differences() {
+    let cases: [Case; 3] = [
+        (2, [5, 6, 2], 2, 3, 1, Padding::Same),
+        (1, [7, 7, 3], 3, 3, 2, Padding::Valid),
+        (2, [6, 5, 2], 2, 3, 2, Padding::Same),
+    ];
+    let mut r = rng(13);
+    for case in &cases {
+        let (batch, hwc, c, k, s, padding) = *case;
+        let name = case_name(case);
+        let g = WindowGeometry::new(batch, hwc, c, k, s, padding);
+        let x = random_values(&mut r, g.input_len());
+        let dy = random_values(&mut r, g.output_len());
+        let dx = reference::avg_pool_backward(&g, &dy);
+        let numeric = numeric_grad(&x, |x| dot(&dy, &reference::avg_pool_forward(&g, x)));
+        assert_grad(&format!("{name} dx"), &dx, &numeric);
+    }
+}
+
+#[test]
+fn avg_pool_leaves_padding_out_of_the_count_as_tensorflow_does() {
+    // A 3x3 image of ones but for a 10 in the middle; 3x3 SAME stride 1: the corner output
+    // averages its 4 taps inside the image, an edge output 6, the centre 9.
+    let g = WindowGeometry::new(1, [3, 3, 1], 1, 3, 1, Padding::Same);
+    let x = [1.0, 1.0, 1.0, 1.0, 10.0, 1.0, 1.0, 1.0, 1.0];
+    let y = reference::avg_pool_forward(&g, &x);
+    assert_eq!(y[0], 13.0 / 4.0, "corner");
+    assert_eq!(y[1], 15.0 / 6.0, "edge");
+    assert_eq!(y[4], 18.0 / 9.0, "centre");
+}
+
+#[test]
 fn max_pool_forward_ignores_padding_and_keeps_the_first_maximum() {
     // One 3x4 image with two channels; window 3 stride 2 SAME gives a 2x2 output with
     // padding 2 rows (one above, one below) and 1 column (on the right).

@@ -41,6 +41,7 @@ macro_rules! shaders {
 }
 
 shaders![
+    "avg_pool" after ["_pool"],
     "batch",
     "batch_norm" after ["_batch_norm", "_batch_norm_forward"],
     "batch_norm_backward" after ["_batch_norm", "_batch_norm_backward"],

@@ -59,7 +59,10 @@ pub use model::ModelKind;
 pub use network::{BuiltLayer, Network, NetworkShape, WeightInit};
 pub use optimizer::{LrSchedule, SgdConfig, SgdState, sgd_momentum};
 pub use parameter::Parameter;
-pub use pool::{max_pool_backward, max_pool_forward, mean_pool_backward, mean_pool_forward};
+pub use pool::{
+    avg_pool_backward, avg_pool_forward, max_pool_backward, max_pool_forward, mean_pool_backward,
+    mean_pool_forward,
+};
 pub use product::MirrorSet;
 pub use reduce::{COLUMN_SUM_CHUNK_ROWS, column_sum, column_sum_dispatch, column_sum_lanes};
 pub use relu::{relu_backward, relu_forward};

@@ -1,4 +1,5 @@
-//! Max pooling (shaders/pool.wgsl) and global mean pooling (shaders/mean_pool.wgsl).
+//! Max pooling (shaders/pool.wgsl), average pooling (shaders/avg_pool.wgsl) and global mean
+//! pooling (shaders/mean_pool.wgsl).
 
 use shatter_gpu::{Binding, Dispatch, Gpu, GpuError, Kernel, Tensor, U32Buffer, workgroups_for};
 
@@ -112,6 +113,54 @@ pub fn max_pool_backward(
             Binding::write(&dx.buffer),
         ],
         workgroups,
+    )
+}
+
+/// y = the mean of each window's taps inside the image (TensorFlow's avg_pool: padding is
+/// not counted), into the channel slice `y`.
+pub fn avg_pool_forward(
+    gpu: &Gpu,
+    label: &str,
+    g: &WindowGeometry,
+    x: &Tensor,
+    y: ChannelSlice<'_>,
+) -> Result<Dispatch, GpuError> {
+    assert_eq!(x.len(), g.input_len(), "{label}: input length");
+    let shape = gpu.params(&format!("{label}.shape"), &pool_shape(g, &y));
+    gpu.dispatch(
+        label,
+        &Kernel::new("avg_pool", "avg_pool_forward"),
+        &[
+            Binding::params(&shape),
+            Binding::read(&x.buffer),
+            Binding::write(&y.tensor.buffer),
+        ],
+        workgroups_for(g.output_len(), 256),
+    )
+}
+
+/// dx = each output's gradient spread evenly over the inputs its window averaged (added
+/// to dx when `accumulate`). `dy` is the gradient, sliced as the forward's output.
+pub fn avg_pool_backward(
+    gpu: &Gpu,
+    label: &str,
+    g: &WindowGeometry,
+    dy: ChannelSlice<'_>,
+    dx: &Tensor,
+    accumulate: bool,
+) -> Result<Dispatch, GpuError> {
+    assert_eq!(dx.len(), g.input_len(), "{label}: input-gradient length");
+    let shape = gpu.params(&format!("{label}.shape"), &pool_shape(g, &dy));
+    gpu.dispatch(
+        label,
+        &Kernel::new("avg_pool", "avg_pool_backward")
+            .with("ACCUMULATE", if accumulate { 1.0 } else { 0.0 }),
+        &[
+            Binding::params(&shape),
+            Binding::read(&dy.tensor.buffer),
+            Binding::write(&dx.buffer),
+        ],
+        workgroups_for(g.input_len(), 256),
     )
 }
 

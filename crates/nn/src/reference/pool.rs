@@ -1,4 +1,5 @@
-//! Max pooling over windows and global mean pooling over all pixels, on NHWC tensors.
+//! Max and average pooling over windows and global mean pooling over all pixels, on NHWC
+//! tensors.
 
 use super::to_f32;
 use crate::geometry::WindowGeometry;
@@ -49,6 +50,65 @@ pub fn max_pool_backward(g: &WindowGeometry, argmax: &[u32], dy: &[f32]) -> Vec<
     let mut dx = vec![0.0f64; g.input_len()];
     for (&i, &d) in argmax.iter().zip(dy) {
         dx[i as usize] += f64::from(d);
+    }
+    to_f32(&dx)
+}
+
+/// The input positions of output (oh, ow)'s window that lie inside the image.
+fn window_inside(g: &WindowGeometry, oh: usize, ow: usize) -> Vec<(usize, usize)> {
+    (0..g.window_height)
+        .flat_map(|kh| (0..g.window_width).map(move |kw| (kh, kw)))
+        .filter_map(|(kh, kw)| g.input_position(oh, ow, kh, kw))
+        .collect()
+}
+
+/// Average pooling as TensorFlow's `avg_pool` (and Keras's AveragePooling2D) computes it:
+/// each output is the mean of its window's taps that lie inside the image, so padding is
+/// left out of the count (a SAME 3x3 window at a corner averages 4 values, not 9).
+pub fn avg_pool_forward(g: &WindowGeometry, x: &[f32]) -> Vec<f32> {
+    assert_eq!(g.out_channels, g.in_channels, "pooling keeps the channels");
+    assert_eq!(x.len(), g.input_len(), "pool input length");
+    let c_count = g.in_channels;
+    let mut y = Vec::with_capacity(g.output_len());
+    for n in 0..g.batch {
+        for oh in 0..g.out_height {
+            for ow in 0..g.out_width {
+                let inside = window_inside(g, oh, ow);
+                for c in 0..c_count {
+                    let sum: f64 = inside
+                        .iter()
+                        .map(|&(ih, iw)| {
+                            f64::from(x[((n * g.in_height + ih) * g.in_width + iw) * c_count + c])
+                        })
+                        .sum();
+                    y.push((sum / inside.len() as f64) as f32);
+                }
+            }
+        }
+    }
+    y
+}
+
+/// Gradient of [`avg_pool_forward`]: each output's gradient spread evenly over the inputs
+/// it averaged.
+pub fn avg_pool_backward(g: &WindowGeometry, dy: &[f32]) -> Vec<f32> {
+    assert_eq!(dy.len(), g.output_len(), "pool output gradient length");
+    let c_count = g.in_channels;
+    let mut dx = vec![0.0f64; g.input_len()];
+    for n in 0..g.batch {
+        for oh in 0..g.out_height {
+            for ow in 0..g.out_width {
+                let inside = window_inside(g, oh, ow);
+                let share = 1.0 / inside.len() as f64;
+                for c in 0..c_count {
+                    let d =
+                        f64::from(dy[((n * g.out_height + oh) * g.out_width + ow) * c_count + c]);
+                    for &(ih, iw) in &inside {
+                        dx[((n * g.in_height + ih) * g.in_width + iw) * c_count + c] += d * share;
+                    }
+                }
+            }
+        }
     }
     to_f32(&dx)
 }
