@@ -1,6 +1,6 @@
 //! The pooling, normalization and slice kernels against the CPU reference: max and average
 //! pooling (forward into a channel slice, argmax, backward overwriting and accumulating), global
-//! mean pooling, LRN, batch normalization (training statistics over the batch's valid
+//! mean pooling, dropout (the reference's mask, new each step and seed), LRN, batch normalization (training statistics over the batch's valid
 //! rows, running averages, evaluation mode, backward through the fused ReLU) and the
 //! ReLU backward that reads a concatenation's slice (and fills its result's texel mirror).
 //!
@@ -10,10 +10,11 @@
 use shatter_gpu::{Gpu, Tensor};
 use shatter_nn::reference::{self, LrnParams};
 use shatter_nn::{
-    BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM, BatchNorm, ChannelSlice, NormTensors, Padding,
-    StepCursor, WindowGeometry, avg_pool_backward, avg_pool_forward, batch_norm_chunks,
-    lrn_backward, lrn_forward, lrn_vec4_fits, max_pool_backward, max_pool_forward,
-    mean_pool_backward, mean_pool_forward, relu_backward_slice, relu_backward_slice_mirrored,
+    BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM, BatchNorm, ChannelSlice, Dropout, NormTensors,
+    Padding, StepCursor, WindowGeometry, avg_pool_backward, avg_pool_forward, batch_norm_chunks,
+    dropout_backward, dropout_forward, lrn_backward, lrn_forward, lrn_vec4_fits, max_pool_backward,
+    max_pool_forward, mean_pool_backward, mean_pool_forward, relu_backward_slice,
+    relu_backward_slice_mirrored,
 };
 use shatter_tests::{assert_close, gpu, random_values, rng};
 
@@ -531,4 +532,86 @@ fn check_batch_norm(
             .iter()
             .all(|&v| v == 0.0)
     );
+}
+
+#[test]
+fn dropout_draws_the_reference_mask_and_evaluation_is_the_identity() {
+    let Some(gpu) = gpu() else { return };
+    let (rows, row_len) = (37, 129);
+    let mut r = rng(340);
+    let x = random_values(&mut r, rows * row_len);
+    let dy = random_values(&mut r, rows * row_len);
+    let x_t = gpu.tensor("x", &[rows, row_len], &x).unwrap();
+    let dy_t = gpu.tensor("dy", &[rows, row_len], &dy).unwrap();
+    let out = gpu.zeros("out", &[rows, row_len]).unwrap();
+    let cursor_at = |seen: u32| {
+        gpu.u32_buffer("cursor", bytemuck::cast_slice(&[StepCursor::at(3, seen)]))
+            .unwrap()
+    };
+    let dropout = Dropout {
+        rate: 0.5,
+        seed: 77,
+    };
+    let mut masks = Vec::new();
+    for (seen, seed) in [(1000, 77), (1128, 77), (1000, 78)] {
+        let cursor = cursor_at(seen);
+        let layer = Dropout { seed, ..dropout };
+        let mask = reference::dropout_mask(layer.rate, seed, seen, rows, row_len);
+        let forward = dropout_forward(
+            gpu,
+            "drop",
+            layer,
+            true,
+            [rows, row_len],
+            &cursor.buffer,
+            &x_t,
+            &out,
+        )
+        .unwrap();
+        gpu.run([&forward]).unwrap();
+        let what = format!("seed {seed}, {seen} images seen");
+        assert_eq!(
+            gpu.read_f32(&out).unwrap(),
+            reference::dropout_forward(&x, &mask),
+            "{what}: forward"
+        );
+        let backward = dropout_backward(
+            gpu,
+            "drop_back",
+            layer,
+            [rows, row_len],
+            &cursor.buffer,
+            &dy_t,
+            &out,
+        )
+        .unwrap();
+        gpu.run([&backward]).unwrap();
+        assert_eq!(
+            gpu.read_f32(&out).unwrap(),
+            reference::dropout_forward(&dy, &mask),
+            "{what}: the backward uses the forward's mask"
+        );
+        let dropped = mask.iter().filter(|&&m| m == 0.0).count() as f64 / mask.len() as f64;
+        assert!((0.47..0.53).contains(&dropped), "{what}: dropped {dropped}");
+        assert!(
+            mask.iter().all(|&m| m == 0.0 || m == 2.0),
+            "{what}: scale 1/(1-rate)"
+        );
+        masks.push(mask);
+    }
+    assert_ne!(masks[0], masks[1], "each step draws a new mask");
+    assert_ne!(masks[0], masks[2], "each seed draws its own");
+    let evaluation = dropout_forward(
+        gpu,
+        "eval",
+        dropout,
+        false,
+        [rows, row_len],
+        &cursor_at(1000).buffer,
+        &x_t,
+        &out,
+    )
+    .unwrap();
+    gpu.run([&evaluation]).unwrap();
+    assert_eq!(gpu.read_f32(&out).unwrap(), x, "evaluation is the identity");
 }

@@ -130,6 +130,9 @@ fn case_name(&(batch, hwc, out_c, k, s, padding): &Case) -> String {
     format!("batch {batch} in {hwc:?} out_c {out_c} window {k} stride {s} {padding:?}")
 }
 
+/// (batch, [h, w, c], out channels, [window height, window width], stride, padding)
+type RectangleCase = (usize, [usize; 3], usize, [usize; 2], usize, Padding);
+
 #[test]
 fn conv2d_backward_matches_finite_differences() {
     let cases: [Case; 10] = [
@@ -145,7 +148,7 @@ fn conv2d_backward_matches_finite_differences() {
         (1, [8, 8, 1], 2, 3, 2, Padding::Same),
     ];
     // Inception V3's factorized windows: 1x7 and 7x1 SAME, 3x1 strided VALID.
-    let rectangles: [(usize, [usize; 3], usize, [usize; 2], usize, Padding); 3] = [
+    let rectangles: [RectangleCase; 3] = [
         (1, [5, 9, 2], 3, [1, 7], 1, Padding::Same),
         (2, [9, 4, 2], 2, [7, 1], 1, Padding::Same),
         (1, [7, 5, 3], 2, [3, 1], 2, Padding::Valid),
@@ -543,4 +546,17 @@ fn running_average_moves_toward_the_batch() {
     let mut running = vec![1.0f32, -2.0];
     reference::running_average(&mut running, &[3.0, 0.0], 0.9);
     shatter_tests::assert_close("running", &running, &[1.2, -1.8], 1e-6, 1e-6);
+}
+
+#[test]
+fn dropout_backward_matches_finite_differences() {
+    // With the step's mask fixed, dropout is y = x * mask: its gradient is dy * mask.
+    let mut r = rng(14);
+    let mask = reference::dropout_mask(0.3, 5, 640, 3, 11);
+    let x = random_values(&mut r, mask.len());
+    let dy = random_values(&mut r, mask.len());
+    let dx = reference::dropout_forward(&dy, &mask);
+    let numeric = numeric_grad(&x, |x| dot(&dy, &reference::dropout_forward(x, &mask)));
+    assert_grad("dropout dx", &dx, &numeric);
+    assert!(mask.contains(&0.0) && mask.iter().any(|&m| m > 1.0));
 }

@@ -56,6 +56,7 @@ shaders![
     "conv2d_texels_shared" after ["_conv2d", "_conv2d_panels_shared", "_texels", "_conv2d_a_texels", "_conv2d_a_quads", "_conv2d_b_texels"],
     "conv2d_vec4" after ["_conv2d", "_conv2d_panels", "_conv2d_a_vec4", "_conv2d_a_quads", "_conv2d_b_vec4"],
     "cursor",
+    "dropout",
     "elementwise",
     "gemm" after ["_gemm_common"],
     generated "gemm_subgroup" after ["_gemm_common"],

@@ -14,6 +14,7 @@ mod conv2d;
 mod conv_plan;
 mod cursor;
 mod dense;
+mod dropout;
 mod gemm;
 mod gemm_plan;
 mod geometry;
@@ -45,6 +46,7 @@ pub use conv2d::{
 };
 pub use cursor::{CursorPass, StepCursor, cursor_dispatches};
 pub use dense::Dense;
+pub use dropout::{Dropout, dropout_backward, dropout_forward};
 pub use gemm::{
     DEFAULT_VEC4_TILE, GemmSpec, GemmVariant, SUBGROUP_TILES, SUBGROUP_WIDTH, VEC4_TILES, gemm,
 };

@@ -4,11 +4,13 @@
 
 mod batch_norm;
 mod conv;
+mod dropout;
 mod lrn;
 mod pool;
 
 pub use batch_norm::*;
 pub use conv::*;
+pub use dropout::*;
 pub use lrn::*;
 pub use pool::*;
 
