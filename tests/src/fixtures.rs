@@ -61,6 +61,7 @@ pub fn run_record(
             test_loss: 2.0,
             test_accuracy,
             evaluated: true,
+            test_evaluated: true,
             seconds: 1.0,
         })
         .collect();

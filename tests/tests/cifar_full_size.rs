@@ -151,7 +151,7 @@ fn the_mlp_trains_on_full_size_cifar10_at_batch_128() {
     // One command buffer of steps, then pause: the epoch's first 8 steps.
     let done = trainer.train_steps(&order, 0, 0, &mut |_| false).unwrap();
     assert_eq!(done, 8);
-    let metrics = trainer.epoch_metrics(false).unwrap();
+    let metrics = trainer.epoch_metrics(shatter::EvalSets::NONE).unwrap();
     for (step, m) in metrics.train_steps[..8].iter().enumerate() {
         let loss = m[0] / m[2];
         assert_eq!(m[2], 128.0, "step {step}: full batches");

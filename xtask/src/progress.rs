@@ -35,8 +35,8 @@ impl ProgressMode {
 /// evaluated values. The ETA is an upper bound: the epochs left in the budget at the mean
 /// time of an epoch so far (a run stops sooner when it fits).
 pub fn epoch_line(e: &EpochRecord, budget: usize, mean_epoch_seconds: f64) -> String {
-    let value = |v: f64| {
-        if e.evaluated {
+    let value = |measured: bool, v: f64| {
+        if measured {
             format!("{v:.4}")
         } else {
             "-".to_owned()
@@ -48,8 +48,8 @@ pub fn epoch_line(e: &EpochRecord, budget: usize, mean_epoch_seconds: f64) -> St
         e.epoch,
         e.running_train_loss,
         e.running_train_accuracy,
-        value(e.train_accuracy),
-        value(e.test_accuracy),
+        value(e.evaluated, e.train_accuracy),
+        value(e.test_evaluated, e.test_accuracy),
         e.lr,
         e.seconds,
         duration(left)
@@ -92,6 +92,7 @@ mod tests {
             test_loss: f64::NAN,
             test_accuracy: f64::NAN,
             evaluated: false,
+            test_evaluated: false,
             seconds: 3.12,
         };
         assert_eq!(
@@ -99,6 +100,7 @@ mod tests {
             "epoch  12/100  loss 0.1235  running acc 0.9500  train acc -  test acc -  lr 0.00950  3.1s  eta <= 4m24s"
         );
         e.evaluated = true;
+        e.test_evaluated = true;
         e.train_accuracy = 0.96;
         e.test_accuracy = 0.87;
         assert!(epoch_line(&e, 100, 3.0).contains("train acc 0.9600  test acc 0.8700"));

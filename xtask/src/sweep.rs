@@ -349,6 +349,13 @@ fn train_runs(
                     checkpoint.display()
                 )
             }),
+            Progress::CheckpointNotSaved { checkpoint, reason } => display.suspend(|| {
+                eprintln!(
+                    "warning: {}: checkpoint {} not saved ({reason}); the run goes on",
+                    name(run),
+                    checkpoint.display()
+                )
+            }),
             Progress::Steps { epoch, done, .. } => {
                 lines[worker].set_message(format!("{epoch}/{}", run.config.epochs));
                 lines[worker].set_position(done as u64);

@@ -246,6 +246,12 @@ pub fn run(args: TrainArgs) -> Result<()> {
                     checkpoint.display()
                 )
             }),
+            Progress::CheckpointNotSaved { checkpoint, reason } => bar.suspend(|| {
+                eprintln!(
+                    "warning: checkpoint {} not saved ({reason}); the run goes on",
+                    checkpoint.display()
+                )
+            }),
             Progress::Steps { epoch, done, .. } => {
                 bar.set_prefix(epoch.to_string());
                 bar.set_position(done as u64);

@@ -231,14 +231,32 @@ impl CheckpointPlan {
     /// empty (a sweep's per-run folder). Nothing else is touched. The folder may not go:
     /// another process training the same run (a task rerun while its first sitting still
     /// runs) may be writing in it, and whichever finishes last removes it.
+    ///
+    /// The temporary files of writes cut short (a process killed while saving) go too: they
+    /// are the checkpoint's, `<file>.<pid>.<n>.tmp`, and of no use once the run is done. A
+    /// process still training the run elsewhere then only misses that save.
     pub fn remove(&self) -> std::io::Result<()> {
         match std::fs::remove_file(&self.path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
             _ => {}
         }
-        if let Some(dir) = self.path.parent()
-            && dir.parent().and_then(Path::file_name) == Some("checkpoints".as_ref())
-        {
+        let Some(dir) = self.path.parent() else {
+            return Ok(());
+        };
+        let name = self
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned());
+        if let (Some(name), Ok(entries)) = (name, std::fs::read_dir(dir)) {
+            for entry in entries.flatten() {
+                let file = entry.file_name().to_string_lossy().into_owned();
+                if file.starts_with(&format!("{name}.")) && crate::atomic_file::is_temporary(&file)
+                {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
+        if dir.parent().and_then(Path::file_name) == Some("checkpoints".as_ref()) {
             let _ = std::fs::remove_dir(dir);
         }
         Ok(())

@@ -10,12 +10,15 @@
 //!
 //! The running accuracy trails the full accuracy measured after the epoch (the weights
 //! improve while the epoch runs), so the test adds the gap between the two seen at the last
-//! evaluation, and it starts one level's shortfall early (a level of 99.9% is looked for
-//! from an estimate of 99.8%; 100% only at 100%): evaluation comes as soon as the full
-//! accuracy could plausibly be there, rather than epochs later when the running accuracy
-//! catches up. On the MLP's 10,000 bundled true labels that found the first epoch at 99.9%
-//! exactly (62) where the estimate alone found it four epochs late, for 10 more evaluations
-//! in 86 epochs.
+//! evaluation; for the fit threshold, the level that ends the run and makes Figure 1b, it
+//! also starts one shortfall early (a threshold of 99.9% is looked for from an estimate of
+//! 99.8%; 100% only at 100%). Replayed on the every-epoch record of the MLP on its 10,000
+//! bundled true labels with a threshold of 99.9%, that found the fit at its epoch (62) with
+//! 15 evaluations in 62 epochs, where the estimate alone found it four epochs late; the
+//! shortfall on every level too cost 6 more evaluations and changed no fit epoch there.
+//!
+//! An evaluation the schedule did not call for measures the training set only, the one
+//! that decides a fit; the test set follows where it confirms one.
 
 use crate::record::FitEpochs;
 
@@ -58,7 +61,8 @@ impl EvalPolicy {
         }
         // Before any evaluation there is no gap to go by: the running accuracy alone.
         let estimate = running_accuracy + gap.unwrap_or(0.0).max(0.0);
-        let unconfirmed = [
+        let threshold = self.fit_threshold;
+        let level = [
             (FIT_LEVELS[0], fit.at_99),
             (FIT_LEVELS[1], fit.at_99_9),
             (FIT_LEVELS[2], fit.at_100),
@@ -66,9 +70,8 @@ impl EvalPolicy {
         .into_iter()
         .filter(|(_, confirmed)| confirmed.is_none())
         .map(|(level, _)| level)
-        .chain([self.fit_threshold])
         .fold(f64::INFINITY, f64::min);
-        reached(estimate, unconfirmed - (1.0 - unconfirmed))
+        reached(estimate, level) || reached(estimate, threshold - (1.0 - threshold))
     }
 }
 
@@ -101,21 +104,13 @@ mod tests {
     #[test]
     fn a_running_accuracy_near_an_unconfirmed_level_calls_for_an_evaluation() {
         let none = FitEpochs::default();
-        // 99% is looked for from 98%.
-        assert!(!POLICY.due(3, 0.975, None, &none));
-        assert!(POLICY.due(3, 0.98, None, &none));
+        assert!(!POLICY.due(3, 0.985, None, &none));
+        assert!(POLICY.due(3, 0.99, None, &none));
         // The last evaluation found the full accuracy 0.6 points above the running one.
-        assert!(POLICY.due(3, 0.975, Some(0.006), &none));
-        assert!(!POLICY.due(3, 0.975, Some(0.004), &none));
+        assert!(POLICY.due(3, 0.985, Some(0.006), &none));
+        assert!(!POLICY.due(3, 0.985, Some(0.004), &none));
         // A negative gap does not hold an evaluation back.
-        assert!(POLICY.due(3, 0.98, Some(-0.01), &none));
-        // With 99% confirmed, 99.9% is looked for from 99.8%.
-        let some = FitEpochs {
-            at_99: Some(1),
-            ..FitEpochs::default()
-        };
-        assert!(!POLICY.due(3, 0.9975, None, &some));
-        assert!(POLICY.due(3, 0.998, None, &some));
+        assert!(POLICY.due(3, 0.99, Some(-0.01), &none));
         // Once 99% and 99.9% are confirmed, only 100% (the threshold) is left, with no
         // shortfall to start early by.
         let most = FitEpochs {
@@ -125,7 +120,19 @@ mod tests {
         };
         assert!(!POLICY.due(3, 0.995, Some(0.004), &most));
         assert!(POLICY.due(3, 0.997, Some(0.004), &most));
-        // A lower fit threshold is a level of its own: 90%, looked for from 80%.
+        // A threshold of 99.9% is looked for from 99.8%; 99% only at 99%.
+        let figure1 = EvalPolicy {
+            fit_threshold: 0.999,
+            ..POLICY
+        };
+        let ninety_nine = FitEpochs {
+            at_99: Some(1),
+            ..FitEpochs::default()
+        };
+        assert!(!figure1.due(3, 0.9975, None, &ninety_nine));
+        assert!(figure1.due(3, 0.998, None, &ninety_nine));
+        assert!(!figure1.due(3, 0.985, None, &none));
+        // A lower threshold likewise: 90%, looked for from 80%.
         let lower = EvalPolicy {
             fit_threshold: 0.9,
             ..POLICY

@@ -43,10 +43,15 @@ pub struct EpochRecord {
     pub test_loss: f64,
     #[serde(deserialize_with = "null_as_nan::one")]
     pub test_accuracy: f64,
-    /// Whether the whole training and test sets were evaluated after this epoch (see
-    /// `--eval-every`); where not, the four values above are NaN (`null` in run.json).
+    /// Whether the whole training set was evaluated after this epoch (see `--eval-every`);
+    /// where not, `train_loss` and `train_accuracy` are NaN (`null` in run.json).
     #[serde(default = "evaluated_by_default")]
     pub evaluated: bool,
+    /// Whether the test set was too: with the training set at every scheduled evaluation
+    /// and at a fit, not when the running accuracy alone called for a look; where not,
+    /// `test_loss` and `test_accuracy` are NaN.
+    #[serde(default = "evaluated_by_default")]
+    pub test_evaluated: bool,
     pub seconds: f64,
 }
 

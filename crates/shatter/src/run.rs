@@ -24,7 +24,7 @@ use crate::record::{
     AdapterRecord, CheckpointStats, CorruptionRecord, EpochRecord, ResumePoint, RunRecord,
 };
 use crate::saver::{Resume, Saver};
-use crate::trainer::{EpochMetrics, InputCrop, Trainer, totals};
+use crate::trainer::{EpochMetrics, EvalSets, InputCrop, Trainer, totals};
 
 /// What a run tells its caller while it runs.
 pub enum Progress<'a> {
@@ -46,6 +46,12 @@ pub enum Progress<'a> {
     },
     /// A checkpoint was found but cannot be used; the run starts over.
     CheckpointRefused {
+        checkpoint: &'a Path,
+        reason: &'a str,
+    },
+    /// A checkpoint could not be written; the run goes on (from the one before, if it is
+    /// interrupted).
+    CheckpointNotSaved {
         checkpoint: &'a Path,
         reason: &'a str,
     },
@@ -224,13 +230,20 @@ pub fn train_prepared(
     // (`CheckpointPlan::remove`): a kill in between costs a rerun, never the run.
     let checkpoints = match &mut saver {
         Some(saver) => {
-            saver.finish()?;
+            if let Some(reason) = saver.finish() {
+                progress(Progress::CheckpointNotSaved {
+                    checkpoint: &saver.plan.path,
+                    reason: &reason,
+                });
+            }
             saver.stats().clone()
         }
         None => CheckpointStats::default(),
     };
+
     let state = run.snapshot();
     let last_evaluated = state.epochs.iter().rev().find(|e| e.evaluated);
+    let last_tested = state.epochs.iter().rev().find(|e| e.test_evaluated);
     let summary = gpu.adapter();
     let images_seen = state.images_seen_at_epoch_start;
     let converged = match ending {
@@ -277,7 +290,7 @@ pub fn train_prepared(
             gaussian_variance: report.gaussian_variance.clone(),
         },
         final_train_accuracy: last_evaluated.map_or(0.0, |e| e.train_accuracy),
-        final_test_accuracy: last_evaluated.map_or(0.0, |e| e.test_accuracy),
+        final_test_accuracy: last_tested.map_or(0.0, |e| e.test_accuracy),
         converged_epoch: converged,
         converged_step: converged.map(|e| e * steps),
         converged_images: converged.map(|e| (e * train_images) as u64),
@@ -346,23 +359,20 @@ impl EpochLoop<'_, '_> {
             // Train the epoch, pausing for a checkpoint where it is long and one is due, and
             // stopping where asked to.
             while !self.train_steps(epoch, saver, &stop_requested, progress)? {
-                if let Some(saver) = saver {
-                    saver.save(self.trainer, &self.snapshot(), &self.order)?;
-                }
+                self.save(saver, progress)?;
                 if stop_requested() {
-                    return Err(interrupted(saver));
+                    return Err(interrupted(saver, progress));
                 }
             }
             let record = self.close_epoch(epoch, epoch_start)?;
             progress(Progress::Epoch(&record));
             let finite = [
-                record.running_train_loss,
-                record.train_loss,
-                record.test_loss,
+                (true, record.running_train_loss),
+                (record.evaluated, record.train_loss),
+                (record.test_evaluated, record.test_loss),
             ]
             .iter()
-            .take(if record.evaluated { 3 } else { 1 })
-            .all(|v| v.is_finite());
+            .all(|&(measured, loss)| !measured || loss.is_finite());
             let fitted =
                 record.evaluated && reached(record.train_accuracy, self.config.fit_threshold);
             self.state.epochs.push(record);
@@ -376,16 +386,31 @@ impl EpochLoop<'_, '_> {
                 break;
             }
             let stop = stop_requested();
-            if let Some(saver) = saver
-                && (saver.due() || stop)
-            {
-                saver.save(self.trainer, &self.snapshot(), &self.order)?;
+            if saver.as_ref().is_some_and(|s| s.due()) || stop {
+                self.save(saver, progress)?;
             }
             if stop {
-                return Err(interrupted(saver));
+                return Err(interrupted(saver, progress));
             }
         }
         Ok(Ending::Budget)
+    }
+
+    /// Save a checkpoint where there is a plan, reporting a write that failed.
+    fn save(
+        &self,
+        saver: &mut Option<Saver<'_>>,
+        progress: &mut dyn FnMut(Progress<'_>),
+    ) -> Result<()> {
+        if let Some(saver) = saver
+            && let Some(reason) = saver.save(self.trainer, &self.snapshot(), &self.order)?
+        {
+            progress(Progress::CheckpointNotSaved {
+                checkpoint: &saver.plan.path,
+                reason: &reason,
+            });
+        }
+        Ok(())
     }
 
     /// Train the rest of `epoch`'s steps; false where it paused before the end (for a
@@ -435,20 +460,32 @@ impl EpochLoop<'_, '_> {
         state.epochs_done = epoch;
         let images_seen = state.images_seen_at_epoch_start;
 
-        // Where the evaluation is not scheduled, the running accuracy decides whether it is
-        // due: read that first (a readback of a few numbers).
+        // Where the evaluation is not scheduled, the running accuracy decides whether the
+        // training set's is due: read that first (a readback of a few numbers). The test set
+        // follows where the training set shows a fit, for the run's final test accuracy.
         let eval_start = Instant::now();
-        let mut measured: EpochMetrics = trainer.epoch_metrics(self.policy.scheduled(epoch))?;
+        let scheduled = self.policy.scheduled(epoch);
+        let mut measured: EpochMetrics = trainer.epoch_metrics(if scheduled {
+            EvalSets::BOTH
+        } else {
+            EvalSets::NONE
+        })?;
         let (loss_sum, correct, rows) = totals(&measured.train_steps);
         let (running_loss, running_accuracy) = (loss_sum / rows, correct / rows);
-        if measured.evaluated.is_none()
+        if !scheduled
             && self
                 .policy
                 .due(epoch, running_accuracy, state.accuracy_gap, &state.fit)
         {
-            measured = trainer.epoch_metrics(true)?;
+            measured = trainer.epoch_metrics(EvalSets::TRAIN)?;
+            if measured
+                .train
+                .is_some_and(|(_, accuracy)| reached(accuracy, config.fit_threshold))
+            {
+                measured.test = trainer.epoch_metrics(EvalSets::TEST)?.test;
+            }
         }
-        if measured.evaluated.is_some() {
+        if measured.train.is_some() || measured.test.is_some() {
             self.evaluation_seconds += eval_start.elapsed().as_secs_f64();
         }
         state.step_losses.extend(
@@ -457,10 +494,9 @@ impl EpochLoop<'_, '_> {
                 .iter()
                 .map(|m| f64::from(m[0]) / f64::from(m[2]).max(1.0)),
         );
-        let ((train_loss, train_accuracy), (test_loss, test_accuracy)) = measured
-            .evaluated
-            .unwrap_or(((f64::NAN, f64::NAN), (f64::NAN, f64::NAN)));
-        if measured.evaluated.is_some() {
+        let (train_loss, train_accuracy) = measured.train.unwrap_or((f64::NAN, f64::NAN));
+        let (test_loss, test_accuracy) = measured.test.unwrap_or((f64::NAN, f64::NAN));
+        if measured.train.is_some() {
             state.accuracy_gap = Some(train_accuracy - running_accuracy);
             let fit = &mut state.fit;
             for (level, at) in
@@ -485,7 +521,8 @@ impl EpochLoop<'_, '_> {
             train_accuracy,
             test_loss,
             test_accuracy,
-            evaluated: measured.evaluated.is_some(),
+            evaluated: measured.train.is_some(),
+            test_evaluated: measured.test.is_some(),
             seconds: epoch_start.elapsed().as_secs_f64(),
         })
     }
@@ -503,10 +540,20 @@ impl EpochLoop<'_, '_> {
 }
 
 /// The error a stopped run returns, once its last checkpoint is on disk.
-fn interrupted(saver: &mut Option<Saver<'_>>) -> anyhow::Error {
-    let checkpoint = saver
-        .as_mut()
-        .and_then(|saver| saver.finish().is_ok().then(|| saver.plan.path.clone()));
+fn interrupted(
+    saver: &mut Option<Saver<'_>>,
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> anyhow::Error {
+    let checkpoint = saver.as_mut().and_then(|saver| match saver.finish() {
+        None => Some(saver.plan.path.clone()),
+        Some(reason) => {
+            progress(Progress::CheckpointNotSaved {
+                checkpoint: &saver.plan.path,
+                reason: &reason,
+            });
+            None
+        }
+    });
     Interrupted { checkpoint }.into()
 }
 

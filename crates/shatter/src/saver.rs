@@ -129,14 +129,16 @@ impl<'p> Saver<'p> {
     }
 
     /// Read the run's state back and start writing it with `progress` and `order`; the
-    /// previous write finishes first, so at most one is under way.
+    /// previous write finishes first, so at most one is under way. A readback that fails is
+    /// an error; a write that failed (a full disk, a folder removed under it) is returned as
+    /// its reason, for the caller to report: the run goes on without that checkpoint.
     pub fn save(
         &mut self,
         trainer: &Trainer<'_>,
         progress: &RunProgress,
         order: &[u32],
-    ) -> Result<()> {
-        self.finish()?;
+    ) -> Result<Option<String>> {
+        let failed = self.finish();
         let read_start = Instant::now();
         let values = trainer
             .gpu()
@@ -171,20 +173,28 @@ impl<'p> Saver<'p> {
             Ok((bytes.len() as u64, write_start.elapsed().as_secs_f64()))
         }));
         self.last = Instant::now();
-        Ok(())
+        Ok(failed)
     }
 
-    /// Wait for the write under way, if any, and count it.
-    pub fn finish(&mut self) -> Result<()> {
-        if let Some(writing) = self.writing.take() {
-            let (bytes, seconds) = writing
-                .join()
-                .map_err(|_| anyhow::anyhow!("the checkpoint writer panicked"))??;
-            self.stats.saves += 1;
-            self.stats.bytes = bytes;
-            self.stats.write_seconds += seconds;
+    /// Wait for the write under way, if any, and count it; where it failed, its reason.
+    pub fn finish(&mut self) -> Option<String> {
+        let writing = self.writing.take()?;
+        match writing.join() {
+            Ok(Ok((bytes, seconds))) => {
+                self.stats.saves += 1;
+                self.stats.bytes = bytes;
+                self.stats.write_seconds += seconds;
+                None
+            }
+            Ok(Err(error)) => Some(
+                error
+                    .chain()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(": "),
+            ),
+            Err(_) => Some("the checkpoint writer panicked".into()),
         }
-        Ok(())
     }
 
     /// The saves so far, this run's earlier sittings included.

@@ -343,21 +343,23 @@ impl<'g> Trainer<'g> {
     }
 
     /// Read back the epoch's per-step training metrics, after evaluating the whole training
-    /// set and the test set where `evaluate` says so: one transfer either way.
-    pub fn epoch_metrics(&self, evaluate: bool) -> Result<EpochMetrics> {
+    /// set and the test set where `sets` says so: one transfer either way.
+    pub fn epoch_metrics(&self, sets: EvalSets) -> Result<EpochMetrics> {
         let gpu = self.gpu;
-        if evaluate {
+        let passes: Vec<&Pass> = [(sets.train, &self.eval_train), (sets.test, &self.eval_test)]
+            .into_iter()
+            .filter_map(|(wanted, pass)| wanted.then_some(pass))
+            .collect();
+        if !passes.is_empty() {
             let zero = StepCursor::at(0, 0);
-            gpu.queue
-                .write_buffer(&self.eval_train.cursor.buffer, 0, bytemuck::bytes_of(&zero));
-            gpu.queue
-                .write_buffer(&self.eval_test.cursor.buffer, 0, bytemuck::bytes_of(&zero));
             let mut encoder = gpu.device.create_command_encoder(&Default::default());
             {
-                let mut pass = encoder.begin_compute_pass(&Default::default());
-                for eval in [&self.eval_train, &self.eval_test] {
+                let mut compute = encoder.begin_compute_pass(&Default::default());
+                for eval in &passes {
+                    gpu.queue
+                        .write_buffer(&eval.cursor.buffer, 0, bytemuck::bytes_of(&zero));
                     for _ in 0..eval.steps {
-                        self.record_eval_step(eval, &mut pass);
+                        self.record_eval_step(eval, &mut compute);
                     }
                 }
             }
@@ -375,13 +377,14 @@ impl<'g> Trainer<'g> {
         };
         Ok(EpochMetrics {
             train_steps: steps(&all[0]),
-            evaluated: evaluate.then(|| (summarize(&all[1]), summarize(&all[2]))),
+            train: sets.train.then(|| summarize(&all[1])),
+            test: sets.test.then(|| summarize(&all[2])),
         })
     }
 
-    /// [`Self::epoch_metrics`] with the evaluation.
+    /// [`Self::epoch_metrics`] with both sets evaluated.
     pub fn evaluate(&self) -> Result<EpochMetrics> {
-        self.epoch_metrics(true)
+        self.epoch_metrics(EvalSets::BOTH)
     }
 
     fn metric_tensors(&self) -> [&Tensor; 3] {
@@ -393,13 +396,40 @@ impl<'g> Trainer<'g> {
     }
 }
 
+/// Which whole sets an epoch's end evaluates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EvalSets {
+    pub train: bool,
+    pub test: bool,
+}
+
+impl EvalSets {
+    pub const NONE: EvalSets = EvalSets {
+        train: false,
+        test: false,
+    };
+    pub const BOTH: EvalSets = EvalSets {
+        train: true,
+        test: true,
+    };
+    pub const TRAIN: EvalSets = EvalSets {
+        train: true,
+        test: false,
+    };
+    pub const TEST: EvalSets = EvalSets {
+        train: false,
+        test: true,
+    };
+}
+
 /// What one epoch measured.
 pub struct EpochMetrics {
     /// Per training step: [loss summed over its rows, correct rows, rows, 0].
     pub train_steps: Vec<[f32; 4]>,
-    /// Where the epoch was evaluated, (mean loss, accuracy) on the whole training set and
-    /// on the test set after it.
-    pub evaluated: Option<((f64, f64), (f64, f64))>,
+    /// (mean loss, accuracy) on the whole training set, and on the test set, after the
+    /// epoch, where they were evaluated.
+    pub train: Option<(f64, f64)>,
+    pub test: Option<(f64, f64)>,
 }
 
 /// (loss sum, correct, rows) over steps.
