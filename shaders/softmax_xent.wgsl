@@ -1,6 +1,8 @@
 // Softmax cross-entropy over a batch of logits: the gradient with respect to the
-// logits ((softmax - onehot) / valid rows) and, for the step, the summed loss and
-// the number of correct predictions (argmax, first index on ties). One workgroup
+// logits ((softmax - onehot) / valid rows) and, for the step, the summed loss, the
+// number of correct predictions (argmax, first index on ties) and the number whose label
+// is among the five highest logits (top-5, ties ranked by class index as the argmax
+// ranks them; every row when there are five classes or fewer). One workgroup
 // handles the whole batch and reduces in a fixed order, so results are deterministic.
 // Rows past the end of the data (partial last batch) get zero gradient and no metrics.
 
@@ -28,11 +30,12 @@ var<private> shape: LossShape;
 @group(0) @binding(2) var<storage, read> logits: array<f32>;
 @group(0) @binding(3) var<storage, read> labels: array<u32>;
 @group(0) @binding(4) var<storage, read_write> dlogits: array<f32>;
-// Per step: [loss summed over real rows, correct rows, real rows, 0].
+// Per step: [loss summed over real rows, correct rows, real rows, top-5 correct rows].
 @group(0) @binding(5) var<storage, read_write> metrics: array<vec4<f32>>;
 
 var<workgroup> loss_partial: array<f32, THREADS>;
 var<workgroup> correct_partial: array<f32, THREADS>;
+var<workgroup> top5_partial: array<f32, THREADS>;
 
 @compute @workgroup_size(THREADS)
 fn softmax_xent(@builtin(local_invocation_id) lid3: vec3<u32>) {
@@ -44,6 +47,7 @@ fn softmax_xent(@builtin(local_invocation_id) lid3: vec3<u32>) {
     let scale = 1.0 / f32(max(valid, 1u));
     var loss = 0.0;
     var correct = 0.0;
+    var top5 = 0.0;
     for (var row = lid; row < shape.batch; row += THREADS) {
         let base = row * shape.classes;
         if row >= valid {
@@ -68,6 +72,14 @@ fn softmax_xent(@builtin(local_invocation_id) lid3: vec3<u32>) {
         let label = labels[row];
         loss += log(total) - (logits[base + label] - best);
         correct += select(0.0, 1.0, best_class == label);
+        // The label's rank: the classes ahead of it, a tie going to the lower index.
+        let label_logit = logits[base + label];
+        var ahead = 0u;
+        for (var j = 0u; j < shape.classes; j++) {
+            let z = logits[base + j];
+            ahead += select(0u, 1u, z > label_logit || (z == label_logit && j < label));
+        }
+        top5 += select(0.0, 1.0, ahead < 5u);
         for (var j = 0u; j < shape.classes; j++) {
             let p = exp(logits[base + j] - best) / total;
             dlogits[base + j] = (p - select(0.0, 1.0, j == label)) * scale;
@@ -75,15 +87,17 @@ fn softmax_xent(@builtin(local_invocation_id) lid3: vec3<u32>) {
     }
     loss_partial[lid] = loss;
     correct_partial[lid] = correct;
+    top5_partial[lid] = top5;
     workgroupBarrier();
     for (var stride = THREADS / 2u; stride > 0u; stride /= 2u) {
         if lid < stride {
             loss_partial[lid] += loss_partial[lid + stride];
             correct_partial[lid] += correct_partial[lid + stride];
+            top5_partial[lid] += top5_partial[lid + stride];
         }
         workgroupBarrier();
     }
     if lid == 0u {
-        metrics[cursor.step] = vec4<f32>(loss_partial[0], correct_partial[0], f32(valid), 0.0);
+        metrics[cursor.step] = vec4<f32>(loss_partial[0], correct_partial[0], f32(valid), top5_partial[0]);
     }
 }

@@ -146,10 +146,15 @@ fn softmax_xent_matches_reference_including_a_partial_batch() {
         (300, 10, 1000, 3),
         (7, 3, 7, 0),
         (129, 10, 130, 1),
+        // Top-5 among 1000 classes (ImageNet's), and with logits rounded to whole numbers
+        // so that ties decide ranks.
+        (40, 1000, 40, 0),
+        (64, 12, 64, 0),
     ] {
+        let round = classes == 12;
         let logits: Vec<f32> = random_values(&mut r, batch * classes)
             .iter()
-            .map(|v| v * 8.0)
+            .map(|v| if round { (v * 3.0).round() } else { v * 8.0 })
             .collect();
         let labels: Vec<u32> = (0..batch)
             .map(|_| r.random_range(0..classes as u32))
@@ -197,7 +202,36 @@ fn softmax_xent_matches_reference_including_a_partial_batch() {
         );
         assert_eq!(m[1], want.correct as f32, "{what}: correct count");
         assert_eq!(m[2], valid as f32, "{what}: rows counted");
+        assert_eq!(m[3], want.top5 as f32, "{what}: top-5 count");
+        if classes <= 5 {
+            assert_eq!(
+                want.top5, valid,
+                "{what}: with 5 classes or fewer every row is top-5"
+            );
+        } else if valid >= 64 && classes <= 12 {
+            assert!(
+                want.correct < want.top5 && want.top5 < valid,
+                "{what}: a case where top-5 tells something ({} correct, {} top-5)",
+                want.correct,
+                want.top5
+            );
+        }
     }
+}
+
+#[test]
+fn a_label_ranks_behind_higher_logits_and_equal_ones_of_lower_index() {
+    let logits = [0.5, 2.0, 2.0, -1.0, 2.0, 0.5, 3.0];
+    let ranks: Vec<usize> = (0..logits.len())
+        .map(|label| reference::label_rank(&logits, label))
+        .collect();
+    assert_eq!(ranks, [4, 1, 2, 6, 3, 5, 0]);
+    let top5 = reference::softmax_xent(&logits, &[5], 7, 1).top5;
+    assert_eq!(
+        top5, 0,
+        "label 5 is sixth: behind 3.0, the three 2.0s and the earlier 0.5"
+    );
+    assert_eq!(reference::softmax_xent(&logits, &[0], 7, 1).top5, 1);
 }
 
 /// Where a test update keeps its state (see `SgdState`).

@@ -48,6 +48,12 @@ fn mlp_fits_random_labels_and_random_pixels_completely_with_the_papers_hyper_par
         "test accuracy {} on random labels",
         run.final_test_accuracy
     );
+    // Top-5 of 10 classes by chance is 50%; a network that learned nothing lands near it.
+    assert!(
+        (0.35..0.65).contains(&run.final_test_top5_accuracy),
+        "test top-5 accuracy {} on random labels",
+        run.final_test_top5_accuracy
+    );
     // Figure 1a's ordering at small scale: random pixels and Gaussian images are fit
     // sooner than random labels, and nothing about them generalizes either.
     for pixels in ["random-pixels", "gaussian"] {
@@ -92,6 +98,14 @@ fn mlp_learns_true_labels() {
     assert!(
         run.final_test_accuracy > 0.75,
         "test accuracy {} after 3 epochs",
+        run.final_test_accuracy
+    );
+    // The right class is among the five likeliest far more often than it is the likeliest.
+    assert!(
+        run.final_test_top5_accuracy > 0.97
+            && run.final_test_top5_accuracy > run.final_test_accuracy,
+        "test top-5 accuracy {} (top-1 {})",
+        run.final_test_top5_accuracy,
         run.final_test_accuracy
     );
     assert!(

@@ -30,8 +30,8 @@ impl ProgressMode {
     }
 }
 
-/// `epoch 12/100  loss 0.1234  running acc 0.9512  train acc 0.9600  test acc 0.8712  lr
-/// 0.00950  3.1s  eta <= 4m30s`; an epoch that was not evaluated shows `-` for the
+/// `epoch 12/100  loss 0.1234  running acc 0.9512  train acc 0.9600  test acc 0.8712  top-5
+/// 0.9921  lr 0.00950  3.1s  eta <= 4m30s` (top-5: the test set's); an epoch that was not evaluated shows `-` for the
 /// evaluated values. The ETA is an upper bound: the epochs left in the budget at the mean
 /// time of an epoch so far (a run stops sooner when it fits).
 pub fn epoch_line(e: &EpochRecord, budget: usize, mean_epoch_seconds: f64) -> String {
@@ -44,12 +44,13 @@ pub fn epoch_line(e: &EpochRecord, budget: usize, mean_epoch_seconds: f64) -> St
     };
     let left = budget.saturating_sub(e.epoch) as f64 * mean_epoch_seconds;
     format!(
-        "epoch {:>3}/{budget}  loss {:.4}  running acc {:.4}  train acc {}  test acc {}  lr {:.5}  {:.1}s  eta <= {}",
+        "epoch {:>3}/{budget}  loss {:.4}  running acc {:.4}  train acc {}  test acc {}  top-5 {}  lr {:.5}  {:.1}s  eta <= {}",
         e.epoch,
         e.running_train_loss,
         e.running_train_accuracy,
         value(e.evaluated, e.train_accuracy),
         value(e.test_evaluated, e.test_accuracy),
+        value(e.test_evaluated, e.test_top5_accuracy),
         e.lr,
         e.seconds,
         duration(left)
@@ -91,18 +92,23 @@ mod tests {
             train_accuracy: f64::NAN,
             test_loss: f64::NAN,
             test_accuracy: f64::NAN,
+            train_top5_accuracy: f64::NAN,
+            test_top5_accuracy: f64::NAN,
             evaluated: false,
             test_evaluated: false,
             seconds: 3.12,
         };
         assert_eq!(
             epoch_line(&e, 100, 3.0),
-            "epoch  12/100  loss 0.1235  running acc 0.9500  train acc -  test acc -  lr 0.00950  3.1s  eta <= 4m24s"
+            "epoch  12/100  loss 0.1235  running acc 0.9500  train acc -  test acc -  top-5 -  lr 0.00950  3.1s  eta <= 4m24s"
         );
         e.evaluated = true;
         e.test_evaluated = true;
         e.train_accuracy = 0.96;
         e.test_accuracy = 0.87;
-        assert!(epoch_line(&e, 100, 3.0).contains("train acc 0.9600  test acc 0.8700"));
+        e.test_top5_accuracy = 0.99;
+        assert!(
+            epoch_line(&e, 100, 3.0).contains("train acc 0.9600  test acc 0.8700  top-5 0.9900")
+        );
     }
 }

@@ -12,7 +12,8 @@ struct LossShape {
 }
 
 /// Build the loss dispatch for a pass over `images` images. It writes `dlogits` and, at
-/// `metrics[cursor.step]`, the vec4 [loss summed over real rows, correct, real rows, 0].
+/// `metrics[cursor.step]`, the vec4 [loss summed over real rows, correct, real rows, top-5
+/// correct].
 #[allow(clippy::too_many_arguments)]
 pub fn softmax_xent(
     gpu: &Gpu,

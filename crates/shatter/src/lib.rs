@@ -32,4 +32,4 @@ pub use record::{
 pub use resident::{PixelFormat, ResidentSplit};
 pub use run::{Interrupted, Progress, RunOptions, load_run_data, run_training, train_prepared};
 pub use show_data::{CHANGED, KEPT, sample_grid};
-pub use trainer::{EpochMetrics, EvalSets, InputCrop, Trainer};
+pub use trainer::{EpochMetrics, EvalSets, InputCrop, SetMetrics, Trainer};

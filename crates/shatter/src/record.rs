@@ -43,6 +43,12 @@ pub struct EpochRecord {
     pub test_loss: f64,
     #[serde(deserialize_with = "null_as_nan::one")]
     pub test_accuracy: f64,
+    /// Top-5 accuracy (the label among the five highest logits) on the whole training set
+    /// and on the test set, where they were evaluated; NaN in older records.
+    #[serde(default = "not_measured", deserialize_with = "null_as_nan::one")]
+    pub train_top5_accuracy: f64,
+    #[serde(default = "not_measured", deserialize_with = "null_as_nan::one")]
+    pub test_top5_accuracy: f64,
     /// Whether the whole training set was evaluated after this epoch (see `--eval-every`);
     /// where not, `train_loss` and `train_accuracy` are NaN (`null` in run.json).
     #[serde(default = "evaluated_by_default")]
@@ -53,6 +59,11 @@ pub struct EpochRecord {
     #[serde(default = "evaluated_by_default")]
     pub test_evaluated: bool,
     pub seconds: f64,
+}
+
+/// What a record written before a metric existed holds for it.
+fn not_measured() -> f64 {
+    f64::NAN
 }
 
 /// Records written before evaluation could be skipped evaluated every epoch.
@@ -153,6 +164,9 @@ pub struct RunRecord {
     pub final_train_accuracy: f64,
     #[serde(deserialize_with = "null_as_nan::one")]
     pub final_test_accuracy: f64,
+    /// The test set's top-5 accuracy at the same evaluation (NaN in older records).
+    #[serde(default = "not_measured", deserialize_with = "null_as_nan::one")]
+    pub final_test_top5_accuracy: f64,
     pub diverged: bool,
     pub wall_seconds: f64,
     /// When the run finished, in seconds since the Unix epoch (None in older records).

@@ -24,7 +24,7 @@ use crate::record::{
     AdapterRecord, CheckpointStats, CorruptionRecord, EpochRecord, ResumePoint, RunRecord,
 };
 use crate::saver::{Resume, Saver};
-use crate::trainer::{EpochMetrics, EvalSets, InputCrop, Trainer, totals};
+use crate::trainer::{EpochMetrics, EvalSets, InputCrop, SetMetrics, Trainer, totals};
 
 /// What a run tells its caller while it runs.
 pub enum Progress<'a> {
@@ -291,6 +291,7 @@ pub fn train_prepared(
         },
         final_train_accuracy: last_evaluated.map_or(0.0, |e| e.train_accuracy),
         final_test_accuracy: last_tested.map_or(0.0, |e| e.test_accuracy),
+        final_test_top5_accuracy: last_tested.map_or(0.0, |e| e.test_top5_accuracy),
         converged_epoch: converged,
         converged_step: converged.map(|e| e * steps),
         converged_images: converged.map(|e| (e * train_images) as u64),
@@ -480,7 +481,7 @@ impl EpochLoop<'_, '_> {
             measured = trainer.epoch_metrics(EvalSets::TRAIN)?;
             if measured
                 .train
-                .is_some_and(|(_, accuracy)| reached(accuracy, config.fit_threshold))
+                .is_some_and(|set| reached(set.accuracy, config.fit_threshold))
             {
                 measured.test = trainer.epoch_metrics(EvalSets::TEST)?.test;
             }
@@ -494,8 +495,14 @@ impl EpochLoop<'_, '_> {
                 .iter()
                 .map(|m| f64::from(m[0]) / f64::from(m[2]).max(1.0)),
         );
-        let (train_loss, train_accuracy) = measured.train.unwrap_or((f64::NAN, f64::NAN));
-        let (test_loss, test_accuracy) = measured.test.unwrap_or((f64::NAN, f64::NAN));
+        let unmeasured = SetMetrics {
+            loss: f64::NAN,
+            accuracy: f64::NAN,
+            top5_accuracy: f64::NAN,
+        };
+        let train = measured.train.unwrap_or(unmeasured);
+        let test = measured.test.unwrap_or(unmeasured);
+        let train_accuracy = train.accuracy;
         if measured.train.is_some() {
             state.accuracy_gap = Some(train_accuracy - running_accuracy);
             let fit = &mut state.fit;
@@ -517,10 +524,12 @@ impl EpochLoop<'_, '_> {
             lr: self.schedule.at(images_seen - last_batch),
             running_train_loss: running_loss,
             running_train_accuracy: running_accuracy,
-            train_loss,
+            train_loss: train.loss,
             train_accuracy,
-            test_loss,
-            test_accuracy,
+            test_loss: test.loss,
+            test_accuracy: test.accuracy,
+            train_top5_accuracy: train.top5_accuracy,
+            test_top5_accuracy: test.top5_accuracy,
             evaluated: measured.train.is_some(),
             test_evaluated: measured.test.is_some(),
             seconds: epoch_start.elapsed().as_secs_f64(),

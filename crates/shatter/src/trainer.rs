@@ -371,9 +371,16 @@ impl<'g> Trainer<'g> {
                 .map(|c| [c[0], c[1], c[2], c[3]])
                 .collect()
         };
-        let summarize = |flat: &[f32]| -> (f64, f64) {
-            let (loss, correct, rows) = totals(&steps(flat));
-            (loss / rows.max(1.0), correct / rows.max(1.0))
+        let summarize = |flat: &[f32]| -> SetMetrics {
+            let steps = steps(flat);
+            let (loss, correct, rows) = totals(&steps);
+            let top5: f64 = steps.iter().map(|m| f64::from(m[3])).sum();
+            let rows = rows.max(1.0);
+            SetMetrics {
+                loss: loss / rows,
+                accuracy: correct / rows,
+                top5_accuracy: top5 / rows,
+            }
         };
         Ok(EpochMetrics {
             train_steps: steps(&all[0]),
@@ -424,12 +431,22 @@ impl EvalSets {
 
 /// What one epoch measured.
 pub struct EpochMetrics {
-    /// Per training step: [loss summed over its rows, correct rows, rows, 0].
+    /// Per training step: [loss summed over its rows, correct rows, rows, top-5 correct rows].
     pub train_steps: Vec<[f32; 4]>,
-    /// (mean loss, accuracy) on the whole training set, and on the test set, after the
-    /// epoch, where they were evaluated.
-    pub train: Option<(f64, f64)>,
-    pub test: Option<(f64, f64)>,
+    /// The whole training set, and the test set, after the epoch, where they were evaluated.
+    pub train: Option<SetMetrics>,
+    pub test: Option<SetMetrics>,
+}
+
+/// One evaluation of a whole set (in evaluation mode: batch norm's running statistics, no
+/// dropout).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SetMetrics {
+    pub loss: f64,
+    /// Top-1: the share of images whose highest logit is their label's.
+    pub accuracy: f64,
+    /// The share whose label is among the five highest logits (1 with five classes or fewer).
+    pub top5_accuracy: f64,
 }
 
 /// (loss sum, correct, rows) over steps.

@@ -106,6 +106,8 @@ pub struct XentOutput {
     pub loss_sum: f64,
     /// Rows whose argmax (first index on ties) equals the label.
     pub correct: usize,
+    /// Rows whose label is among the five highest logits, ties ranked by class index.
+    pub top5: usize,
     /// dL/dlogits of the mean loss over the valid rows; zero for the other rows.
     pub grad: Vec<f32>,
 }
@@ -116,6 +118,7 @@ pub fn softmax_xent(logits: &[f32], labels: &[u32], classes: usize, valid: usize
     let mut grad = vec![0.0f32; rows * classes];
     let mut loss_sum = 0.0;
     let mut correct = 0;
+    let mut top5 = 0;
     for r in 0..valid {
         let z = &logits[r * classes..(r + 1) * classes];
         let label = labels[r] as usize;
@@ -129,6 +132,7 @@ pub fn softmax_xent(logits: &[f32], labels: &[u32], classes: usize, valid: usize
         let total: f64 = z.iter().map(|&v| (f64::from(v) - max).exp()).sum();
         loss_sum += total.ln() - (f64::from(z[label]) - max);
         correct += usize::from(best == label);
+        top5 += usize::from(label_rank(z, label) < 5);
         for j in 0..classes {
             let p = (f64::from(z[j]) - max).exp() / total;
             let target = if j == label { 1.0 } else { 0.0 };
@@ -138,8 +142,21 @@ pub fn softmax_xent(logits: &[f32], labels: &[u32], classes: usize, valid: usize
     XentOutput {
         loss_sum,
         correct,
+        top5,
         grad,
     }
+}
+
+/// How many classes rank ahead of `label` in `logits`: those with a higher logit, and those
+/// with the same logit and a lower index (the argmax's rule for ties). Top-k accuracy counts
+/// the rows where this is below k.
+pub fn label_rank(logits: &[f32], label: usize) -> usize {
+    let target = logits[label];
+    logits
+        .iter()
+        .enumerate()
+        .filter(|&(j, &z)| z > target || (z == target && j < label))
+        .count()
 }
 
 /// One momentum-SGD step in place: g' = g + wd w; v = m v + g'; w -= lr v.

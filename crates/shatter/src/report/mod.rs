@@ -299,12 +299,12 @@ fn report_markdown(
     let _ = writeln!(md, "## All runs\n");
     let _ = writeln!(
         md,
-        "| run | model | corruption | seed | weight decay | random crop | outcome | epochs | train % | test % | seconds |\n|---|---|---|---|---|---|---|---|---|---|---|"
+        "| run | model | corruption | seed | weight decay | random crop | outcome | epochs | train % | test % | test top-5 % | seconds |\n|---|---|---|---|---|---|---|---|---|---|---|---|"
     );
     for r in records {
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.2} | {:.2} | {:.1} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.2} | {:.2} | {} | {:.1} |",
             crate::sweep::run_id(&r.config),
             r.config.model,
             r.config.corrupt,
@@ -315,8 +315,19 @@ fn report_markdown(
             r.epochs.len(),
             100.0 * r.final_train_accuracy,
             100.0 * r.final_test_accuracy,
+            percent_or_dash(r.final_test_top5_accuracy),
             r.wall_seconds
         );
     }
     md
+}
+
+/// A share as a percentage with two decimals, or "—" where it was not measured (NaN: a
+/// record older than the metric).
+fn percent_or_dash(share: f64) -> String {
+    if share.is_finite() {
+        format!("{:.2}", 100.0 * share)
+    } else {
+        "—".to_owned()
+    }
 }
