@@ -4,7 +4,10 @@
 //! an Inception module, both concatenated on channels, LRN, global mean pooling, dense
 //! and logits. It checks what the per-kernel tests cannot: the wiring (slices of the
 //! concatenations, gradients added where a tensor feeds two branches, the order of the
-//! backward) and that batch norm's gradient accounts for its batch statistics.
+//! backward) and that batch norm's gradient accounts for its batch statistics. A second
+//! graph holds Inception V3's parts: convolutions without bias over 1x3, 3x1 and VALID
+//! windows, VALID max pooling, a branch that starts with average pooling, a concatenation
+//! that ends a branch of another (written into the outer one's slice), and dropout.
 //!
 //! The loss is read back in f32, so the step is large enough for f32 differences
 //! (h = 1e-3) and the tolerance is 1e-3 + 2% of the gradient. Up to three coordinates of
@@ -13,7 +16,9 @@
 
 use shatter_gpu::Gpu;
 use shatter_nn::reference::LrnParams;
-use shatter_nn::{ConvInit, KernelPlan, LayerSpec, Network, NetworkShape, StepCursor, WeightInit};
+use shatter_nn::{
+    ConvInit, KernelPlan, LayerSpec, Network, NetworkShape, Padding, StepCursor, WeightInit,
+};
 use shatter_tests::{gpu, random_values, rng};
 
 const H: f32 = 1e-3;
@@ -23,10 +28,7 @@ fn layers() -> Vec<LayerSpec> {
         LayerSpec::conv(4, 3, 1, true),
         LayerSpec::Concat(vec![
             vec![LayerSpec::conv(4, 3, 2, true)],
-            vec![LayerSpec::MaxPool {
-                window: 3,
-                stride: 2,
-            }],
+            vec![LayerSpec::max_pool(3, 2)],
         ]),
         LayerSpec::Concat(vec![
             vec![LayerSpec::conv(4, 1, 1, false)],
@@ -48,6 +50,40 @@ fn layers() -> Vec<LayerSpec> {
     ]
 }
 
+fn inception_v3_parts() -> Vec<LayerSpec> {
+    use Padding::{Same, Valid};
+    let conv = |filters, window: [usize; 2]| LayerSpec::conv_bn(filters, window, 1, Same);
+    vec![
+        LayerSpec::conv_bn(4, [3, 3], 1, Valid),
+        LayerSpec::Concat(vec![
+            vec![LayerSpec::conv_bn(4, [3, 3], 2, Valid)],
+            vec![LayerSpec::MaxPool {
+                window: 3,
+                stride: 2,
+                padding: Valid,
+            }],
+        ]),
+        LayerSpec::Concat(vec![
+            vec![
+                LayerSpec::AvgPool {
+                    window: 3,
+                    stride: 1,
+                    padding: Same,
+                },
+                conv(3, [1, 1]),
+            ],
+            vec![
+                conv(3, [1, 1]),
+                LayerSpec::Concat(vec![vec![conv(2, [1, 3])], vec![conv(2, [3, 1])]]),
+            ],
+            vec![conv(2, [3, 1]), conv(3, [1, 3])],
+        ]),
+        LayerSpec::GlobalMeanPool,
+        LayerSpec::Dropout { rate: 0.3 },
+        LayerSpec::Logits,
+    ]
+}
+
 /// The mean loss of one forward pass in training mode.
 fn loss(
     gpu: &Gpu,
@@ -62,6 +98,26 @@ fn loss(
 #[test]
 fn network_backward_matches_finite_differences_of_the_loss() {
     let Some(gpu) = gpu() else { return };
+    let total = check_gradients(gpu, "every-layer", &layers(), [2, 7, 6]);
+    // 5 conv layers (filter and bias; 3 also batch norm's scale and shift), dense, logits.
+    assert!(
+        total >= 2 * (5 * 2 + 3 + 2 + 2),
+        "only {total} coordinates checked"
+    );
+}
+
+#[test]
+fn inception_v3_parts_backward_matches_finite_differences_of_the_loss() {
+    let Some(gpu) = gpu() else { return };
+    let total = check_gradients(gpu, "inception-v3-parts", &inception_v3_parts(), [2, 11, 9]);
+    // 8 convolutions without bias (filter, batch norm's scale and shift) and the logits
+    // (weights and bias): every tensor had at least one smooth coordinate, most three.
+    assert!(total >= 2 * (8 * 2 + 2), "only {total} coordinates checked");
+}
+
+/// Check every parameter tensor of the network `layers` describe, for 3 images of `input`
+/// [channels, height, width] and 5 classes; the number of coordinates checked.
+fn check_gradients(gpu: &Gpu, name: &str, layers: &[LayerSpec], input: [usize; 3]) -> usize {
     let (batch, classes) = (3, 5);
     let cursor = gpu
         .u32_buffer(
@@ -73,7 +129,7 @@ fn network_backward_matches_finite_differences_of_the_loss() {
         )
         .unwrap();
     let shape = NetworkShape {
-        input: [2, 7, 6],
+        input,
         classes,
         batch,
     };
@@ -82,16 +138,7 @@ fn network_backward_matches_finite_differences_of_the_loss() {
         conv: ConvInit::He,
     };
     let plan = KernelPlan::for_adapter(gpu);
-    let net = Network::from_layers(
-        gpu,
-        "every-layer",
-        &layers(),
-        shape,
-        init,
-        &plan,
-        &cursor.buffer,
-    )
-    .unwrap();
+    let net = Network::from_layers(gpu, name, layers, shape, init, &plan, &cursor.buffer).unwrap();
     let mut r = rng(400);
     gpu.write_f32(&net.input, &random_values(&mut r, net.input.len()));
     gpu.write_u32(&net.labels, 0, &[1, 4, 0]);
@@ -150,10 +197,6 @@ fn network_backward_matches_finite_differences_of_the_loss() {
             total += checked;
         }
     }
-    assert!(skipped < 20, "{skipped} coordinates sat on kinks");
-    // 5 conv layers (filter and bias; 3 also batch norm's scale and shift), dense, logits.
-    assert!(
-        total >= 2 * (5 * 2 + 3 + 2 + 2),
-        "only {total} coordinates checked"
-    );
+    assert!(skipped < 20, "{name}: {skipped} coordinates sat on kinks");
+    total
 }

@@ -200,6 +200,36 @@ fn the_batch_norm_axis_switches_the_inception_and_leaves_other_models_alone() {
 }
 
 #[test]
+fn an_image_size_sets_the_crop_unless_the_crop_is_given() {
+    let sweep = |train: &str| {
+        parse(&format!(
+            "[sweep]\nname = \"v3\"\ndataset = \"folder:/photos\"\nmodels = [\"inception-v3\"]\n[train]\n{train}\n"
+        ))
+        .unwrap()
+    };
+    let sides = |s: Sweep| -> Vec<(Option<usize>, usize)> {
+        s.runs
+            .iter()
+            .map(|r| (r.config.image_size, r.config.crop))
+            .collect()
+    };
+    assert_eq!(
+        sides(sweep("image_size = [96, 299]")),
+        [(Some(96), 96), (Some(299), 299)]
+    );
+    assert_eq!(sides(sweep("image_size = 96\ncrop = 80")), [(Some(96), 80)]);
+    let err = parse(
+        "[sweep]\nname = \"v3\"\ndataset = \"folder:/photos\"\nmodels = [\"inception-v3\"]\n",
+    )
+    .err()
+    .unwrap();
+    assert_eq!(
+        err,
+        "mine.toml: inception-v3 takes inputs of at least 75x75, but folder:/photos at crop 28 gives 28x28: train it on an image folder with an image size of 75 or more"
+    );
+}
+
+#[test]
 fn run_ids_are_a_stable_hash_of_the_whole_config() {
     let config = TrainConfig::default();
     // Pinned (sha256 of the config's JSON, checked by hand): a change here renames every
@@ -221,6 +251,10 @@ fn run_ids_are_a_stable_hash_of_the_whole_config() {
         },
         TrainConfig {
             random_crop: true,
+            ..config.clone()
+        },
+        TrainConfig {
+            image_size: Some(32),
             ..config.clone()
         },
     ] {
@@ -255,7 +289,7 @@ fn bad_sweep_files_name_the_key_or_value() {
             .unwrap();
     assert_eq!(
         err,
-        "mine.toml: sweep.models: unknown model 'resnet': expected one of mlp1x512, mlp3x512, alexnet, inception, inception-nobn"
+        "mine.toml: sweep.models: unknown model 'resnet': expected one of mlp1x512, mlp3x512, alexnet, inception, inception-nobn, inception-v3"
     );
     let err = parse(&format!("{base}corruptions = [\"labels:1.5\"]\n"))
         .err()

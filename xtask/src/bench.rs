@@ -15,13 +15,20 @@ use crate::BadInput;
 
 #[derive(Args)]
 pub struct BenchArgs {
-    /// Models to measure (repeatable); default: all.
+    /// Models to measure (repeatable); default: the five CIFAR-10 models. inception-v3 runs
+    /// on 75x75 inputs (its smallest) unless `--side` says otherwise.
     #[arg(long = "model")]
     models: Vec<String>,
     #[arg(long, default_value_t = 128)]
     batch_size: usize,
+    /// The side of the square inputs the networks see (a centre crop of synthetic images
+    /// four pixels larger, as CIFAR-10's 28 of 32). Default: 28, or the model's smallest
+    /// input where that is larger (75 for inception-v3).
+    #[arg(long)]
+    side: Option<usize>,
     /// Timed steps per model (after one untimed warm-up epoch of the same length). Default:
-    /// 20, or on CPU adapters 8 for alexnet and 3 for the Inceptions (about 25 s an epoch).
+    /// 20, or on CPU adapters 8 for alexnet, 3 for the small Inceptions and 2 for
+    /// inception-v3 (about 25 s an epoch).
     #[arg(long)]
     steps: Option<usize>,
     /// One JSON object per line instead of text.
@@ -55,9 +62,10 @@ pub struct BenchArgs {
     baseline: Option<std::path::PathBuf>,
 }
 
-fn synthetic(images: usize) -> Dataset {
+/// Random images of `side` x `side` and labels.
+fn synthetic(images: usize, side: usize) -> Dataset {
     let mut rng = ChaCha8Rng::seed_from_u64(7);
-    let bytes = 3 * 32 * 32;
+    let bytes = 3 * side * side;
     let split = |n: usize, rng: &mut ChaCha8Rng| Split {
         images: (0..n * bytes).map(|_| rng.random()).collect(),
         labels: (0..n).map(|_| rng.random_range(0..10)).collect(),
@@ -66,7 +74,7 @@ fn synthetic(images: usize) -> Dataset {
     let train = split(images, &mut rng);
     let test = split(1, &mut rng);
     Dataset {
-        name: "synthetic-3x32x32".into(),
+        name: format!("synthetic-3x{side}x{side}"),
         classes: 10,
         channels: 3,
         height: 32,
@@ -78,6 +86,9 @@ fn synthetic(images: usize) -> Dataset {
 
 pub fn run(args: BenchArgs) -> Result<()> {
     let models = crate::tune::models_or_all(&args.models)?;
+    for &model in &models {
+        crate::tune::input_side(model, args.side)?;
+    }
     if args.steps == Some(0) || args.batch_size == 0 {
         return Err(BadInput("--steps and --batch-size must be at least 1".into()).into());
     }
@@ -118,13 +129,19 @@ pub fn run(args: BenchArgs) -> Result<()> {
         let steps = args.steps.unwrap_or(match model {
             ModelKind::Alexnet if gpu.is_cpu() => 8,
             ModelKind::Inception | ModelKind::InceptionNoBn if gpu.is_cpu() => 3,
+            ModelKind::InceptionV3 if gpu.is_cpu() => 2,
             _ => 20,
         });
+        let side = crate::tune::input_side(model, args.side)?;
+        let crop = InputCrop {
+            size: side,
+            random: false,
+        };
         let images = steps * args.batch_size;
         let tune_seconds = if args.tune {
             let start = Instant::now();
             let shape = shatter_nn::NetworkShape {
-                input: [3, 28, 28],
+                input: [3, side, side],
                 classes: 10,
                 batch: args.batch_size,
             };
@@ -138,8 +155,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
         } else {
             None
         };
-        let first_step = time_to_first_step(args.adapter.as_deref(), model, args.batch_size, &sgd)?;
-        let dataset = synthetic(images);
+        let first_step =
+            time_to_first_step(args.adapter.as_deref(), model, args.batch_size, &sgd, crop)?;
+        let dataset = synthetic(images, side + 4);
         let bytes_before = gpu.buffer_bytes();
         let built = Instant::now();
         let trainer = Trainer::build(
@@ -152,7 +170,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 conv: model.default_conv_init(),
             },
             &sgd,
-            InputCrop::PAPER,
+            crop,
         )?;
         let buffer_bytes = gpu.buffer_bytes() - bytes_before;
         if args.profile {
@@ -247,12 +265,13 @@ fn time_to_first_step(
     model: ModelKind,
     batch: usize,
     sgd: &SgdConfig,
+    crop: InputCrop,
 ) -> Result<f64> {
     let start = Instant::now();
     let gpu = shatter_gpu::Gpu::new(adapter)?;
     let trainer = Trainer::build(
         &gpu,
-        &synthetic(batch),
+        &synthetic(batch, crop.size + 4),
         model,
         batch,
         WeightInit {
@@ -260,7 +279,7 @@ fn time_to_first_step(
             conv: model.default_conv_init(),
         },
         sgd,
-        InputCrop::PAPER,
+        crop,
     )?;
     let order: Vec<u32> = (0..batch as u32).collect();
     trainer.train_epoch(&order, 0, &mut |_| {})?;

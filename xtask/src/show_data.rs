@@ -26,7 +26,7 @@ pub fn run(args: ShowDataArgs) -> Result<()> {
     let spec: DatasetSpec = args.dataset.parse()?;
     let corruption: Corruption = args.corrupt.parse()?;
     let data_dir = args.data_dir.unwrap_or_else(shatter_data::default_data_dir);
-    let mut dataset = load_spec(&spec, &data_dir)?;
+    let mut dataset = load_spec(&spec, &data_dir, None)?;
     let true_labels = dataset.train.labels.clone();
     let report = apply_corruption(&mut dataset, &corruption, args.data_seed);
     let grid = shatter::sample_grid(&dataset, &true_labels, 8, 4);

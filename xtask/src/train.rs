@@ -57,9 +57,14 @@ pub struct TrainArgs {
     /// Crop training images at random offsets instead of the centre (28x28 of CIFAR-10's 32x32).
     #[arg(long)]
     pub random_crop: bool,
-    /// Side of the square crop the network sees; images no larger stay whole.
-    #[arg(long, default_value_t = 28)]
-    pub crop: usize,
+    /// Side of the square crop the network sees; images no larger stay whole. Default: 28
+    /// (CIFAR-10's crop of 32), or the image size where `--image-size` is given.
+    #[arg(long)]
+    pub crop: Option<usize>,
+    /// Side of the square image folders are resized and centre-cropped to as they load
+    /// (`folder:PATH` datasets only; default 32). inception-v3 needs 75 or more.
+    #[arg(long)]
+    pub image_size: Option<usize>,
     /// Conv filter initialization: he (He-uniform) or glorot (Glorot-uniform); default: the
     /// model's (glorot for alexnet and inception, he for inception-nobn).
     #[arg(long)]
@@ -121,7 +126,8 @@ impl TrainArgs {
             lr_staircase: !self.lr_smooth,
             weight_decay: self.weight_decay,
             random_crop: self.random_crop,
-            crop: self.crop,
+            crop: self.crop.or(self.image_size).unwrap_or(28),
+            image_size: self.image_size,
             conv_init: self.conv_init.clone().unwrap_or_else(|| {
                 self.model
                     .parse::<ModelKind>()

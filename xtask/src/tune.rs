@@ -41,12 +41,35 @@ fn parse_input(text: &str) -> Result<[usize; 3], BadInput> {
         })
 }
 
-/// The models `--model` named (repeatable), or every model when none was named.
+/// The models `--model` named (repeatable), or the five CIFAR-10 models when none was
+/// named (inception-v3 needs larger inputs than theirs: name it to measure it).
 pub fn models_or_all(names: &[String]) -> Result<Vec<ModelKind>, BadInput> {
     if names.is_empty() {
-        return Ok(ModelKind::ALL.to_vec());
+        return Ok(ModelKind::CIFAR.to_vec());
     }
     names.iter().map(|m| m.parse().map_err(BadInput)).collect()
+}
+
+/// The input side to measure `model` at: `asked` (`--side`), else 28 or the model's
+/// smallest input where that is larger; one that is too small for the model is bad input.
+pub fn input_side(model: ModelKind, asked: Option<usize>) -> Result<usize, BadInput> {
+    let least = model.min_input_side().unwrap_or(1);
+    let side = asked.unwrap_or(least.max(28));
+    check_input_side(model, [side, side])?;
+    Ok(side)
+}
+
+/// `model` can take inputs of [height, width].
+pub fn check_input_side(model: ModelKind, [height, width]: [usize; 2]) -> Result<(), BadInput> {
+    match model.min_input_side() {
+        Some(least) if height.min(width) < least => Err(BadInput(format!(
+            "{model} takes inputs of at least {least}x{least}, not {height}x{width}"
+        ))),
+        _ if height == 0 || width == 0 => Err(BadInput(format!(
+            "inputs of {height}x{width} have no pixels"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 pub fn run(args: TuneArgs) -> Result<()> {
@@ -57,6 +80,9 @@ pub fn run(args: TuneArgs) -> Result<()> {
         );
     }
     let input = parse_input(&args.input)?;
+    for &model in &models {
+        check_input_side(model, [input[1], input[2]])?;
+    }
     let gpu = Gpu::new(args.adapter.as_deref())?;
     println!("adapter: {}", gpu.adapter().describe());
     let shape = NetworkShape {

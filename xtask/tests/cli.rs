@@ -26,7 +26,7 @@ fn assert_bad_input(args: &[&str], message: &str) {
 fn unknown_names_and_out_of_range_values_are_one_line_and_exit_2() {
     assert_bad_input(
         &["train", "--model", "resnet"],
-        "unknown model 'resnet': expected one of mlp1x512, mlp3x512, alexnet, inception, inception-nobn",
+        "unknown model 'resnet': expected one of mlp1x512, mlp3x512, alexnet, inception, inception-nobn, inception-v3",
     );
     assert_bad_input(
         &["train", "--dataset", "cifar100"],
@@ -59,7 +59,39 @@ fn unknown_names_and_out_of_range_values_are_one_line_and_exit_2() {
     );
     assert_bad_input(
         &["bench", "--model", "vgg"],
-        "unknown model 'vgg': expected one of mlp1x512, mlp3x512, alexnet, inception, inception-nobn",
+        "unknown model 'vgg': expected one of mlp1x512, mlp3x512, alexnet, inception, inception-nobn, inception-v3",
+    );
+}
+
+#[test]
+fn inception_v3_on_images_too_small_for_it_is_one_line_and_exit_2() {
+    assert_bad_input(
+        &["train", "--model", "inception-v3"],
+        "inception-v3 takes inputs of at least 75x75, but fashion-mnist-mini at crop 28 gives 28x28: train it on an image folder with an image size of 75 or more",
+    );
+    assert_bad_input(
+        &[
+            "train",
+            "--model",
+            "inception-v3",
+            "--dataset",
+            "folder:/nowhere",
+            "--image-size",
+            "64",
+        ],
+        "inception-v3 takes inputs of at least 75x75, but folder:/nowhere at crop 64 gives 64x64: train it on an image folder with an image size of 75 or more",
+    );
+    assert_bad_input(
+        &["train", "--image-size", "64"],
+        "image size applies to image folders (folder:PATH) only; fashion-mnist-mini has images of its own size",
+    );
+    assert_bad_input(
+        &["bench", "--model", "inception-v3", "--side", "32"],
+        "inception-v3 takes inputs of at least 75x75, not 32x32",
+    );
+    assert_bad_input(
+        &["tune", "--model", "inception-v3"],
+        "inception-v3 takes inputs of at least 75x75, not 28x28",
     );
 }
 

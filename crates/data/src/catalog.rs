@@ -301,10 +301,17 @@ impl FromStr for DatasetSpec {
     }
 }
 
-/// Load what `spec` names (see [`load_dataset`]; folders at CIFAR-10's 32x32).
-pub fn load_spec(spec: &DatasetSpec, data_dir: &Path) -> Result<Dataset, DataError> {
+/// Load what `spec` names (see [`load_dataset`]); folders at `folder_size` x `folder_size`
+/// (default CIFAR-10's 32x32).
+pub fn load_spec(
+    spec: &DatasetSpec,
+    data_dir: &Path,
+    folder_size: Option<usize>,
+) -> Result<Dataset, DataError> {
     match spec {
         DatasetSpec::Named(name) => load_dataset(*name, data_dir),
-        DatasetSpec::Folder(root) => load_image_folder(root, FOLDER_IMAGE_SIZE),
+        DatasetSpec::Folder(root) => {
+            load_image_folder(root, folder_size.unwrap_or(FOLDER_IMAGE_SIZE))
+        }
     }
 }

@@ -54,7 +54,7 @@ fn folder_spec_parses_and_loads_at_cifar_size() {
     let dir = tempfile::tempdir().unwrap();
     make_folder(dir.path());
     let spec: DatasetSpec = format!("folder:{}", dir.path().display()).parse().unwrap();
-    let d = load_spec(&spec, Path::new("unused")).unwrap();
+    let d = load_spec(&spec, Path::new("unused"), None).unwrap();
     assert_eq!((d.height, d.width, d.train.len()), (32, 32, 6));
     let err = "folder:".parse::<DatasetSpec>().unwrap_err();
     assert_eq!(

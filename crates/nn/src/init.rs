@@ -42,23 +42,22 @@ impl std::str::FromStr for ConvInit {
     }
 }
 
-/// A conv filter [kernel, kernel, in_channels, out_channels] drawn as `init` says.
+/// A conv filter [window_height, window_width, in_channels, out_channels] drawn as `init`
+/// says (Keras's fans: the window's taps times the channels in, and out).
 pub fn conv_filter_init(
     rng: &mut impl Rng,
     init: ConvInit,
-    kernel: usize,
+    [window_height, window_width]: [usize; 2],
     in_channels: usize,
     out_channels: usize,
 ) -> Vec<f32> {
-    let (fan_in, fan_out) = (
-        kernel * kernel * in_channels,
-        kernel * kernel * out_channels,
-    );
+    let taps = window_height * window_width;
+    let (fan_in, fan_out) = (taps * in_channels, taps * out_channels);
     let limit = match init {
         ConvInit::He => (6.0 / fan_in as f64).sqrt(),
         ConvInit::Glorot => (6.0 / (fan_in + fan_out) as f64).sqrt(),
     };
-    (0..kernel * kernel * in_channels * out_channels)
+    (0..taps * in_channels * out_channels)
         .map(|_| rng.random_range(-limit..limit) as f32)
         .collect()
 }

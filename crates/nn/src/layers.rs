@@ -7,15 +7,32 @@ use crate::reference::LrnParams;
 /// One layer of a model description (shapes follow from the input; see [`output_shape`]).
 #[derive(Clone, Debug, PartialEq)]
 pub enum LayerSpec {
-    /// A conv module: conv (SAME padding) with bias, optional batch norm, then ReLU.
+    /// A conv module: conv (a window of [height, width]), optional bias and batch norm,
+    /// then ReLU.
     Conv {
         filters: usize,
-        kernel: usize,
+        kernel: [usize; 2],
         stride: usize,
+        padding: Padding,
+        /// Whether the conv adds a trained bias. Without one (Keras's conv2d_bn, before
+        /// batch norm, whose shift makes a bias redundant) a zero bias is read and nothing
+        /// is trained or counted for it.
+        bias: bool,
         batch_norm: bool,
     },
-    /// Max pooling, SAME padding.
-    MaxPool { window: usize, stride: usize },
+    /// Max pooling over a square window.
+    MaxPool {
+        window: usize,
+        stride: usize,
+        padding: Padding,
+    },
+    /// Average pooling over a square window: the mean of the taps inside the image
+    /// (TensorFlow's avg_pool; padding is not counted).
+    AvgPool {
+        window: usize,
+        stride: usize,
+        padding: Padding,
+    },
     /// Local response normalization across channels.
     Lrn(LrnParams),
     /// Mean over all pixels of each channel: [h, w, c] -> [1, 1, c].
@@ -26,19 +43,56 @@ pub enum LayerSpec {
     Dense { units: usize, relu: bool },
     /// The final fully connected layer to one output per class, no activation.
     Logits,
+    /// Inverted dropout of `rate` of the values in training; the identity in evaluation.
+    Dropout { rate: f64 },
     /// Branches that all read this layer's input, their outputs concatenated on channels
-    /// in order. Each branch must end in a layer that can write a channel slice (Conv, MaxPool).
+    /// in order. Each branch must end in a layer that can write a channel slice (Conv,
+    /// MaxPool, AvgPool, or a Concat, whose branches then write into the outer slice) and
+    /// start with one that can add to its input's gradient (the same, or a Concat).
     Concat(Vec<Vec<LayerSpec>>),
 }
 
 impl LayerSpec {
+    /// A square conv with SAME padding and a bias: the paper's small models' conv module.
     pub fn conv(filters: usize, kernel: usize, stride: usize, batch_norm: bool) -> Self {
+        Self::Conv {
+            filters,
+            kernel: [kernel, kernel],
+            stride,
+            padding: Padding::Same,
+            bias: true,
+            batch_norm,
+        }
+    }
+
+    /// Keras's `conv2d_bn` (Inception V3's every convolution): a conv of `[height,
+    /// width]` without bias, then batch norm and ReLU.
+    pub fn conv_bn(filters: usize, kernel: [usize; 2], stride: usize, padding: Padding) -> Self {
         Self::Conv {
             filters,
             kernel,
             stride,
-            batch_norm,
+            padding,
+            bias: false,
+            batch_norm: true,
         }
+    }
+
+    /// Max pooling with SAME padding.
+    pub fn max_pool(window: usize, stride: usize) -> Self {
+        Self::MaxPool {
+            window,
+            stride,
+            padding: Padding::Same,
+        }
+    }
+
+    /// Whether the layer can write its output into a channel slice of a concatenation.
+    pub fn writes_slices(&self) -> bool {
+        matches!(
+            self,
+            Self::Conv { .. } | Self::MaxPool { .. } | Self::AvgPool { .. } | Self::Concat(_)
+        )
     }
 
     /// The geometry of a Conv or MaxPool layer over `batch` inputs of `shape` [h, w, c].
@@ -48,22 +102,22 @@ impl LayerSpec {
                 filters,
                 kernel,
                 stride,
+                padding,
                 ..
-            } => Some(WindowGeometry::new(
-                batch,
-                shape,
-                filters,
-                kernel,
-                stride,
-                Padding::Same,
+            } => Some(WindowGeometry::rectangle(
+                batch, shape, filters, kernel, stride, padding,
             )),
-            Self::MaxPool { window, stride } => Some(WindowGeometry::new(
-                batch,
-                shape,
-                shape[2],
+            Self::MaxPool {
                 window,
                 stride,
-                Padding::Same,
+                padding,
+            }
+            | Self::AvgPool {
+                window,
+                stride,
+                padding,
+            } => Some(WindowGeometry::new(
+                batch, shape, shape[2], window, stride, padding,
             )),
             _ => None,
         }
@@ -73,11 +127,11 @@ impl LayerSpec {
 /// The [h, w, c] a layer makes of an input of `shape`.
 pub fn output_shape(spec: &LayerSpec, shape: [usize; 3], classes: usize) -> [usize; 3] {
     match spec {
-        LayerSpec::Conv { .. } | LayerSpec::MaxPool { .. } => {
+        LayerSpec::Conv { .. } | LayerSpec::MaxPool { .. } | LayerSpec::AvgPool { .. } => {
             let g = spec.window_geometry(1, shape).expect("a window layer");
             [g.out_height, g.out_width, g.out_channels]
         }
-        LayerSpec::Lrn(_) => shape,
+        LayerSpec::Lrn(_) | LayerSpec::Dropout { .. } => shape,
         LayerSpec::GlobalMeanPool => [1, 1, shape[2]],
         LayerSpec::Flatten => [1, 1, shape.iter().product()],
         LayerSpec::Dense { units, .. } => [1, 1, *units],
@@ -113,11 +167,12 @@ pub fn parameter_counts(specs: &[LayerSpec], shape: [usize; 3], classes: usize) 
         match spec {
             LayerSpec::Conv {
                 filters,
-                kernel,
+                kernel: [kh, kw],
+                bias,
                 batch_norm: bn,
                 ..
             } => {
-                counted += kernel * kernel * shape[2] * filters + filters;
+                counted += kh * kw * shape[2] * filters + if *bias { *filters } else { 0 };
                 if *bn {
                     batch_norm += 2 * filters;
                 }

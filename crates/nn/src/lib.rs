@@ -57,7 +57,7 @@ pub use kernel_plan::KernelPlan;
 pub use layers::{LayerSpec, forward_flops_per_image, output_shape, parameter_counts};
 pub use loss::softmax_xent;
 pub use lrn::{lrn_backward, lrn_forward, lrn_vec4_fits};
-pub use model::ModelKind;
+pub use model::{INCEPTION_V3_DROPOUT, INCEPTION_V3_MIN_SIDE, ModelKind, inception_v3};
 pub use network::{BuiltLayer, Network, NetworkShape, WeightInit};
 pub use optimizer::{LrSchedule, SgdConfig, SgdState, sgd_momentum};
 pub use parameter::Parameter;

@@ -5,7 +5,7 @@
 use std::any::Any;
 use std::sync::Arc;
 
-use rand::SeedableRng;
+use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use shatter_gpu::{Dispatch, Gpu, GpuError, StatePart, Tensor, TexelMirror, U32Buffer};
 
@@ -13,6 +13,7 @@ use crate::batch_norm::{BatchNorm, NormTensors};
 use crate::conv_plan::{ConvProblem, ConvVariant};
 use crate::conv2d::{ConvPass, conv2d_backward_data, conv2d_backward_filter, conv2d_forward};
 use crate::dense::Dense;
+use crate::dropout::{Dropout, dropout_backward, dropout_forward};
 use crate::gemm_plan::GemmShape;
 use crate::geometry::WindowGeometry;
 use crate::init::{ConvInit, conv_filter_init, glorot_uniform};
@@ -23,7 +24,10 @@ use crate::lrn::{lrn_backward, lrn_forward};
 use crate::model::ModelKind;
 use crate::optimizer::SgdConfig;
 use crate::parameter::Parameter;
-use crate::pool::{max_pool_backward, max_pool_forward, mean_pool_backward, mean_pool_forward};
+use crate::pool::{
+    avg_pool_backward, avg_pool_forward, max_pool_backward, max_pool_forward, mean_pool_backward,
+    mean_pool_forward,
+};
 use crate::product::MirrorSet;
 use crate::reduce::column_sum;
 use crate::slice::ChannelSlice;
@@ -465,24 +469,23 @@ impl Builder<'_> {
         target: Option<SliceTarget>,
         accumulate: bool,
     ) -> Result<Activation, GpuError> {
-        let slice_ok = matches!(spec, LayerSpec::Conv { .. } | LayerSpec::MaxPool { .. });
+        // The layers that write a channel slice are also those whose backward can add
+        // to its input's gradient.
         assert!(
-            target.is_none() || slice_ok,
-            "a concatenated branch must end in a conv or max-pool layer, not {spec:?}"
-        );
-        let single_consumer = matches!(
-            spec,
-            LayerSpec::Conv { .. } | LayerSpec::MaxPool { .. } | LayerSpec::Concat(_)
+            target.is_none() || spec.writes_slices(),
+            "a concatenated branch must end in a conv, pooling or concatenation, not {spec:?}"
         );
         assert!(
-            !accumulate || single_consumer,
+            !accumulate || spec.writes_slices(),
             "{spec:?} cannot start a branch (it cannot add to its input's gradient)"
         );
         match spec {
-            LayerSpec::Conv { batch_norm, .. } => {
-                self.conv(spec, *batch_norm, input, target, accumulate)
-            }
+            LayerSpec::Conv {
+                bias, batch_norm, ..
+            } => self.conv(spec, *bias, *batch_norm, input, target, accumulate),
             LayerSpec::MaxPool { .. } => self.max_pool(spec, input, target, accumulate),
+            LayerSpec::AvgPool { .. } => self.avg_pool(spec, input, target, accumulate),
+            LayerSpec::Dropout { rate } => self.dropout(*rate, input),
             LayerSpec::Lrn(params) => self.lrn(*params, input),
             LayerSpec::GlobalMeanPool => self.mean_pool(input),
             LayerSpec::Flatten => Ok(Activation {
@@ -491,13 +494,15 @@ impl Builder<'_> {
             }),
             LayerSpec::Dense { units, relu } => self.dense("dense", *units, *relu, input),
             LayerSpec::Logits => self.dense("logits", self.classes, false, input),
-            LayerSpec::Concat(branches) => self.concat(spec, branches, input, accumulate),
+            LayerSpec::Concat(branches) => self.concat(spec, branches, input, target, accumulate),
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn conv(
         &mut self,
         spec: &LayerSpec,
+        trained_bias: bool,
         batch_norm: bool,
         input: Activation,
         target: Option<SliceTarget>,
@@ -509,22 +514,39 @@ impl Builder<'_> {
             .window_geometry(self.batch, input.shape)
             .expect("a conv layer");
         let filters = g.out_channels;
-        let kernel = g.window_height;
+        let window = [g.window_height, g.window_width];
         let init = conv_filter_init(
             &mut self.rng,
             self.conv_init,
-            kernel,
+            window,
             g.in_channels,
             filters,
         );
         let filter = Parameter::new(
             gpu,
             &format!("{name}.filter"),
-            &[kernel, kernel, g.in_channels, filters],
+            &[window[0], window[1], g.in_channels, filters],
             &init,
             true,
         )?;
-        let bias = Parameter::zeros(gpu, &format!("{name}.bias"), &[filters], false)?;
+        // A conv without a trained bias reads zeros, kept alive with the layer.
+        let bias = if trained_bias {
+            Some(Parameter::zeros(
+                gpu,
+                &format!("{name}.bias"),
+                &[filters],
+                false,
+            )?)
+        } else {
+            None
+        };
+        let zero_bias = match &bias {
+            Some(_) => None,
+            None => Some(gpu.zeros(&format!("{name}.zero_bias"), &[filters])?),
+        };
+        let bias_value = bias
+            .as_ref()
+            .map_or_else(|| zero_bias.as_ref().expect("a zero bias"), |b| &b.value);
         let shape = [g.out_height, g.out_width, filters];
         let (out, offset) = self.output(&name, shape, target)?;
         let y = ChannelSlice {
@@ -564,7 +586,7 @@ impl Builder<'_> {
                 &g,
                 x,
                 w,
-                &bias.value,
+                bias_value,
                 false,
                 ChannelSlice::whole(&z),
                 forward_variant,
@@ -587,7 +609,7 @@ impl Builder<'_> {
                 &g,
                 x,
                 w,
-                &bias.value,
+                bias_value,
                 true,
                 y,
                 forward_variant,
@@ -609,14 +631,16 @@ impl Builder<'_> {
             None,
             &mut backward_mirrors,
         )?;
-        products.extend(column_sum(
-            gpu,
-            &format!("{name}.bias_grad"),
-            &dz,
-            g.output_pixels(),
-            filters,
-            &bias.grad,
-        )?);
+        if let Some(bias) = &bias {
+            products.extend(column_sum(
+                gpu,
+                &format!("{name}.bias_grad"),
+                &dz,
+                g.output_pixels(),
+                filters,
+                &bias.grad,
+            )?);
+        }
         if let Some(dx) = &input.grad {
             products.extend(conv2d_backward_data(
                 gpu,
@@ -637,9 +661,11 @@ impl Builder<'_> {
             backward.push(relu);
         }
         backward.extend(products);
-        let mut parameters = vec![filter, bias];
+        let mut parameters = vec![filter];
+        parameters.extend(bias);
         parameters.extend(affine_parameter);
         scratch.push(Box::new(dz));
+        scratch.extend(zero_bias.map(|t| Box::new(t) as Box<dyn Any>));
         let flops = g.conv_flops();
         self.push(BuiltLayer {
             name,
@@ -698,6 +724,99 @@ impl Builder<'_> {
             )?);
         }
         self.push_parameterless(name, forward, backward, vec![Box::new(argmax)]);
+        Ok(out)
+    }
+
+    fn avg_pool(
+        &mut self,
+        spec: &LayerSpec,
+        input: Activation,
+        target: Option<SliceTarget>,
+        accumulate: bool,
+    ) -> Result<Activation, GpuError> {
+        let gpu = self.gpu;
+        let name = self.name("avg_pool");
+        let g = spec
+            .window_geometry(self.batch, input.shape)
+            .expect("a pooling layer");
+        let shape = [g.out_height, g.out_width, g.out_channels];
+        let (out, offset) = self.output(&name, shape, target)?;
+        let slice = |t| ChannelSlice {
+            tensor: t,
+            offset,
+            channels: g.out_channels,
+        };
+        let forward = avg_pool_forward(
+            gpu,
+            &format!("{name}.forward"),
+            &g,
+            &input.value,
+            slice(&out.value),
+        )?;
+        let mut backward = Vec::new();
+        if let Some(dx) = &input.grad {
+            let dy = out.grad.as_ref().expect("pool outputs have gradients");
+            backward.push(avg_pool_backward(
+                gpu,
+                &format!("{name}.backward"),
+                &g,
+                slice(dy),
+                dx,
+                accumulate,
+            )?);
+        }
+        self.push_parameterless(name, forward, backward, Vec::new());
+        Ok(out)
+    }
+
+    /// Dropout on a flat activation: its mask is drawn from the step (the training pass's
+    /// cursor) and a seed of the layer's own, from the weights' random stream.
+    fn dropout(&mut self, rate: f64, input: Activation) -> Result<Activation, GpuError> {
+        let gpu = self.gpu;
+        let name = self.name("dropout");
+        let out = self.activation(&name, input.shape)?;
+        let dropout = Dropout {
+            rate,
+            seed: self.rng.next_u32(),
+        };
+        let dims = [self.batch, input.shape.iter().product()];
+        let forward = |training: bool, label: &str| {
+            dropout_forward(
+                gpu,
+                &format!("{name}.{label}"),
+                dropout,
+                training,
+                dims,
+                self.cursor,
+                &input.value,
+                &out.value,
+            )
+        };
+        let (train, eval) = (forward(true, "forward")?, forward(false, "forward_eval")?);
+        let mut backward = Vec::new();
+        if let (Some(dx), Some(dy)) = (&input.grad, &out.grad) {
+            backward.push(dropout_backward(
+                gpu,
+                &format!("{name}.backward"),
+                dropout,
+                dims,
+                self.cursor,
+                dy,
+                dx,
+            )?);
+        }
+        self.push(BuiltLayer {
+            name,
+            forward: vec![train],
+            forward_eval: vec![eval],
+            backward,
+            parameters: Vec::new(),
+            forward_flops: 0,
+            backward_flops: 0,
+            convolution: false,
+            running_statistics: Vec::new(),
+            _scratch: Vec::new(),
+        });
         Ok(out)
     }
 
@@ -825,13 +944,16 @@ impl Builder<'_> {
         spec: &LayerSpec,
         branches: &[Vec<LayerSpec>],
         input: Activation,
+        target: Option<SliceTarget>,
         accumulate: bool,
     ) -> Result<Activation, GpuError> {
         self.modules += 1;
-        let outer = std::mem::replace(&mut self.prefix, format!("module{}.", self.modules));
+        let module = format!("module{}", self.modules);
         let shape = output_shape(spec, input.shape, self.classes);
-        let out = self.activation(&format!("module{}", self.modules), shape)?;
-        let mut offset = 0;
+        // A concatenation that ends a branch of another writes its branches into that
+        // one's slice (Inception V3's 1x3 and 3x1 side by side).
+        let (out, mut offset) = self.output(&module, shape, target)?;
+        let outer = std::mem::replace(&mut self.prefix, format!("{module}."));
         for (b, branch) in branches.iter().enumerate() {
             let channels = sequence_output_shape(branch, input.shape, self.classes)[2];
             let target = SliceTarget {

@@ -7,7 +7,7 @@ const CIFAR: [usize; 3] = [28, 28, 3];
 
 #[test]
 fn parameter_counts_are_the_papers() {
-    let counts: Vec<(ModelKind, (usize, usize))> = ModelKind::ALL
+    let counts: Vec<(ModelKind, (usize, usize))> = ModelKind::CIFAR
         .iter()
         .map(|&m| (m, m.parameter_counts(CIFAR, 10)))
         .collect();
@@ -37,7 +37,8 @@ fn parameter_counts_are_the_papers() {
 #[test]
 fn every_model_ends_in_one_logit_per_class() {
     for m in ModelKind::ALL {
-        let mut shape = CIFAR;
+        let side = m.min_input_side().unwrap_or(28);
+        let mut shape = [side, side, 3];
         for layer in m.layers() {
             shape = output_shape(&layer, shape, 10);
         }
@@ -111,6 +112,78 @@ fn model_names_round_trip_and_unknown_names_list_the_known_ones() {
     }
     assert_eq!(
         "vgg".parse::<ModelKind>(),
-        Err("unknown model 'vgg': expected one of mlp1x512, mlp3x512, alexnet, inception, inception-nobn".to_owned())
+        Err("unknown model 'vgg': expected one of mlp1x512, mlp3x512, alexnet, inception, inception-nobn, inception-v3".to_owned())
     );
+}
+
+/// What `keras.applications.InceptionV3(weights=None)` reports for 1,000 classes: 23,851,784
+/// parameters, of which 34,432 are not trainable (batch norm's moving means and variances,
+/// two per channel, so 17,216 batch-normalized channels). Keras's conv2d_bn has no bias and
+/// its batch norm a shift but no scale (scale=False); shatter's batch norm trains a scale
+/// too. So Keras's figure is shatter's counted weights (convolutions and classifier), plus a
+/// shift and two statistics per channel: 1.5 times shatter's batch-norm count.
+#[test]
+fn inception_v3_has_kerass_parameter_count() {
+    let (counted, batch_norm) = ModelKind::InceptionV3.parameter_counts([299, 299, 3], 1000);
+    assert_eq!(batch_norm, 2 * 17_216, "a scale and a shift per channel");
+    assert_eq!(counted + batch_norm / 2 * 3, 23_851_784);
+    assert_eq!(
+        counted + batch_norm / 2,
+        23_817_352,
+        "Keras's trainable parameters"
+    );
+    // The input's size does not change the count (global pooling before the classifier).
+    assert_eq!(
+        ModelKind::InceptionV3.parameter_counts([75, 75, 3], 1000),
+        (counted, batch_norm)
+    );
+}
+
+/// The stem's and every module's output at 299x299, as Keras's model summary lists them,
+/// and the forward work: about 5.7 billion multiply-adds (Szegedy et al. 2016).
+#[test]
+fn inception_v3_has_kerass_shapes_at_299() {
+    let mut shape = [299, 299, 3];
+    let mut shapes = Vec::new();
+    for layer in ModelKind::InceptionV3.layers() {
+        shape = output_shape(&layer, shape, 1000);
+        shapes.push(shape);
+    }
+    assert_eq!(
+        shapes,
+        vec![
+            [149, 149, 32],
+            [147, 147, 32],
+            [147, 147, 64],
+            [73, 73, 64],
+            [73, 73, 80],
+            [71, 71, 192],
+            [35, 35, 192],
+            [35, 35, 256], // mixed0
+            [35, 35, 288],
+            [35, 35, 288],
+            [17, 17, 768], // mixed3
+            [17, 17, 768],
+            [17, 17, 768],
+            [17, 17, 768],
+            [17, 17, 768],
+            [8, 8, 1280], // mixed8
+            [8, 8, 2048],
+            [8, 8, 2048], // mixed10
+            [1, 1, 2048], // global average pooling
+            [1, 1, 2048], // dropout
+            [1, 1, 1000],
+        ]
+    );
+    let multiply_adds = ModelKind::InceptionV3.forward_flops_per_image([299, 299, 3], 1000) / 2;
+    assert!(
+        (5_600_000_000..5_800_000_000).contains(&multiply_adds),
+        "{multiply_adds} multiply-adds"
+    );
+    // At Keras's smallest input the last modules see a 1x1 map.
+    let mut shape = [75, 75, 3];
+    for layer in ModelKind::InceptionV3.layers().iter().take(18) {
+        shape = output_shape(layer, shape, 1000);
+    }
+    assert_eq!(shape, [1, 1, 2048]);
 }

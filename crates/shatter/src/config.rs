@@ -47,6 +47,11 @@ pub struct TrainConfig {
     /// no larger stay whole.
     #[serde(default = "paper_crop")]
     pub crop: usize,
+    /// The side image folders are resized and centre-cropped to as they load (default 32,
+    /// CIFAR-10's); other datasets have their own size. Left out of run.json (and so of
+    /// the run id) when not set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_size: Option<usize>,
     /// How conv filters are drawn: `he` (default) or `glorot`; dense layers are Glorot.
     #[serde(default = "default_conv_init")]
     pub conv_init: String,
@@ -103,6 +108,7 @@ impl Default for TrainConfig {
             weight_decay: 0.0,
             random_crop: false,
             crop: 28,
+            image_size: None,
             conv_init: default_conv_init(),
             fit_threshold: 1.0,
             eval_every: DEFAULT_EVAL_EVERY,
@@ -114,12 +120,14 @@ impl TrainConfig {
     /// Check every value; the first bad one gives the error.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let fail = |m: String| Err(ConfigError(m));
-        if let Err(e) = self.model.parse::<shatter_nn::ModelKind>() {
-            return fail(e);
-        }
-        if let Err(e) = self.dataset.parse::<shatter_data::DatasetSpec>() {
-            return fail(e.to_string());
-        }
+        let model = match self.model.parse::<shatter_nn::ModelKind>() {
+            Ok(model) => model,
+            Err(e) => return fail(e),
+        };
+        let dataset = match self.dataset.parse::<shatter_data::DatasetSpec>() {
+            Ok(dataset) => dataset,
+            Err(e) => return fail(e.to_string()),
+        };
         if let Err(e) = self.corrupt.parse::<shatter_data::Corruption>() {
             return fail(e.to_string());
         }
@@ -170,6 +178,34 @@ impl TrainConfig {
         }
         if self.crop == 0 {
             return fail("crop must be at least 1 pixel (got 0)".into());
+        }
+        if self.image_size == Some(0) {
+            return fail("image size must be at least 1 pixel (got 0)".into());
+        }
+        // The side the network sees: the crop of the images as they load.
+        let side = match &dataset {
+            shatter_data::DatasetSpec::Named(name) => {
+                if self.image_size.is_some() {
+                    return fail(format!(
+                        "image size applies to image folders (folder:PATH) only; {} has images of its own size",
+                        self.dataset
+                    ));
+                }
+                let ([_, height, width], _) = name.image_shape();
+                height.min(width)
+            }
+            shatter_data::DatasetSpec::Folder(_) => {
+                self.image_size.unwrap_or(shatter_data::FOLDER_IMAGE_SIZE)
+            }
+        }
+        .min(self.crop);
+        if let Some(least) = model.min_input_side()
+            && side < least
+        {
+            return fail(format!(
+                "{model} takes inputs of at least {least}x{least}, but {} at crop {} gives {side}x{side}: train it on an image folder with an image size of {least} or more",
+                self.dataset, self.crop
+            ));
         }
         if self.eval_every == 0 {
             return fail("eval-every must be at least 1 epoch (got 0)".into());

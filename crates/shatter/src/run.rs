@@ -115,7 +115,7 @@ pub fn run_training(
 pub fn load_run_data(config: &TrainConfig, data_dir: &Path) -> Result<(Dataset, CorruptionReport)> {
     let spec: DatasetSpec = config.dataset.parse()?;
     let corruption: Corruption = config.corrupt.parse()?;
-    let mut dataset = load_spec(&spec, data_dir)?;
+    let mut dataset = load_spec(&spec, data_dir, config.image_size)?;
     if let Some(n) = config.subset {
         dataset.subset_train(n)?;
     }

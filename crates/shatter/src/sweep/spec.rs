@@ -56,6 +56,8 @@ pub struct TrainSection {
     /// other models ignore this axis.
     pub batch_norm: Option<Axis<bool>>,
     pub crop: Option<Axis<usize>>,
+    /// The side image folders load at; the crop follows it unless `crop` is set.
+    pub image_size: Option<Axis<usize>>,
     pub conv_init: Option<Axis<String>>,
     pub fit_threshold: Option<Axis<f64>>,
     /// Epochs between full evaluations (see `crate::evaluation`).
@@ -235,6 +237,13 @@ impl TrainSection {
             (
                 "random_crop",
                 each(&self.random_crop, |c, v| c.random_crop = v),
+            ),
+            (
+                "image_size",
+                each(&self.image_size, |c, v| {
+                    c.image_size = Some(v);
+                    c.crop = v;
+                }),
             ),
             ("crop", each(&self.crop, |c, v| c.crop = v)),
             ("conv_init", each(&self.conv_init, |c, v| c.conv_init = v)),
