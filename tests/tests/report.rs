@@ -3,7 +3,9 @@
 //! such. No GPU needed.
 
 use shatter::rademacher::mean_and_interval;
-use shatter::report::{paper_table_1, table_1, table_1_csv, write_report};
+use shatter::report::{
+    paper_table_1, table_1, table_1_csv, table_2, table_2_markdown, write_report,
+};
 use shatter_tests::fixtures::{Ending, run_record, write_record};
 
 fn fixture_folder() -> tempfile::TempDir {
@@ -92,6 +94,65 @@ fn a_report_has_every_figure_and_table() {
             "report.md lacks {expected:?}:\n{report}"
         );
     }
+}
+
+/// Inception V3's runs make Table 2, not Table 1: its rows are augmentation, dropout and
+/// weight decay with true or random labels, with top-1 and top-5, and the paper's one
+/// known number (95.20% top-1 training accuracy on random labels, no regularizer).
+#[test]
+fn inception_v3_runs_make_table_2() {
+    let dir = fixture_folder();
+    let out = dir.path();
+    let mut runs = vec![
+        run_record("inception-v3", "none", 1, Ending::FittedAt(5), 0.60),
+        run_record(
+            "inception-v3-nodropout",
+            "random-labels",
+            1,
+            Ending::NotFitted,
+            0.01,
+        ),
+        run_record(
+            "inception-v3-nodropout",
+            "random-labels",
+            2,
+            Ending::FittedAt(9),
+            0.03,
+        ),
+        // Figure 1's modes are not Table 2's.
+        run_record("inception-v3", "gaussian", 1, Ending::FittedAt(4), 0.02),
+    ];
+    runs[0].final_test_top5_accuracy = 0.9;
+    runs[1].final_test_top5_accuracy = 0.04;
+    runs[2].final_test_top5_accuracy = 0.06;
+    runs[0].config.random_crop = true;
+    for run in &runs {
+        write_record(out, run);
+    }
+    let results = shatter::sweep::read_results(out).unwrap();
+    let records: Vec<_> = results.runs.values().collect();
+    assert_eq!(
+        table_2_markdown(&table_2(&records)),
+        "| labels | augmentation | dropout | weight decay | runs | train top-1 % | test top-1 % | test top-5 % | paper train top-1 % |\n\
+         |---|---|---|---|---|---|---|---|---|\n\
+         | true | yes | yes | no | 1 | 100.00 | 60.00 | 90.00 | — |\n\
+         | random | no | no | no | 2 | 95.00 | 2.00 | 5.00 | 95.20 |\n"
+    );
+    assert!(
+        table_1(&records)
+            .iter()
+            .all(|r| !r.key.model.starts_with("inception-v3")),
+        "Table 1 is the CIFAR-10 models'"
+    );
+    write_report(out).unwrap();
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("## Table 2"), "{report}");
+    assert!(out.join("table2.md").exists());
+    assert!(
+        !std::fs::read_to_string(out.join("table1.md"))
+            .unwrap()
+            .contains("Table 2")
+    );
 }
 
 #[test]

@@ -230,6 +230,19 @@ fn an_image_size_sets_the_crop_unless_the_crop_is_given() {
 }
 
 #[test]
+fn the_dropout_axis_switches_inception_v3_and_leaves_other_models_alone() {
+    let sweep = parse(
+        "[sweep]\nname = \"t2\"\ndataset = \"folder:/photos\"\nmodels = [\"inception-v3\", \"mlp1x512\"]\n[train]\nimage_size = 96\ndropout = [true, false]\nbatch_norm = [true, false]\n",
+    )
+    .unwrap();
+    let models: Vec<&str> = sweep.runs.iter().map(|r| r.config.model.as_str()).collect();
+    assert_eq!(
+        models,
+        ["inception-v3", "inception-v3-nodropout", "mlp1x512"]
+    );
+}
+
+#[test]
 fn run_ids_are_a_stable_hash_of_the_whole_config() {
     let config = TrainConfig::default();
     // Pinned (sha256 of the config's JSON, checked by hand): a change here renames every
@@ -289,7 +302,7 @@ fn bad_sweep_files_name_the_key_or_value() {
             .unwrap();
     assert_eq!(
         err,
-        "mine.toml: sweep.models: unknown model 'resnet': expected one of mlp1x512, mlp3x512, alexnet, inception, inception-nobn, inception-v3"
+        "mine.toml: sweep.models: unknown model 'resnet': expected one of mlp1x512, mlp3x512, alexnet, inception, inception-nobn, inception-v3, inception-v3-nodropout"
     );
     let err = parse(&format!("{base}corruptions = [\"labels:1.5\"]\n"))
         .err()

@@ -26,7 +26,7 @@ fn assert_bad_input(args: &[&str], message: &str) {
 fn unknown_names_and_out_of_range_values_are_one_line_and_exit_2() {
     assert_bad_input(
         &["train", "--model", "resnet"],
-        "unknown model 'resnet': expected one of mlp1x512, mlp3x512, alexnet, inception, inception-nobn, inception-v3",
+        "unknown model 'resnet': expected one of mlp1x512, mlp3x512, alexnet, inception, inception-nobn, inception-v3, inception-v3-nodropout",
     );
     assert_bad_input(
         &["train", "--dataset", "cifar100"],
@@ -59,7 +59,7 @@ fn unknown_names_and_out_of_range_values_are_one_line_and_exit_2() {
     );
     assert_bad_input(
         &["bench", "--model", "vgg"],
-        "unknown model 'vgg': expected one of mlp1x512, mlp3x512, alexnet, inception, inception-nobn, inception-v3",
+        "unknown model 'vgg': expected one of mlp1x512, mlp3x512, alexnet, inception, inception-nobn, inception-v3, inception-v3-nodropout",
     );
 }
 

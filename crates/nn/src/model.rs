@@ -24,6 +24,9 @@ pub enum ModelKind {
     /// Inception V3 (Szegedy et al. 2016) as Keras builds it, the paper's ImageNet model:
     /// inputs of at least 75x75 (299x299 on ImageNet).
     InceptionV3,
+    /// Inception V3 without the dropout before its classifier (the paper's Table 2 turns
+    /// dropout off as it does weight decay and augmentation).
+    InceptionV3NoDropout,
 }
 
 impl ModelKind {
@@ -36,19 +39,26 @@ impl ModelKind {
         ModelKind::InceptionNoBn,
     ];
 
-    pub const ALL: [ModelKind; 6] = [
+    pub const ALL: [ModelKind; 7] = [
         ModelKind::Mlp1x512,
         ModelKind::Mlp3x512,
         ModelKind::Alexnet,
         ModelKind::Inception,
         ModelKind::InceptionNoBn,
         ModelKind::InceptionV3,
+        ModelKind::InceptionV3NoDropout,
     ];
+
+    /// Whether this is Inception V3, with dropout or without: the paper's ImageNet model,
+    /// which its Table 2 reports.
+    pub fn is_inception_v3(self) -> bool {
+        matches!(self, Self::InceptionV3 | Self::InceptionV3NoDropout)
+    }
 
     /// The smallest image side the model takes (its VALID windows need room), if any.
     pub fn min_input_side(self) -> Option<usize> {
         match self {
-            Self::InceptionV3 => Some(INCEPTION_V3_MIN_SIDE),
+            Self::InceptionV3 | Self::InceptionV3NoDropout => Some(INCEPTION_V3_MIN_SIDE),
             _ => None,
         }
     }
@@ -61,6 +71,7 @@ impl ModelKind {
             Self::Inception => "inception",
             Self::InceptionNoBn => "inception-nobn",
             Self::InceptionV3 => "inception-v3",
+            Self::InceptionV3NoDropout => "inception-v3-nodropout",
         }
     }
 
@@ -70,7 +81,8 @@ impl ModelKind {
     /// Inception is); shatter uses the Inception's for both.
     pub fn paper_learning_rate(self) -> f64 {
         match self {
-            Self::Inception | Self::InceptionNoBn | Self::InceptionV3 => 0.1,
+            Self::Inception | Self::InceptionNoBn => 0.1,
+            Self::InceptionV3 | Self::InceptionV3NoDropout => 0.1,
             _ => 0.01,
         }
     }
@@ -86,7 +98,8 @@ impl ModelKind {
     /// that their run ids do not change). docs/paper.md has the measurements behind this.
     pub fn default_conv_init(self) -> ConvInit {
         match self {
-            Self::Alexnet | Self::Inception | Self::InceptionV3 => ConvInit::Glorot,
+            Self::Alexnet | Self::Inception => ConvInit::Glorot,
+            Self::InceptionV3 | Self::InceptionV3NoDropout => ConvInit::Glorot,
             Self::Mlp1x512 | Self::Mlp3x512 | Self::InceptionNoBn => ConvInit::He,
         }
     }
@@ -100,6 +113,7 @@ impl ModelKind {
             Self::Inception => inception(true),
             Self::InceptionNoBn => inception(false),
             Self::InceptionV3 => inception_v3(Some(INCEPTION_V3_DROPOUT)),
+            Self::InceptionV3NoDropout => inception_v3(None),
         }
     }
 

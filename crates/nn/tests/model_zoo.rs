@@ -112,7 +112,7 @@ fn model_names_round_trip_and_unknown_names_list_the_known_ones() {
     }
     assert_eq!(
         "vgg".parse::<ModelKind>(),
-        Err("unknown model 'vgg': expected one of mlp1x512, mlp3x512, alexnet, inception, inception-nobn, inception-v3".to_owned())
+        Err("unknown model 'vgg': expected one of mlp1x512, mlp3x512, alexnet, inception, inception-nobn, inception-v3, inception-v3-nodropout".to_owned())
     );
 }
 

@@ -55,6 +55,9 @@ pub struct TrainSection {
     /// Batch norm on or off, for the models that have it (inception / inception-nobn);
     /// other models ignore this axis.
     pub batch_norm: Option<Axis<bool>>,
+    /// Dropout on or off, for the models that have it (inception-v3 /
+    /// inception-v3-nodropout); other models ignore this axis.
+    pub dropout: Option<Axis<bool>>,
     pub crop: Option<Axis<usize>>,
     /// The side image folders load at; the crop follows it unless `crop` is set.
     pub image_size: Option<Axis<usize>>,
@@ -120,15 +123,25 @@ impl SweepSpec {
         }
         let axes = self.train.axes(source)?;
         // Without the axis each model runs as named.
-        let batch_norm: Vec<Option<bool>> = match &self.train.batch_norm {
-            None => vec![None],
-            Some(axis) => axis.values().into_iter().map(Some).collect(),
-        };
-        if batch_norm.is_empty() {
-            return Err(ConfigError(format!(
-                "{source}: train.batch_norm: the list is empty"
-            )));
-        }
+        let switch =
+            |axis: &Option<Axis<bool>>, name: &str| -> Result<Vec<Option<bool>>, ConfigError> {
+                let values: Vec<Option<bool>> = match axis {
+                    None => vec![None],
+                    Some(axis) => axis.values().into_iter().map(Some).collect(),
+                };
+                if values.is_empty() {
+                    return Err(ConfigError(format!(
+                        "{source}: train.{name}: the list is empty"
+                    )));
+                }
+                Ok(values)
+            };
+        let batch_norm = switch(&self.train.batch_norm, "batch_norm")?;
+        let dropout = switch(&self.train.dropout, "dropout")?;
+        let variants: Vec<(Option<bool>, Option<bool>)> = batch_norm
+            .iter()
+            .flat_map(|&bn| dropout.iter().map(move |&d| (bn, d)))
+            .collect();
         let mut runs: Vec<PlannedRun> = Vec::new();
         let mut ids = std::collections::HashSet::new();
         for &seed in &s.seeds {
@@ -137,8 +150,8 @@ impl SweepSpec {
                     .parse()
                     .map_err(|e: String| ConfigError(format!("{source}: sweep.models: {e}")))?;
                 for corrupt in &s.corruptions {
-                    for &bn in &batch_norm {
-                        let model = with_batch_norm(model, bn);
+                    for &(bn, dropout) in &variants {
+                        let model = with_dropout(with_batch_norm(model, bn), dropout);
                         let base = TrainConfig {
                             model: model.name().into(),
                             dataset: s.dataset.clone(),
@@ -310,6 +323,16 @@ fn with_batch_norm(model: ModelKind, on: Option<bool>) -> ModelKind {
     match (model, on) {
         (ModelKind::Inception, Some(false)) => ModelKind::InceptionNoBn,
         (ModelKind::InceptionNoBn, Some(true)) => ModelKind::Inception,
+        (m, _) => m,
+    }
+}
+
+/// Inception V3 with or without dropout as `on` asks (None: as named); other models are
+/// unchanged.
+fn with_dropout(model: ModelKind, on: Option<bool>) -> ModelKind {
+    match (model, on) {
+        (ModelKind::InceptionV3, Some(false)) => ModelKind::InceptionV3NoDropout,
+        (ModelKind::InceptionV3NoDropout, Some(true)) => ModelKind::InceptionV3,
         (m, _) => m,
     }
 }
