@@ -9,8 +9,13 @@
 //! jumping between 2 and 10 at rates of 0.01 and 0.1 (lavapipe), while a batch of 40 brought
 //! it from 2.29 to 0.02 by the seventh step. What is asserted is the training-mode (running)
 //! loss and accuracy: evaluation mode normalizes with running averages that, ten steps in,
-//! still hold much of their starting values, and a 94-layer stack compounds that, so the
-//! evaluated accuracies stay at chance this early (they are for long runs, ImageNet's).
+//! still hold much of their starting values (a variance of 1, where deep layers' are far
+//! smaller), and a 94-layer stack compounds that, so the evaluated accuracies stay at
+//! chance this early. Measured on lavapipe with `cargo xtask train --model
+//! inception-v3-nodropout --corrupt random-labels --image-size 75 --batch-size 40 --lr
+//! 0.01` on 40 noise images of five classes: the training-mode loss was 0.0008 at step 28
+//! (every label memorized), while the evaluated training accuracy stayed at 17.5% to step
+//! 60 and rose to 47.5% at 70 and 90% at 80, as the running averages caught up.
 
 use std::path::Path;
 
