@@ -202,9 +202,11 @@ pub fn figure_1a(runs: &[&RunRecord], model: &str, path: &Path) -> Result<Vec<St
                     format!("{x:.1}")
                 }
             })
-            .y_desc(format!(
-                "training loss (cross-entropy, mean of {window} steps)"
-            ))
+            .y_desc(if window == 1 {
+                "training loss (cross-entropy, per step)".to_owned()
+            } else {
+                format!("training loss (cross-entropy, mean of {window} steps)")
+            })
             .label_style(("sans-serif", 16))
             .axis_desc_style(("sans-serif", 18))
             .draw()
