@@ -62,7 +62,7 @@ def main():
                 continue
             cells = [level(records, key) for key in LEVELS]
             label = f"`{setting}`" if name == "shatter" else ""
-            print(f"| {label} | {name} ({len(records)} seeds) | " + " | ".join(cells)
+            print(f"| {label} | {name} ({len(records)} seed{'' if len(records) == 1 else 's'}) | " + " | ".join(cells)
                   + f" | {test_accuracy(records)} |")
 
 
