@@ -682,6 +682,24 @@ impl Builder<'_> {
         Ok(out)
     }
 
+    /// A pooling layer's name, geometry, and output: its own tensors or its slice of a
+    /// concatenation (with the slice's channel offset).
+    fn pool_output(
+        &mut self,
+        kind: &str,
+        spec: &LayerSpec,
+        input: &Activation,
+        target: Option<SliceTarget>,
+    ) -> Result<(String, WindowGeometry, Activation, usize), GpuError> {
+        let name = self.name(kind);
+        let g = spec
+            .window_geometry(self.batch, input.shape)
+            .expect("a pooling layer");
+        let shape = [g.out_height, g.out_width, g.out_channels];
+        let (out, offset) = self.output(&name, shape, target)?;
+        Ok((name, g, out, offset))
+    }
+
     fn max_pool(
         &mut self,
         spec: &LayerSpec,
@@ -690,12 +708,7 @@ impl Builder<'_> {
         accumulate: bool,
     ) -> Result<Activation, GpuError> {
         let gpu = self.gpu;
-        let name = self.name("pool");
-        let g = spec
-            .window_geometry(self.batch, input.shape)
-            .expect("a pooling layer");
-        let shape = [g.out_height, g.out_width, g.out_channels];
-        let (out, offset) = self.output(&name, shape, target)?;
+        let (name, g, out, offset) = self.pool_output("pool", spec, &input, target)?;
         let argmax = gpu.u32_buffer(&format!("{name}.argmax"), &vec![0; g.output_len()])?;
         let slice = |t| ChannelSlice {
             tensor: t,
@@ -735,12 +748,7 @@ impl Builder<'_> {
         accumulate: bool,
     ) -> Result<Activation, GpuError> {
         let gpu = self.gpu;
-        let name = self.name("avg_pool");
-        let g = spec
-            .window_geometry(self.batch, input.shape)
-            .expect("a pooling layer");
-        let shape = [g.out_height, g.out_width, g.out_channels];
-        let (out, offset) = self.output(&name, shape, target)?;
+        let (name, g, out, offset) = self.pool_output("avg_pool", spec, &input, target)?;
         let slice = |t| ChannelSlice {
             tensor: t,
             offset,
