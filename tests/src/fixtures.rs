@@ -119,6 +119,7 @@ pub fn run_record(
         evaluation_seconds: 1.0,
         gpu_buffer_bytes: 1 << 20,
         resident_pixels: "u8".into(),
+        streamed: false,
         resumed: Vec::new(),
         checkpoints: Default::default(),
         config,

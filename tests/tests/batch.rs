@@ -119,7 +119,9 @@ fn random_split(images: usize, channels: usize, g: Geometry) -> Split {
     let mut r = rng(21);
     let values = images * channels * g.image[0] * g.image[1];
     let pixels: Vec<u8> = (0..values).map(|_| r.random()).collect();
-    let labels: Vec<u8> = (0..images).map(|_| r.random_range(0..10)).collect();
+    let labels: Vec<u16> = (0..images)
+        .map(|_| r.random_range(0..10u8).into())
+        .collect();
     Split::from_u8(pixels, labels)
 }
 

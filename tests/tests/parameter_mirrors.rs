@@ -15,7 +15,7 @@ fn split(images: usize, side: usize) -> Split {
         images: (0..images * 3 * side * side)
             .map(|i| (i * 37 % 256) as u8)
             .collect(),
-        labels: (0..images).map(|i| (i % 10) as u8).collect(),
+        labels: (0..images).map(|i| (i % 10) as u16).collect(),
         float_images: None,
     }
 }

@@ -14,7 +14,7 @@ fn split(images: usize) -> Split {
         images: (0..images * 3 * 8 * 8)
             .map(|i| (i * 37 % 256) as u8)
             .collect(),
-        labels: (0..images).map(|i| (i % 10) as u8).collect(),
+        labels: (0..images).map(|i| (i % 10) as u16).collect(),
         float_images: None,
     }
 }

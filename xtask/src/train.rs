@@ -5,6 +5,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use shatter::checkpoint::CHECKPOINT_FILE;
 use shatter::{CheckpointPlan, Progress, RunOptions, TrainConfig, run_training, write_json_atomic};
+use shatter_data::DatasetSpec;
 use shatter_nn::{ConvInit, ModelKind};
 
 use crate::BadInput;
@@ -15,7 +16,7 @@ pub struct TrainArgs {
     /// mlp1x512, mlp3x512, alexnet, inception or inception-nobn.
     #[arg(long, default_value = "mlp1x512")]
     pub model: String,
-    /// fashion-mnist-mini (bundled), fashion-mnist, mnist, cifar10, or folder:PATH (PATH/train/<class>/ and PATH/test/<class>/ images).
+    /// fashion-mnist-mini (bundled), fashion-mnist, mnist, cifar10, folder:PATH (PATH/train/<class>/ and PATH/test/<class>/ images), or imagenet:PATH (ILSVRC 2012: PATH/train/<wnid>/ and PATH/val/<wnid>/).
     #[arg(long, default_value = "fashion-mnist-mini")]
     pub dataset: String,
     /// none, labels:P (0 <= P <= 1), random-labels, shuffled-pixels, random-pixels or gaussian.
@@ -58,13 +59,19 @@ pub struct TrainArgs {
     #[arg(long)]
     pub random_crop: bool,
     /// Side of the square crop the network sees; images no larger stay whole. Default: 28
-    /// (CIFAR-10's crop of 32), or the image size where `--image-size` is given.
+    /// (CIFAR-10's crop of 32), or the image size where `--image-size` is given (299 for
+    /// imagenet:PATH).
     #[arg(long)]
     pub crop: Option<usize>,
     /// Side of the square image folders are resized and centre-cropped to as they load
-    /// (`folder:PATH` datasets only; default 32). inception-v3 needs 75 or more.
+    /// (folder:PATH and imagenet:PATH only; default 32, and 299 for imagenet:PATH).
+    /// inception-v3 needs 75 or more.
     #[arg(long)]
     pub image_size: Option<usize>,
+    /// Stream an image folder from disk, decoding on every core while the GPU trains, even
+    /// where it would fit on the GPU whole (a folder too large for that always streams).
+    #[arg(long)]
+    pub stream: bool,
     /// Conv filter initialization: he (He-uniform) or glorot (Glorot-uniform); default: the
     /// model's (glorot for alexnet and inception, he for inception-nobn).
     #[arg(long)]
@@ -126,8 +133,18 @@ impl TrainArgs {
             lr_staircase: !self.lr_smooth,
             weight_decay: self.weight_decay,
             random_crop: self.random_crop,
-            crop: self.crop.or(self.image_size).unwrap_or(28),
+            crop: self.crop.or(self.image_size).unwrap_or_else(|| {
+                // ImageNet (and imagenet-mini) are seen whole at their load size; other
+                // data at the paper's 28x28 crop.
+                match self.dataset.parse::<DatasetSpec>() {
+                    Ok(spec @ (DatasetSpec::ImageNet(_) | DatasetSpec::ImageNetMini)) => spec
+                        .default_image_size()
+                        .expect("ImageNet folders have a size"),
+                    _ => 28,
+                }
+            }),
             image_size: self.image_size,
+            stream: self.stream,
             conv_init: self.conv_init.clone().unwrap_or_else(|| {
                 self.model
                     .parse::<ModelKind>()

@@ -30,7 +30,7 @@ fn unknown_names_and_out_of_range_values_are_one_line_and_exit_2() {
     );
     assert_bad_input(
         &["train", "--dataset", "cifar100"],
-        "unknown dataset 'cifar100': expected one of fashion-mnist-mini, fashion-mnist, mnist, cifar10, folder:PATH",
+        "unknown dataset 'cifar100': expected one of fashion-mnist-mini, fashion-mnist, mnist, cifar10, imagenet-mini, folder:PATH, imagenet:PATH",
     );
     assert_bad_input(
         &["train", "--corrupt", "shuffle"],
@@ -83,7 +83,7 @@ fn inception_v3_on_images_too_small_for_it_is_one_line_and_exit_2() {
     );
     assert_bad_input(
         &["train", "--image-size", "64"],
-        "image size applies to image folders (folder:PATH) only; fashion-mnist-mini has images of its own size",
+        "image size applies to image folders (folder:PATH, imagenet:PATH) only; fashion-mnist-mini has images of its own size",
     );
     assert_bad_input(
         &["bench", "--model", "inception-v3", "--side", "32"],
@@ -310,4 +310,44 @@ fn tune_rejects_a_malformed_input_shape() {
             &format!("--input {bad}: expected CHANNELSxHEIGHTxWIDTH, e.g. 3x28x28"),
         );
     }
+}
+
+#[test]
+fn streaming_where_it_cannot_apply_is_one_line_and_exit_2() {
+    assert_bad_input(
+        &["train", "--stream"],
+        "stream applies to image folders (folder:PATH, imagenet:PATH) only; fashion-mnist-mini is loaded whole",
+    );
+}
+
+#[test]
+fn a_folder_missing_a_class_in_val_is_one_line_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    for split in ["train", "val"] {
+        for class in ["n01", "n02"] {
+            let folder = dir.path().join(split).join(class);
+            std::fs::create_dir_all(&folder).unwrap();
+            image::RgbImage::new(8, 8)
+                .save(folder.join("0.png"))
+                .unwrap();
+        }
+    }
+    std::fs::remove_dir_all(dir.path().join("val/n02")).unwrap();
+    let (code, _, stderr) = xtask(&[
+        "train",
+        "--dataset",
+        &format!("imagenet:{}", dir.path().display()),
+        "--image-size",
+        "8",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].ends_with(&format!(
+            "{0}/val: training class 'n02' has no folder here; every class of {0}/train needs one",
+            dir.path().display()
+        )),
+        "{stderr}"
+    );
 }

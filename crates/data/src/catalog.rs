@@ -5,10 +5,12 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use crate::cifar::load_cifar10;
-use crate::dataset::{Dataset, Split};
+use crate::dataset::{Dataset, Label, Split};
 use crate::error::DataError;
-use crate::folder::{FOLDER_IMAGE_SIZE, load_image_folder};
+use crate::folder::{FOLDER_IMAGE_SIZE, FolderIndex, folder_dataset_name};
 use crate::idx::{IdxImages, parse_idx_images, parse_idx_labels, read_idx_images, read_idx_labels};
+use crate::imagenet_mini::{IMAGENET_MINI_DIR, IMAGENET_MINI_IMAGE_SIZE, ensure_imagenet_mini};
+use crate::streamed::StreamedDataset;
 
 /// The datasets shatter knows by name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -138,6 +140,7 @@ fn split(
             ),
         ));
     }
+    let labels = labels.into_iter().map(Label::from).collect();
     Ok(Split::from_u8(images.pixels, labels))
 }
 
@@ -271,29 +274,73 @@ mod tests {
     }
 }
 
-/// What `--dataset` names: one of the known datasets, or an image folder (`folder:PATH`).
+/// What `--dataset` names: one of the known datasets, an image folder (`folder:PATH`), or
+/// ILSVRC 2012 in its usual layout (`imagenet:PATH`: train/<wnid>/ and val/<wnid>/).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DatasetSpec {
     Named(DatasetName),
     Folder(PathBuf),
+    ImageNet(PathBuf),
+    /// The generated ImageNet-layout folder (crate::imagenet_mini), made in the data
+    /// directory on first use.
+    ImageNetMini,
+}
+
+/// The side ImageNet images load at unless asked otherwise: Inception V3's input.
+pub const IMAGENET_IMAGE_SIZE: usize = 299;
+
+impl DatasetSpec {
+    /// The side a folder's images load at when no image size is given; None for the named
+    /// datasets, whose images have their own size.
+    pub fn default_image_size(&self) -> Option<usize> {
+        match self {
+            Self::Named(_) => None,
+            Self::Folder(_) => Some(FOLDER_IMAGE_SIZE),
+            Self::ImageNet(_) => Some(IMAGENET_IMAGE_SIZE),
+            Self::ImageNetMini => Some(IMAGENET_MINI_IMAGE_SIZE),
+        }
+    }
+
+    /// The image folder it names, its name in records, and whether it has ILSVRC 2012's
+    /// layout; None for the named datasets. imagenet-mini is generated here when missing.
+    pub fn folder(&self, data_dir: &Path) -> Result<Option<(PathBuf, String, bool)>, DataError> {
+        Ok(match self {
+            Self::Named(_) => None,
+            Self::Folder(root) => Some((root.clone(), folder_dataset_name(root, false), false)),
+            Self::ImageNet(root) => Some((root.clone(), folder_dataset_name(root, true), true)),
+            Self::ImageNetMini => Some((
+                ensure_imagenet_mini(data_dir)?,
+                IMAGENET_MINI_DIR.to_owned(),
+                true,
+            )),
+        })
+    }
 }
 
 impl FromStr for DatasetSpec {
     type Err = DataError;
     fn from_str(s: &str) -> Result<Self, DataError> {
-        if let Some(path) = s.strip_prefix("folder:") {
-            if path.is_empty() {
-                return Err(DataError::Config {
-                    message: "dataset 'folder:': give the folder, as folder:PATH".into(),
-                });
+        for (prefix, make) in [
+            ("folder:", Self::Folder as fn(PathBuf) -> Self),
+            ("imagenet:", Self::ImageNet),
+        ] {
+            if let Some(path) = s.strip_prefix(prefix) {
+                if path.is_empty() {
+                    return Err(DataError::Config {
+                        message: format!("dataset '{prefix}': give the folder, as {prefix}PATH"),
+                    });
+                }
+                return Ok(make(PathBuf::from(path)));
             }
-            return Ok(Self::Folder(PathBuf::from(path)));
+        }
+        if s == IMAGENET_MINI_DIR {
+            return Ok(Self::ImageNetMini);
         }
         s.parse::<DatasetName>().map(Self::Named).map_err(|_| {
             let names: Vec<&str> = DatasetName::ALL.iter().map(DatasetName::as_str).collect();
             DataError::Config {
                 message: format!(
-                    "unknown dataset '{s}': expected one of {}, folder:PATH",
+                    "unknown dataset '{s}': expected one of {}, {IMAGENET_MINI_DIR}, folder:PATH, imagenet:PATH",
                     names.join(", ")
                 ),
             }
@@ -301,17 +348,22 @@ impl FromStr for DatasetSpec {
     }
 }
 
-/// Load what `spec` names (see [`load_dataset`]); folders at `folder_size` x `folder_size`
-/// (default CIFAR-10's 32x32).
+/// Load what `spec` names whole (see [`load_dataset`]); folders at `folder_size` x
+/// `folder_size` (default: [`DatasetSpec::default_image_size`]).
 pub fn load_spec(
     spec: &DatasetSpec,
     data_dir: &Path,
     folder_size: Option<usize>,
 ) -> Result<Dataset, DataError> {
-    match spec {
-        DatasetSpec::Named(name) => load_dataset(*name, data_dir),
-        DatasetSpec::Folder(root) => {
-            load_image_folder(root, folder_size.unwrap_or(FOLDER_IMAGE_SIZE))
+    match (spec, spec.folder(data_dir)?) {
+        (DatasetSpec::Named(name), _) => load_dataset(*name, data_dir),
+        (_, Some((root, name, imagenet))) => {
+            let size = folder_size
+                .or(spec.default_image_size())
+                .unwrap_or(FOLDER_IMAGE_SIZE);
+            let index = FolderIndex::scan(&root, imagenet)?;
+            StreamedDataset::new(index, name, size).load_whole()
         }
+        (_, None) => unreachable!("every spec but a named dataset is a folder"),
     }
 }

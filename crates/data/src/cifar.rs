@@ -43,7 +43,7 @@ pub fn parse_cifar_records(bytes: &[u8], path: &Path, split: &mut Split) -> Resu
                 message: format!("record {i} has label {label}, not a class 0..9"),
             });
         }
-        split.labels.push(label);
+        split.labels.push(label.into());
         split.images.extend_from_slice(&record[1..]);
     }
     Ok(())

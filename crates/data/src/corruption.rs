@@ -9,7 +9,10 @@ use std::str::FromStr;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::dataset::Dataset;
+use crate::dataset::{Dataset, Label};
+
+/// The most classes a label can name.
+pub const MAX_CLASSES: usize = Label::MAX as usize + 1;
 use crate::error::DataError;
 use crate::pixels::{gaussian_pixels, randomize_pixels, shuffle_pixels};
 
@@ -95,46 +98,20 @@ pub struct CorruptionReport {
 
 /// Apply `corruption` to the training split, drawn once from `data_seed` (ChaCha8, whose
 /// stream is the same on every platform). Test labels stay true, so test accuracy
-/// measures generalization (a CHOICE of PAPER.md).
-///
-/// Every training image draws a coin and a class whatever p is, so with one seed the
-/// labels corrupted at a smaller p are corrupted identically at a larger one: a sweep
-/// over p varies only p.
+/// measures generalization (a CHOICE of PAPER.md). The labels are drawn first (see
+/// `corrupt_labels`), then the pixels.
 pub fn apply_corruption(
     dataset: &mut Dataset,
     corruption: &Corruption,
     data_seed: u64,
 ) -> CorruptionReport {
     let mut rng = ChaCha8Rng::seed_from_u64(data_seed);
-    let p = match corruption {
-        Corruption::None
-        | Corruption::ShuffledPixels
-        | Corruption::RandomPixels
-        | Corruption::Gaussian => 0.0,
-        Corruption::Labels(p) => {
-            debug_assert!((0.0..=1.0).contains(p), "labels:{p} outside [0, 1]");
-            *p
-        }
-        Corruption::RandomLabels => 1.0,
-    };
-    assert!(
-        (1..=256).contains(&dataset.classes),
-        "labels are u8, so a dataset has 1 to 256 classes, not {}",
-        dataset.classes
+    let changed = corrupt_labels(
+        &mut dataset.train.labels,
+        dataset.classes,
+        corruption,
+        &mut rng,
     );
-    // Drawn as u32, whose uniform sampling rand defines the same on every platform.
-    let classes = dataset.classes as u32;
-    let mut changed = 0;
-    if p > 0.0 {
-        for label in &mut dataset.train.labels {
-            let coin: f64 = rng.random();
-            let class = rng.random_range(0..classes) as u8;
-            if coin < p {
-                changed += usize::from(*label != class);
-                *label = class;
-            }
-        }
-    }
     let pixel_permutations = match corruption {
         Corruption::ShuffledPixels => {
             shuffle_pixels(dataset, &mut rng);
@@ -150,18 +127,76 @@ pub fn apply_corruption(
         Corruption::Gaussian => gaussian_pixels(dataset, &mut rng),
         _ => (Vec::new(), Vec::new()),
     };
-    let n = dataset.train.labels.len();
     CorruptionReport {
         pixel_permutations,
         gaussian_mean,
         gaussian_variance,
-        mode: corruption.to_string(),
-        data_seed,
-        labels_changed: changed,
-        fraction_labels_changed: if n == 0 {
-            0.0
-        } else {
-            changed as f64 / n as f64
-        },
+        ..CorruptionReport::labels_only(corruption, data_seed, changed, dataset.train.len())
     }
+}
+
+impl CorruptionReport {
+    /// The report of a randomization that drew no pixels: `changed` of `images` training
+    /// labels differ from the true ones.
+    pub(crate) fn labels_only(
+        corruption: &Corruption,
+        data_seed: u64,
+        changed: usize,
+        images: usize,
+    ) -> Self {
+        Self {
+            mode: corruption.to_string(),
+            data_seed,
+            labels_changed: changed,
+            fraction_labels_changed: if images == 0 {
+                0.0
+            } else {
+                changed as f64 / images as f64
+            },
+            pixel_permutations: 0,
+            gaussian_mean: Vec::new(),
+            gaussian_variance: Vec::new(),
+        }
+    }
+}
+
+/// The label modes' draw, the first use of the randomization's stream: every training
+/// label draws a coin and a class whatever p is, so with one seed the labels corrupted at
+/// a smaller p are corrupted identically at a larger one (a sweep over p varies only p).
+/// Returns how many labels changed; pixel modes draw nothing here.
+pub(crate) fn corrupt_labels(
+    labels: &mut [Label],
+    classes: usize,
+    corruption: &Corruption,
+    rng: &mut ChaCha8Rng,
+) -> usize {
+    let p = match corruption {
+        Corruption::None
+        | Corruption::ShuffledPixels
+        | Corruption::RandomPixels
+        | Corruption::Gaussian => 0.0,
+        Corruption::Labels(p) => {
+            debug_assert!((0.0..=1.0).contains(p), "labels:{p} outside [0, 1]");
+            *p
+        }
+        Corruption::RandomLabels => 1.0,
+    };
+    assert!(
+        (1..=MAX_CLASSES).contains(&classes),
+        "labels are u16, so a dataset has 1 to {MAX_CLASSES} classes, not {classes}"
+    );
+    // Drawn as u32, whose uniform sampling rand defines the same on every platform.
+    let classes = classes as u32;
+    let mut changed = 0;
+    if p > 0.0 {
+        for label in labels {
+            let coin: f64 = rng.random();
+            let class = rng.random_range(0..classes) as Label;
+            if coin < p {
+                changed += usize::from(*label != class);
+                *label = class;
+            }
+        }
+    }
+    changed
 }

@@ -3,6 +3,9 @@
 
 use crate::error::DataError;
 
+/// A class index. u16: ImageNet's 1,000 classes and any folder of up to 65,536.
+pub type Label = u16;
+
 /// One split (training or test): the images and their labels, in the same order.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Split {
@@ -10,7 +13,7 @@ pub struct Split {
     /// Empty when `float_images` holds the images instead.
     pub images: Vec<u8>,
     /// One class index per image, below `Dataset::classes`.
-    pub labels: Vec<u8>,
+    pub labels: Vec<Label>,
     /// The images as real values on the scale of u8 / 255, when a randomization made them
     /// real-valued (the Gaussian mode); None for u8 images.
     pub float_images: Option<Vec<f32>>,
@@ -18,7 +21,7 @@ pub struct Split {
 
 impl Split {
     /// A split of u8 images.
-    pub fn from_u8(images: Vec<u8>, labels: Vec<u8>) -> Self {
+    pub fn from_u8(images: Vec<u8>, labels: Vec<Label>) -> Self {
         Self {
             images,
             labels,
@@ -84,9 +87,7 @@ fn keep_first(
     let have = split.len();
     if n == 0 || n > have {
         return Err(DataError::Config {
-            message: format!(
-                "cannot keep {n} {which} images: {dataset} has {have}, so the subset must be 1 to {have}"
-            ),
+            message: keep_first_message(dataset, which, n, have),
         });
     }
     split.images.truncate(n * values);
@@ -95,4 +96,11 @@ fn keep_first(
     }
     split.labels.truncate(n);
     Ok(())
+}
+
+/// Why a subset of `n` of a split's `have` images cannot be kept.
+pub(crate) fn keep_first_message(dataset: &str, which: &str, n: usize, have: usize) -> String {
+    format!(
+        "cannot keep {n} {which} images: {dataset} has {have}, so the subset must be 1 to {have}"
+    )
 }

@@ -18,26 +18,44 @@ mod catalog;
 mod cifar;
 mod corruption;
 mod dataset;
+mod decode;
 mod error;
 mod folder;
 mod idx;
+mod imagenet_mini;
 mod pixels;
+mod source;
 mod standardize;
+mod stream;
+mod streamed;
 mod subset;
 mod synthetic;
 
-pub use catalog::{DatasetName, DatasetSpec, default_data_dir, load_dataset, load_spec};
+pub use catalog::{
+    DatasetName, DatasetSpec, IMAGENET_IMAGE_SIZE, default_data_dir, load_dataset, load_spec,
+};
 pub use cifar::{
     CIFAR10_DIR, RECORD_BYTES, TEST_FILE, TRAIN_FILES, load_cifar10, parse_cifar_records,
 };
-pub use corruption::{Corruption, CorruptionReport, apply_corruption};
-pub use dataset::{Dataset, Split};
+pub use corruption::{Corruption, CorruptionReport, MAX_CLASSES, apply_corruption};
+pub use dataset::{Dataset, Label, Split};
+pub use decode::{MAX_DECODED_SIDE, decode_image};
 pub use error::DataError;
-pub use folder::{FOLDER_IMAGE_SIZE, load_image_folder};
+pub use folder::{FOLDER_IMAGE_SIZE, FileList, FolderIndex, load_image, load_image_folder};
 pub use idx::{
     IdxImages, parse_idx_images, parse_idx_labels, read_idx_images, read_idx_labels,
     write_idx_images, write_idx_labels,
 };
+pub use imagenet_mini::{
+    IMAGENET_MINI_CLASSES, IMAGENET_MINI_DIR, IMAGENET_MINI_IMAGE_SIZE,
+    IMAGENET_MINI_TRAIN_PER_CLASS, IMAGENET_MINI_VAL_PER_CLASS, ensure_imagenet_mini,
+};
+pub use source::{LoadPlan, Residence, RunDataset, load_run_dataset};
 pub use standardize::{per_image_standardization, per_image_standardization_f32};
+pub use stream::{
+    DecodeRecipe, DecodedBatch, ImageStream, QUEUED_BATCHES_PER_WORKER, StreamedSplit,
+    default_decode_threads,
+};
+pub use streamed::StreamedDataset;
 pub use subset::make_fashion_mnist_mini;
 pub use synthetic::write_synthetic_cifar10;

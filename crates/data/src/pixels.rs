@@ -10,7 +10,7 @@ use crate::dataset::Dataset;
 
 /// Apply `positions` (a permutation of 0..height*width) to every channel plane of `image`:
 /// the value at position `positions[i]` moves to position `i`.
-fn permute_image(image: &mut [u8], positions: &[usize], scratch: &mut Vec<u8>) {
+pub(crate) fn permute_image(image: &mut [u8], positions: &[usize], scratch: &mut Vec<u8>) {
     let plane = positions.len();
     for channel in image.chunks_exact_mut(plane) {
         scratch.clear();
@@ -23,11 +23,18 @@ fn identity(dataset: &Dataset) -> Vec<usize> {
     (0..dataset.height * dataset.width).collect()
 }
 
+/// The shuffled-pixels permutation of an image of `plane` positions: one draw, the
+/// same for the resident and the streamed paths.
+pub(crate) fn draw_pixel_permutation(plane: usize, rng: &mut impl Rng) -> Vec<usize> {
+    let mut positions: Vec<usize> = (0..plane).collect();
+    positions.shuffle(rng);
+    positions
+}
+
 /// Shuffled pixels: one permutation of pixel positions, drawn once, applied to every
 /// image of both splits.
 pub(crate) fn shuffle_pixels(dataset: &mut Dataset, rng: &mut impl Rng) {
-    let mut positions = identity(dataset);
-    positions.shuffle(rng);
+    let positions = draw_pixel_permutation(dataset.height * dataset.width, rng);
     let bytes = dataset.image_bytes();
     let mut scratch = Vec::with_capacity(positions.len());
     for split in [&mut dataset.train, &mut dataset.test] {

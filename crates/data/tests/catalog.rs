@@ -6,7 +6,7 @@ use shatter_data::{
     DataError, DatasetName, IdxImages, load_dataset, write_idx_images, write_idx_labels,
 };
 
-fn class_counts(labels: &[u8]) -> [usize; 10] {
+fn class_counts(labels: &[u16]) -> [usize; 10] {
     let mut counts = [0; 10];
     for &l in labels {
         counts[usize::from(l)] += 1;

@@ -6,7 +6,7 @@ use shatter_data::{Corruption, DataError, Dataset, Split, apply_corruption};
 fn dataset(train: usize) -> Dataset {
     let split = |n: usize| Split {
         images: vec![0; n * 4],
-        labels: (0..n).map(|i| (i % 10) as u8).collect(),
+        labels: (0..n).map(|i| (i % 10) as u16).collect(),
         float_images: None,
     };
     Dataset {
@@ -192,4 +192,4 @@ fn labels_are_stable_across_versions_and_platforms() {
     assert_eq!(d.train.labels, GOLDEN_SEED_0);
 }
 
-const GOLDEN_SEED_0: [u8; 20] = [7, 6, 1, 5, 8, 8, 4, 7, 6, 7, 0, 4, 5, 8, 1, 7, 5, 9, 5, 6];
+const GOLDEN_SEED_0: [u16; 20] = [7, 6, 1, 5, 8, 8, 4, 7, 6, 7, 0, 4, 5, 8, 1, 7, 5, 9, 5, 6];

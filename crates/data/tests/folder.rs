@@ -104,3 +104,87 @@ fn a_test_class_unknown_to_training_is_an_error() {
         "{text}"
     );
 }
+
+#[test]
+fn a_training_class_missing_from_the_test_split_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    make_folder(dir.path());
+    std::fs::remove_dir_all(dir.path().join("val/dogs")).unwrap();
+    let err = load_image_folder(dir.path(), 8).unwrap_err();
+    assert!(matches!(err, DataError::Format { .. }));
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{0}/val: training class 'dogs' has no folder here; every class of {0}/train needs one",
+            dir.path().display()
+        )
+    );
+}
+
+#[test]
+fn a_class_without_images_and_a_folder_without_classes_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    make_folder(dir.path());
+    std::fs::create_dir_all(dir.path().join("train/emus")).unwrap();
+    std::fs::create_dir_all(dir.path().join("val/emus")).unwrap();
+    assert_eq!(
+        load_image_folder(dir.path(), 8).unwrap_err().to_string(),
+        format!(
+            "{}/train/emus: no .jpg, .jpeg or .png images in this class folder",
+            dir.path().display()
+        )
+    );
+    let empty = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(empty.path().join("train")).unwrap();
+    std::fs::create_dir_all(empty.path().join("test")).unwrap();
+    assert_eq!(
+        load_image_folder(empty.path(), 8).unwrap_err().to_string(),
+        format!(
+            "{}/train: 0 class folders; shatter takes 1 to 65536, one sub-folder of images per class",
+            empty.path().display()
+        )
+    );
+}
+
+#[test]
+fn imagenet_layout_needs_val_and_loads_at_299_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    make_folder(dir.path());
+    let spec: DatasetSpec = format!("imagenet:{}", dir.path().display())
+        .parse()
+        .unwrap();
+    assert_eq!(spec.default_image_size(), Some(299));
+    let d = load_spec(&spec, Path::new("unused"), Some(8)).unwrap();
+    assert_eq!(d.name, format!("imagenet:{}", dir.path().display()));
+    assert_eq!((d.train.len(), d.test.len()), (6, 2));
+    // ILSVRC 2012 keeps its validation images in val/: a test/ folder is not taken.
+    std::fs::rename(dir.path().join("val"), dir.path().join("test")).unwrap();
+    assert_eq!(
+        load_spec(&spec, Path::new("unused"), Some(8))
+            .unwrap_err()
+            .to_string(),
+        format!(
+            "image folder {0}: expected {0}/train and {0}/val, each with one sub-folder of JPEG or PNG images per class",
+            dir.path().display()
+        )
+    );
+    assert_eq!(
+        "imagenet:".parse::<DatasetSpec>().unwrap_err().to_string(),
+        "dataset 'imagenet:': give the folder, as imagenet:PATH"
+    );
+}
+
+#[test]
+fn a_header_claiming_a_huge_image_is_refused_before_decoding() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wide.png");
+    RgbImage::new(shatter_data::MAX_DECODED_SIDE + 1, 1)
+        .save(&path)
+        .unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(shatter_data::decode_image(&bytes, 8).is_err());
+    let fine = RgbImage::new(shatter_data::MAX_DECODED_SIDE, 1);
+    fine.save(&path).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(shatter_data::decode_image(&bytes, 1).unwrap().len(), 3);
+}

@@ -21,7 +21,7 @@ fn dataset(train: usize, test: usize) -> Dataset {
             .cycle()
             .take(n * image.len())
             .collect(),
-        labels: (0..n).map(|i| (i % 10) as u8).collect(),
+        labels: (0..n).map(|i| (i % 10) as u16).collect(),
         float_images: None,
     };
     Dataset {
@@ -132,7 +132,7 @@ fn gaussian_replaces_every_image_with_draws_of_the_channel_statistics() {
     };
     let split = |count: usize, offset: usize| Split {
         images: (0..count).flat_map(|i| image(i + offset)).collect(),
-        labels: (0..count).map(|i| (i % 10) as u8).collect(),
+        labels: (0..count).map(|i| (i % 10) as u16).collect(),
         float_images: None,
     };
     let mut d = Dataset {

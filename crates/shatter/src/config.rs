@@ -13,7 +13,7 @@ pub struct ConfigError(pub String);
 pub struct TrainConfig {
     /// Model name (see `shatter_nn::ModelKind`).
     pub model: String,
-    /// Dataset name or `folder:PATH` (see `shatter_data::DatasetSpec`).
+    /// Dataset name, `folder:PATH` or `imagenet:PATH` (see `shatter_data::DatasetSpec`).
     pub dataset: String,
     /// Randomization of the training data (see `shatter_data::Corruption`).
     pub corrupt: String,
@@ -52,6 +52,11 @@ pub struct TrainConfig {
     /// the run id) when not set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_size: Option<usize>,
+    /// Stream an image folder from disk even where it would fit on the GPU (folders too
+    /// large for that always stream). The results are the same either way, so it is left
+    /// out of run.json (and so of the run id) when off.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stream: bool,
     /// How conv filters are drawn: `he` (default) or `glorot`; dense layers are Glorot.
     #[serde(default = "default_conv_init")]
     pub conv_init: String,
@@ -109,6 +114,7 @@ impl Default for TrainConfig {
             random_crop: false,
             crop: 28,
             image_size: None,
+            stream: false,
             conv_init: default_conv_init(),
             fit_threshold: 1.0,
             eval_every: DEFAULT_EVAL_EVERY,
@@ -187,16 +193,23 @@ impl TrainConfig {
             shatter_data::DatasetSpec::Named(name) => {
                 if self.image_size.is_some() {
                     return fail(format!(
-                        "image size applies to image folders (folder:PATH) only; {} has images of its own size",
+                        "image size applies to image folders (folder:PATH, imagenet:PATH) only; {} has images of its own size",
+                        self.dataset
+                    ));
+                }
+                if self.stream {
+                    return fail(format!(
+                        "stream applies to image folders (folder:PATH, imagenet:PATH) only; {} is loaded whole",
                         self.dataset
                     ));
                 }
                 let ([_, height, width], _) = name.image_shape();
                 height.min(width)
             }
-            shatter_data::DatasetSpec::Folder(_) => {
-                self.image_size.unwrap_or(shatter_data::FOLDER_IMAGE_SIZE)
-            }
+            folder => self
+                .image_size
+                .or(folder.default_image_size())
+                .expect("folders have a default size"),
         }
         .min(self.crop);
         if let Some(least) = model.min_input_side()

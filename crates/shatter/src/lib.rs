@@ -1,6 +1,7 @@
 //! shatter: one training run of the paper's randomization tests, from a config to a run
-//! record. The dataset is uploaded once and stays on the GPU; each epoch the host uploads
-//! one permutation, records the steps, and reads the metrics back once.
+//! record. The dataset is uploaded once and stays on the GPU (an image folder too large for
+//! that streams from disk instead: crate::stream_feed); each epoch the host uploads one
+//! permutation, records the steps, and reads the metrics back once.
 //!
 //! How the crates fit together, a training step's data flow and where each kernel lives:
 //! docs/architecture.md in the repository.
@@ -18,6 +19,7 @@ mod resident;
 mod run;
 mod saver;
 mod show_data;
+mod stream_feed;
 pub mod sweep;
 mod trainer;
 
@@ -30,6 +32,8 @@ pub use record::{
     RunRecord, write_json_atomic,
 };
 pub use resident::{PixelFormat, ResidentSplit};
-pub use run::{Interrupted, Progress, RunOptions, load_run_data, run_training, train_prepared};
+pub use run::{
+    Interrupted, Progress, RunOptions, load_run_data, load_run_source, run_training, train_prepared,
+};
 pub use show_data::{CHANGED, KEPT, sample_grid};
-pub use trainer::{EpochMetrics, EvalSets, InputCrop, SetMetrics, Trainer};
+pub use trainer::{EpochMetrics, EvalSets, InputCrop, SetMetrics, Trainer, TrainingData};

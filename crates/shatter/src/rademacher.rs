@@ -12,7 +12,7 @@ use anyhow::Result;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use shatter_data::CorruptionReport;
+use shatter_data::{CorruptionReport, Label, RunDataset};
 
 use crate::config::{ConfigError, TrainConfig};
 use crate::run::{Progress, RunOptions, load_run_data, train_prepared};
@@ -108,7 +108,7 @@ pub fn rademacher_point(
         config.seed = seed;
         config.data_seed = seed;
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0073_6967_6d61);
-        let signs: Vec<u8> = (0..n).map(|_| rng.random_range(0..2u8)).collect();
+        let signs: Vec<Label> = (0..n).map(|_| rng.random_range(0..2u8).into()).collect();
         let mut data = inputs.clone();
         data.classes = 2;
         data.train.labels = signs;
@@ -126,7 +126,7 @@ pub fn rademacher_point(
         let record = train_prepared(
             gpu,
             &config,
-            &data,
+            &RunDataset::Resident(data),
             &report,
             started,
             &RunOptions::default(),

@@ -185,6 +185,10 @@ pub struct RunRecord {
     /// or "f16" where f32 would not fit the batch kernel's bindings (empty in older records).
     #[serde(default)]
     pub resident_pixels: String,
+    /// Whether the images streamed from disk (an image folder larger than the GPU's
+    /// bindings, or `--stream`) rather than staying on the GPU whole.
+    #[serde(default)]
+    pub streamed: bool,
     /// Each time the run was continued from a checkpoint (empty for a run in one sitting).
     #[serde(default)]
     pub resumed: Vec<ResumePoint>,

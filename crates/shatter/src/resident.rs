@@ -72,10 +72,35 @@ pub struct ResidentSplit {
 impl ResidentSplit {
     /// Upload with chunks as large as the adapter's storage bindings allow.
     pub fn upload(gpu: &Gpu, name: &str, split: &Split, image_values: usize) -> Result<Self> {
-        let limits = gpu.limits();
-        let binding =
-            (limits.max_storage_buffer_binding_size as usize).min(limits.max_buffer_size as usize);
-        Self::upload_chunked(gpu, name, split, image_values, binding)
+        Self::upload_chunked(gpu, name, split, image_values, binding_bytes(gpu))
+    }
+
+    /// The GPU side of a streamed split: a window of `window_images` u8 images in one
+    /// chunk, which the host refills before each group of steps (see crate::stream_feed),
+    /// standing for a split of `images` images: the batch kernel and the loss count rows
+    /// against `images`, and the pass's order maps each row to its place in the window.
+    pub fn window(
+        gpu: &Gpu,
+        name: &str,
+        images: usize,
+        image_values: usize,
+        window_images: usize,
+    ) -> Result<Self> {
+        let words = (window_images * image_values).div_ceil(4);
+        let mut chunks = Vec::with_capacity(MAX_CHUNKS);
+        chunks.push(gpu.u32_buffer(&format!("{name}.window"), &vec![0; words])?);
+        for c in 1..MAX_CHUNKS {
+            chunks.push(gpu.u32_buffer(&format!("{name}.pixels{c}"), &[0])?);
+        }
+        Ok(Self {
+            images,
+            image_values,
+            pixel_format: PixelFormat::U8,
+            // Every place of the window lies in the first chunk.
+            images_per_chunk: window_images.next_multiple_of(4),
+            chunks,
+            labels: gpu.u32_buffer(&format!("{name}.labels"), &vec![0; window_images])?,
+        })
     }
 
     /// Upload in chunks of at most `binding` bytes (tests use small chunks to cover the
@@ -165,6 +190,12 @@ impl ResidentSplit {
             labels: gpu.u32_buffer(&format!("{name}.labels"), &labels)?,
         })
     }
+}
+
+/// The largest storage binding the adapter allows.
+pub fn binding_bytes(gpu: &Gpu) -> usize {
+    let limits = gpu.limits();
+    (limits.max_storage_buffer_binding_size as usize).min(limits.max_buffer_size as usize)
 }
 
 /// Two f16 a word: value i is the low half of word i/2 when i is even, the high half when

@@ -12,7 +12,8 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use shatter_data::{
-    Corruption, CorruptionReport, Dataset, DatasetSpec, apply_corruption, load_spec,
+    Corruption, CorruptionReport, Dataset, DatasetSpec, LoadPlan, Residence, RunDataset,
+    load_run_dataset,
 };
 use shatter_gpu::Gpu;
 use shatter_nn::{LrSchedule, ModelKind, SgdConfig, WeightInit};
@@ -23,6 +24,7 @@ use crate::evaluation::{EvalPolicy, FIT_LEVELS, reached};
 use crate::record::{
     AdapterRecord, CheckpointStats, CorruptionRecord, EpochRecord, ResumePoint, RunRecord,
 };
+use crate::resident::{MAX_CHUNKS, binding_bytes};
 use crate::saver::{Resume, Saver};
 use crate::trainer::{EpochMetrics, EvalSets, InputCrop, SetMetrics, Trainer, totals};
 
@@ -97,7 +99,9 @@ impl std::fmt::Display for Interrupted {
 
 impl std::error::Error for Interrupted {}
 
-/// Load the data, apply the randomization, train, and return the run record.
+/// Load the data, apply the randomization, train, and return the run record. An image
+/// folder streams from disk where it does not fit the adapter's bindings, or where the
+/// config asks.
 pub fn run_training(
     gpu: &Gpu,
     config: &TrainConfig,
@@ -107,23 +111,48 @@ pub fn run_training(
 ) -> Result<RunRecord> {
     config.validate()?;
     let started = Instant::now();
-    let (dataset, report) = load_run_data(config, data_dir)?;
-    train_prepared(gpu, config, &dataset, &report, started, options, progress)
+    let residence = match config.stream {
+        true => Residence::Stream,
+        false => Residence::Fit {
+            binding_bytes: binding_bytes(gpu),
+            bindings: MAX_CHUNKS,
+        },
+    };
+    let (data, report) = load_run_source(config, data_dir, residence)?;
+    train_prepared(gpu, config, &data, &report, started, options, progress)
 }
 
-/// The run's data: the dataset, cut to the configured subsets, with the randomization applied.
+/// The run's data, held whole: the dataset, cut to the configured subsets, with the
+/// randomization applied.
 pub fn load_run_data(config: &TrainConfig, data_dir: &Path) -> Result<(Dataset, CorruptionReport)> {
+    let whole = Residence::Fit {
+        binding_bytes: usize::MAX,
+        bindings: 1,
+    };
+    match load_run_source(config, data_dir, whole)? {
+        (RunDataset::Resident(dataset), report) => Ok((dataset, report)),
+        (RunDataset::Streamed(_), _) => unreachable!("a dataset with no size limit is held whole"),
+    }
+}
+
+/// The run's data held as `residence` says, cut to the configured subsets, with the
+/// randomization applied.
+pub fn load_run_source(
+    config: &TrainConfig,
+    data_dir: &Path,
+    residence: Residence,
+) -> Result<(RunDataset, CorruptionReport)> {
     let spec: DatasetSpec = config.dataset.parse()?;
     let corruption: Corruption = config.corrupt.parse()?;
-    let mut dataset = load_spec(&spec, data_dir, config.image_size)?;
-    if let Some(n) = config.subset {
-        dataset.subset_train(n)?;
-    }
-    if let Some(n) = config.test_subset {
-        dataset.subset_test(n)?;
-    }
-    let report = apply_corruption(&mut dataset, &corruption, config.data_seed);
-    Ok((dataset, report))
+    let plan = LoadPlan {
+        image_size: config.image_size,
+        subset: config.subset,
+        test_subset: config.test_subset,
+        residence,
+    };
+    let mut data = load_run_dataset(&spec, data_dir, &plan)?;
+    let report = data.apply_corruption(&corruption, config.data_seed)?;
+    Ok((data, report))
 }
 
 /// Train `config`'s model on `dataset` as given (already cut and randomized; `report` says
@@ -131,14 +160,14 @@ pub fn load_run_data(config: &TrainConfig, data_dir: &Path) -> Result<(Dataset, 
 pub fn train_prepared(
     gpu: &Gpu,
     config: &TrainConfig,
-    dataset: &Dataset,
+    dataset: &RunDataset,
     report: &CorruptionReport,
     started: Instant,
     options: &RunOptions<'_>,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<RunRecord> {
     let model: ModelKind = config.model.parse().map_err(anyhow::Error::msg)?;
-    let train_images = dataset.train.labels.len();
+    let train_images = dataset.train_len();
     let schedule = LrSchedule {
         lr0: config.lr,
         decay: config.lr_decay,
@@ -273,11 +302,11 @@ pub fn train_prepared(
                 .conv
                 .summary(gpu, &trainer.network.conv_problems),
         },
-        dataset: dataset.name.clone(),
+        dataset: dataset.name().to_owned(),
         train_images,
-        test_images: dataset.test.labels.len(),
+        test_images: dataset.test_len(),
         input_shape: trainer.network.input_shape,
-        classes: dataset.classes,
+        classes: dataset.classes(),
         parameters: trainer.network.parameter_count(),
         batch_norm_parameters: trainer.network.batch_norm_parameter_count(),
         corruption: CorruptionRecord {
@@ -306,6 +335,7 @@ pub fn train_prepared(
         evaluation_seconds: run.evaluation_seconds,
         gpu_buffer_bytes,
         resident_pixels: trainer.pixel_format().name().to_owned(),
+        streamed: trainer.is_streamed(),
         epochs: state.epochs,
         step_losses: state.step_losses,
         resumed: state.resumed,

@@ -56,7 +56,12 @@ fn value(dataset: &Dataset, i: usize, channel: usize, row: usize, col: usize) ->
 
 /// Draw the first `columns * rows` training images of `dataset`. `true_labels` are the
 /// labels before randomization, to mark the changed ones.
-pub fn sample_grid(dataset: &Dataset, true_labels: &[u8], columns: u32, rows: u32) -> RgbImage {
+pub fn sample_grid(
+    dataset: &Dataset,
+    true_labels: &[shatter_data::Label],
+    columns: u32,
+    rows: u32,
+) -> RgbImage {
     let (w, h) = (dataset.width as u32 * SCALE, dataset.height as u32 * SCALE);
     let cell_w = w + 2 * BORDER;
     let cell_h = h + 2 * BORDER + LABEL_HEIGHT;

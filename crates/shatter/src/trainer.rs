@@ -1,10 +1,11 @@
-//! The training loop. Everything is built once: the resident dataset, the network, the
-//! cursors and the dispatch lists of a training step and of the two evaluation passes.
-//! Per epoch the host uploads the permutation and sets the cursors, records the steps in
-//! command buffers of a few steps each, and reads the per-step metrics back once.
+//! The training loop. Everything is built once: the resident dataset (or, for a streamed
+//! one, its windows: see crate::stream_feed), the network, the cursors and the dispatch
+//! lists of a training step and of the two evaluation passes. Per epoch the host uploads
+//! the permutation and sets the cursors, records the steps in command buffers of a few
+//! steps each, and reads the per-step metrics back once.
 
 use anyhow::{Context, Result};
-use shatter_data::Dataset;
+use shatter_data::{Dataset, RunDataset, StreamedDataset, default_decode_threads};
 use shatter_gpu::{Dispatch, Gpu, Readback, StatePart, Tensor, U32Buffer};
 use shatter_nn::{
     CursorPass, ModelKind, Network, NetworkShape, SgdConfig, StepCursor, WeightInit,
@@ -13,6 +14,29 @@ use shatter_nn::{
 
 use crate::batch::{BatchShape, gather_batch};
 use crate::resident::ResidentSplit;
+use crate::stream_feed::{StreamFeed, Which};
+
+/// The data a trainer is built on: held whole, or streamed from disk.
+#[derive(Clone, Copy)]
+pub enum TrainingData<'d> {
+    Resident(&'d Dataset),
+    Streamed(&'d StreamedDataset),
+}
+
+impl<'d> From<&'d Dataset> for TrainingData<'d> {
+    fn from(dataset: &'d Dataset) -> Self {
+        Self::Resident(dataset)
+    }
+}
+
+impl<'d> From<&'d RunDataset> for TrainingData<'d> {
+    fn from(data: &'d RunDataset) -> Self {
+        match data {
+            RunDataset::Resident(d) => Self::Resident(d),
+            RunDataset::Streamed(d) => Self::Streamed(d),
+        }
+    }
+}
 
 /// Steps recorded into one command buffer: enough to keep the GPU fed, few enough that
 /// progress is reported often.
@@ -55,16 +79,19 @@ pub struct Trainer<'g> {
     eval_test: Pass,
     update: Vec<Dispatch>,
     readback: Readback,
-    /// The training and test sets on the GPU, which the gather dispatches read.
+    /// The training and test sets on the GPU (or their windows), which the gather
+    /// dispatches read.
     resident: (ResidentSplit, ResidentSplit),
+    /// Where the data is streamed: the windows' feed.
+    feed: Option<StreamFeed>,
 }
 
 impl<'g> Trainer<'g> {
-    /// Upload `dataset` and build `model` with every buffer and dispatch training needs.
-    /// The network sees `crop` of each image (see [`InputCrop`]).
-    pub fn build(
+    /// Upload `data` (or, streamed, make its windows) and build `model` with every buffer
+    /// and dispatch training needs. The network sees `crop` of each image (see [`InputCrop`]).
+    pub fn build<'d>(
         gpu: &'g Gpu,
-        dataset: &Dataset,
+        data: impl Into<TrainingData<'d>>,
         model: ModelKind,
         batch: usize,
         init: WeightInit,
@@ -72,13 +99,18 @@ impl<'g> Trainer<'g> {
         crop: InputCrop,
     ) -> Result<Self> {
         let seed = init.seed;
+        let data = data.into();
+        let ([channels, height, width], classes) = match data {
+            TrainingData::Resident(d) => ([d.channels, d.height, d.width], d.classes),
+            TrainingData::Streamed(d) => ([3, d.recipe.size, d.recipe.size], d.classes),
+        };
         let shape = BatchShape {
             batch,
-            channels: dataset.channels,
-            height: dataset.height,
-            width: dataset.width,
-            crop_height: dataset.height.min(crop.size),
-            crop_width: dataset.width.min(crop.size),
+            channels,
+            height,
+            width,
+            crop_height: height.min(crop.size),
+            crop_width: width.min(crop.size),
             random_crop: None,
         };
         // Its own stream of the run's seed, like the epoch order.
@@ -86,15 +118,28 @@ impl<'g> Trainer<'g> {
             random_crop: crop.random.then_some((seed ^ 0x6372_6f70) as u32),
             ..shape
         };
-        let values = dataset.image_bytes();
-        let train_split = ResidentSplit::upload(gpu, "train", &dataset.train, values)
-            .context("uploading the training set")?;
-        let test_split = ResidentSplit::upload(gpu, "test", &dataset.test, values)
-            .context("uploading the test set")?;
+        let values = channels * height * width;
+        let (train_split, test_split, feed) = match data {
+            TrainingData::Resident(dataset) => (
+                ResidentSplit::upload(gpu, "train", &dataset.train, values)
+                    .context("uploading the training set")?,
+                ResidentSplit::upload(gpu, "test", &dataset.test, values)
+                    .context("uploading the test set")?,
+                None,
+            ),
+            TrainingData::Streamed(dataset) => {
+                let feed = StreamFeed::new(gpu, dataset, batch, default_decode_threads())?;
+                (
+                    feed.window(gpu, "train", Which::Train)?,
+                    feed.window(gpu, "test", Which::Test)?,
+                    Some(feed),
+                )
+            }
+        };
         let train_cursor = gpu.u32_buffer("train.cursor", &[0; 4])?;
         let network_shape = NetworkShape {
             input: [shape.channels, shape.crop_height, shape.crop_width],
-            classes: dataset.classes,
+            classes,
             batch,
         };
         let network = Network::build(
@@ -105,8 +150,15 @@ impl<'g> Trainer<'g> {
             &crate::autotune::kernel_plan(gpu),
             &train_cursor.buffer,
         )?;
-        let identity: Vec<u32> = (0..train_split.images as u32).collect();
+        // Streamed, every pass reads its rows' window places from the order, which each
+        // group of steps rewrites.
+        let order_rows = match feed {
+            None => train_split.images,
+            Some(_) => train_split.images.max(test_split.images),
+        };
+        let identity: Vec<u32> = (0..order_rows as u32).collect();
         let order = gpu.u32_buffer("order", &identity)?;
+        let sequential_eval = feed.is_none();
         let make_pass = |name: &str,
                          split: &ResidentSplit,
                          sequential: bool,
@@ -161,8 +213,8 @@ impl<'g> Trainer<'g> {
             train_shape,
             Some(train_cursor),
         )?;
-        let eval_train = make_pass("eval_train", &train_split, true, shape, None)?;
-        let eval_test = make_pass("eval_test", &test_split, true, shape, None)?;
+        let eval_train = make_pass("eval_train", &train_split, sequential_eval, shape, None)?;
+        let eval_test = make_pass("eval_test", &test_split, sequential_eval, shape, None)?;
         let update = network.update(gpu, sgd, &train.cursor.buffer)?;
         // The training step reads parameters' texel mirrors that the update writes; fill
         // them once from the initial values (see `Network::forward_after_update`).
@@ -183,7 +235,20 @@ impl<'g> Trainer<'g> {
             update,
             readback,
             resident: (train_split, test_split),
+            feed,
         })
+    }
+
+    /// Whether the data streams from disk.
+    pub fn is_streamed(&self) -> bool {
+        self.feed.is_some()
+    }
+
+    /// Steps recorded into one command buffer (a streamed window's steps).
+    fn steps_per_submit(&self) -> usize {
+        self.feed
+            .as_ref()
+            .map_or(STEPS_PER_SUBMIT, |f| f.window_steps.min(STEPS_PER_SUBMIT))
     }
 
     /// The device it trains on.
@@ -285,8 +350,18 @@ impl<'g> Trainer<'g> {
         keep_going: &mut dyn FnMut(usize) -> bool,
     ) -> Result<usize> {
         let gpu = self.gpu;
-        gpu.write_u32(&self.order, 0, order);
         let batch = self.network.batch as u64;
+        // Resident, the order is the permutation; streamed, the stream follows it.
+        let mut stream = match &self.feed {
+            None => {
+                gpu.write_u32(&self.order, 0, order);
+                None
+            }
+            Some(feed) => {
+                let from = (first_step * self.network.batch).min(order.len());
+                Some(feed.start(Which::Train, order[from..].to_vec()))
+            }
+        };
         let seen = u32::try_from(images_seen + first_step as u64 * batch)
             .context("more than 4 billion training images seen")?;
         gpu.queue.write_buffer(
@@ -294,10 +369,13 @@ impl<'g> Trainer<'g> {
             0,
             bytemuck::bytes_of(&StepCursor::at(first_step as u32, seen)),
         );
-        let mut in_flight = std::collections::VecDeque::new();
+        let mut in_flight = InFlight::default();
         let mut done = first_step;
         while done < self.train.steps {
-            let steps = STEPS_PER_SUBMIT.min(self.train.steps - done);
+            let steps = self.steps_per_submit().min(self.train.steps - done);
+            if let (Some(feed), Some(stream)) = (&self.feed, &mut stream) {
+                feed.fill(gpu, stream, &self.resident.0, &self.order, done, steps)?;
+            }
             let mut encoder = gpu.device.create_command_encoder(&Default::default());
             {
                 let mut pass = encoder.begin_compute_pass(&Default::default());
@@ -305,18 +383,8 @@ impl<'g> Trainer<'g> {
                     self.record_train_step(&mut pass);
                 }
             }
-            in_flight.push_back(gpu.submit(encoder.finish()));
+            in_flight.push(gpu, gpu.submit(encoder.finish()))?;
             done += steps;
-            // Keep two submissions queued: the GPU never idles, the host never runs far ahead.
-            if in_flight.len() > 2 {
-                let oldest = in_flight.pop_front().expect("in flight");
-                gpu.device
-                    .poll(shatter_gpu::wgpu::PollType::Wait {
-                        submission_index: Some(oldest),
-                        timeout: None,
-                    })
-                    .map_err(|e| shatter_gpu::GpuError::DeviceLost(e.to_string()))?;
-            }
             if !keep_going(done) && done < self.train.steps {
                 break;
             }
@@ -350,7 +418,9 @@ impl<'g> Trainer<'g> {
             .into_iter()
             .filter_map(|(wanted, pass)| wanted.then_some(pass))
             .collect();
-        if !passes.is_empty() {
+        if let Some(feed) = &self.feed {
+            self.evaluate_streamed(feed, sets)?;
+        } else if !passes.is_empty() {
             let zero = StepCursor::at(0, 0);
             let mut encoder = gpu.device.create_command_encoder(&Default::default());
             {
@@ -389,6 +459,40 @@ impl<'g> Trainer<'g> {
         })
     }
 
+    /// The evaluation passes of `sets` over streamed splits: a submission per group of
+    /// steps, each after its window is filled.
+    fn evaluate_streamed(&self, feed: &StreamFeed, sets: EvalSets) -> Result<()> {
+        let gpu = self.gpu;
+        let passes = [
+            (sets.train, &self.eval_train, Which::Train, &self.resident.0),
+            (sets.test, &self.eval_test, Which::Test, &self.resident.1),
+        ];
+        for (_, eval, which, window) in passes.into_iter().filter(|p| p.0) {
+            gpu.queue.write_buffer(
+                &eval.cursor.buffer,
+                0,
+                bytemuck::bytes_of(&StepCursor::at(0, 0)),
+            );
+            let mut stream = feed.start(which, (0..window.images as u32).collect());
+            let mut in_flight = InFlight::default();
+            let mut done = 0;
+            while done < eval.steps {
+                let steps = self.steps_per_submit().min(eval.steps - done);
+                feed.fill(gpu, &mut stream, window, &self.order, done, steps)?;
+                let mut encoder = gpu.device.create_command_encoder(&Default::default());
+                {
+                    let mut compute = encoder.begin_compute_pass(&Default::default());
+                    for _ in 0..steps {
+                        self.record_eval_step(eval, &mut compute);
+                    }
+                }
+                in_flight.push(gpu, gpu.submit(encoder.finish()))?;
+                done += steps;
+            }
+        }
+        Ok(())
+    }
+
     /// [`Self::epoch_metrics`] with both sets evaluated.
     pub fn evaluate(&self) -> Result<EpochMetrics> {
         self.epoch_metrics(EvalSets::BOTH)
@@ -400,6 +504,27 @@ impl<'g> Trainer<'g> {
             &self.eval_train.metrics,
             &self.eval_test.metrics,
         ]
+    }
+}
+
+/// The submissions queued on the GPU: two at most, so the GPU never idles and the host
+/// (and a streamed pass's staging memory) never runs far ahead.
+#[derive(Default)]
+struct InFlight(std::collections::VecDeque<shatter_gpu::wgpu::SubmissionIndex>);
+
+impl InFlight {
+    fn push(&mut self, gpu: &Gpu, submitted: shatter_gpu::wgpu::SubmissionIndex) -> Result<()> {
+        self.0.push_back(submitted);
+        if self.0.len() > 2 {
+            let oldest = self.0.pop_front().expect("in flight");
+            gpu.device
+                .poll(shatter_gpu::wgpu::PollType::Wait {
+                    submission_index: Some(oldest),
+                    timeout: None,
+                })
+                .map_err(|e| shatter_gpu::GpuError::DeviceLost(e.to_string()))?;
+        }
+        Ok(())
     }
 }
 
