@@ -62,10 +62,47 @@ fn the_presets_expand_to_the_papers_grids() {
             "table1 lacks {model} crop {crop} wd {wd} {corrupt}"
         );
     }
+    // Table 2: Inception V3 with random crops, dropout and weight decay each on and off,
+    // true and random labels, on 299x299 crops of images at 342, streamed (too large to
+    // hold); and its miniature, streamed by request, unregularized.
+    let table2 = Sweep::preset("imagenet").unwrap();
+    assert_eq!(table2.runs.len(), 16);
+    for run in &table2.runs {
+        let c = &run.config;
+        assert!(c.model.starts_with("inception-v3"), "{}", c.model);
+        assert_eq!(
+            (c.dataset.as_str(), c.image_size, c.crop),
+            ("imagenet", Some(342), 299)
+        );
+        assert_eq!((c.batch_size, c.lr), (128, 0.1));
+    }
+    for (model, crop, wd, corrupt) in [
+        ("inception-v3", true, 0.00004, "none"),
+        ("inception-v3-nodropout", false, 0.0, "random-labels"),
+    ] {
+        assert!(
+            table2.runs.iter().any(|r| r.config.model == model
+                && r.config.random_crop == crop
+                && r.config.weight_decay == wd
+                && r.config.corrupt == corrupt),
+            "imagenet lacks {model} crop {crop} wd {wd} {corrupt}"
+        );
+    }
+    let mini = Sweep::preset("imagenet-mini").unwrap();
+    assert_eq!(mini.runs.len(), 2);
+    for run in &mini.runs {
+        let c = &run.config;
+        assert_eq!(c.model, "inception-v3-nodropout");
+        assert_eq!(
+            (c.dataset.as_str(), c.image_size, c.crop),
+            ("imagenet-mini", None, 75)
+        );
+        assert!(c.stream && !c.random_crop && c.weight_decay == 0.0);
+    }
     let err = Sweep::preset("huge").err().unwrap().to_string();
     assert_eq!(
         err,
-        "unknown preset 'huge': expected one of quick, figure1-mini, figure1-fmnist, figure1, table1"
+        "unknown preset 'huge': expected one of quick, figure1-mini, figure1-fmnist, figure1, table1, imagenet-mini, imagenet"
     );
 }
 

@@ -7,6 +7,7 @@
 mod adapters;
 mod bench;
 mod bench_baseline;
+mod bench_decode;
 mod download_command;
 mod interrupt;
 mod make_mini;
@@ -50,6 +51,8 @@ enum Command {
     Train(Box<train::TrainArgs>),
     /// Measure training-step speed (images/s, GFLOP/s) on synthetic 3x28x28 data.
     Bench(bench::BenchArgs),
+    /// Measure how fast an image folder's files decode and resize into training images, per thread.
+    BenchDecode(bench_decode::BenchDecodeArgs),
     /// Fetch a dataset (cifar10, fashion-mnist, mnist) into the data directory, verified.
     Download(download_command::DownloadArgs),
     /// Draw a PNG grid of training images as randomized, with their labels.
@@ -84,6 +87,7 @@ fn main() -> ExitCode {
         Command::Rademacher(args) => rademacher::run(*args),
         Command::Train(args) => train::run(*args),
         Command::Bench(args) => bench::run(args),
+        Command::BenchDecode(args) => bench_decode::run(args),
         Command::Tune(args) => tune::run(args),
         Command::GenGemm => xtask::gen_gemm::run(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

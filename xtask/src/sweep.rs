@@ -18,8 +18,8 @@ use crate::progress::{ProgressMode, epoch_line};
 /// Which runs: a preset or a sweep file, and filters on their settings.
 #[derive(Args)]
 pub struct SweepSelection {
-    /// A bundled preset: quick (the default), figure1-mini, figure1-fmnist, figure1 or table1
-    /// (assets/sweeps/).
+    /// A bundled preset: quick (the default), figure1-mini, figure1-fmnist, figure1, table1,
+    /// imagenet-mini or imagenet (assets/sweeps/).
     #[arg(long, conflicts_with = "config")]
     pub preset: Option<String>,
     /// A sweep file (TOML); see assets/sweeps/ for the format.

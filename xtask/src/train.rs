@@ -60,7 +60,7 @@ pub struct TrainArgs {
     pub random_crop: bool,
     /// Side of the square crop the network sees; images no larger stay whole. Default: 28
     /// (CIFAR-10's crop of 32), or the image size where `--image-size` is given (299 for
-    /// imagenet:PATH).
+    /// imagenet, 75 for imagenet-mini).
     #[arg(long)]
     pub crop: Option<usize>,
     /// Side of the square image folders are resized and centre-cropped to as they load
@@ -134,14 +134,12 @@ impl TrainArgs {
             weight_decay: self.weight_decay,
             random_crop: self.random_crop,
             crop: self.crop.or(self.image_size).unwrap_or_else(|| {
-                // ImageNet (and imagenet-mini) are seen whole at their load size; other
-                // data at the paper's 28x28 crop.
-                match self.dataset.parse::<DatasetSpec>() {
-                    Ok(spec @ (DatasetSpec::ImageNet(_) | DatasetSpec::ImageNetMini)) => spec
-                        .default_image_size()
-                        .expect("ImageNet folders have a size"),
-                    _ => 28,
-                }
+                // Inception V3's crop for the ImageNet folders, else the paper's 28x28.
+                self.dataset
+                    .parse::<DatasetSpec>()
+                    .ok()
+                    .and_then(|spec| spec.default_crop())
+                    .unwrap_or(28)
             }),
             image_size: self.image_size,
             stream: self.stream,

@@ -30,7 +30,7 @@ fn unknown_names_and_out_of_range_values_are_one_line_and_exit_2() {
     );
     assert_bad_input(
         &["train", "--dataset", "cifar100"],
-        "unknown dataset 'cifar100': expected one of fashion-mnist-mini, fashion-mnist, mnist, cifar10, imagenet-mini, folder:PATH, imagenet:PATH",
+        "unknown dataset 'cifar100': expected one of fashion-mnist-mini, fashion-mnist, mnist, cifar10, imagenet, imagenet-mini, folder:PATH, imagenet:PATH",
     );
     assert_bad_input(
         &["train", "--corrupt", "shuffle"],
@@ -214,7 +214,7 @@ fn bad_sweep_settings_are_one_line_and_exit_2() {
     );
     assert_bad_input(
         &["sweep", "--preset", "huge"],
-        "unknown preset 'huge': expected one of quick, figure1-mini, figure1-fmnist, figure1, table1",
+        "unknown preset 'huge': expected one of quick, figure1-mini, figure1-fmnist, figure1, table1, imagenet-mini, imagenet",
     );
     assert_bad_input(
         &["sweep", "--only", "colour"],

@@ -299,3 +299,71 @@ fn rademacher_is_near_one_on_a_small_sample_and_falls_on_a_large_one() {
     );
     assert!(out.join("rademacher.png").is_file());
 }
+
+#[test]
+fn the_imagenet_mini_preset_streams_and_fits_random_labels_into_table_2() {
+    if !have_adapter() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let data = dir.path().join("data");
+    let stdout = run_ok([
+        "sweep",
+        "--preset",
+        "imagenet-mini",
+        "--out",
+        out.to_str().unwrap(),
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    assert!(
+        data.join("imagenet-mini/train/n01440764").is_dir(),
+        "the preset made its dataset"
+    );
+    let results = read_results(&out).unwrap();
+    assert_eq!(results.runs.len(), 2, "{stdout}");
+    for record in results.runs.values() {
+        let mode = &record.config.corrupt;
+        assert!(record.streamed, "{mode}: streamed from disk");
+        assert_eq!(record.dataset, "imagenet-mini");
+        assert_eq!((record.train_images, record.test_images), (40, 20));
+        assert_eq!(record.input_shape, [3, 75, 75]);
+        assert_eq!(record.classes, 10);
+        assert_eq!(
+            record.converged_epoch.map(|_| record.final_train_accuracy),
+            Some(1.0),
+            "{mode}: fits all 40 training images (evaluated)"
+        );
+        // Top-5 of 10 classes is measured, not a formality: below 100% on random labels'
+        // test set, at or above top-1.
+        assert!(record.final_test_top5_accuracy >= record.final_test_accuracy);
+        let last = record
+            .epochs
+            .iter()
+            .rev()
+            .find(|e| e.test_evaluated)
+            .unwrap();
+        assert_eq!(last.test_top5_accuracy, record.final_test_top5_accuracy);
+    }
+    let random = results
+        .runs
+        .values()
+        .find(|r| r.config.corrupt == "random-labels")
+        .unwrap();
+    assert!(
+        random.final_test_accuracy <= 0.3,
+        "random labels generalize to nothing: {}",
+        random.final_test_accuracy
+    );
+    let table2 = std::fs::read_to_string(out.join("table2.md")).unwrap();
+    let row = |labels: &str| {
+        table2
+            .lines()
+            .find(|l| l.starts_with(&format!("| {labels} | no | no | no | 1 | 100.00 |")))
+            .unwrap_or_else(|| panic!("no fitted {labels}-labels row:\n{table2}"))
+            .to_owned()
+    };
+    assert!(row("true").ends_with("| — |"), "{table2}");
+    assert!(row("random").ends_with("| 95.20 |"), "{table2}");
+}

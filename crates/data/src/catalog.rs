@@ -9,7 +9,9 @@ use crate::dataset::{Dataset, Label, Split};
 use crate::error::DataError;
 use crate::folder::{FOLDER_IMAGE_SIZE, FolderIndex, folder_dataset_name};
 use crate::idx::{IdxImages, parse_idx_images, parse_idx_labels, read_idx_images, read_idx_labels};
-use crate::imagenet_mini::{IMAGENET_MINI_DIR, IMAGENET_MINI_IMAGE_SIZE, ensure_imagenet_mini};
+use crate::imagenet_mini::{
+    IMAGENET_MINI_CROP, IMAGENET_MINI_DIR, IMAGENET_MINI_IMAGE_SIZE, ensure_imagenet_mini,
+};
 use crate::streamed::StreamedDataset;
 
 /// The datasets shatter knows by name.
@@ -275,19 +277,27 @@ mod tests {
 }
 
 /// What `--dataset` names: one of the known datasets, an image folder (`folder:PATH`), or
-/// ILSVRC 2012 in its usual layout (`imagenet:PATH`: train/<wnid>/ and val/<wnid>/).
+/// ILSVRC 2012 in its usual layout (`imagenet:PATH`: train/<wnid>/ and val/<wnid>/; plain
+/// `imagenet` looks in `<data_dir>/imagenet`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DatasetSpec {
     Named(DatasetName),
     Folder(PathBuf),
-    ImageNet(PathBuf),
+    /// ILSVRC 2012 at the path, or in the data directory where None.
+    ImageNet(Option<PathBuf>),
     /// The generated ImageNet-layout folder (crate::imagenet_mini), made in the data
     /// directory on first use.
     ImageNetMini,
 }
 
-/// The side ImageNet images load at unless asked otherwise: Inception V3's input.
-pub const IMAGENET_IMAGE_SIZE: usize = 299;
+/// The side ImageNet images load at unless asked otherwise, and the crop Inception V3
+/// sees: TensorFlow's Inception evaluation takes the central 87.5% of an image and resizes
+/// it to 299, that is, a 299 crop of the image at 342 (299 / 0.875). Augmented runs crop
+/// at random offsets of the same 342 (crate docs: docs/imagenet.md).
+pub const IMAGENET_IMAGE_SIZE: usize = 342;
+pub const IMAGENET_CROP: usize = 299;
+/// Where plain `imagenet` is looked for in the data directory.
+pub const IMAGENET_DIR: &str = "imagenet";
 
 impl DatasetSpec {
     /// The side a folder's images load at when no image size is given; None for the named
@@ -301,13 +311,39 @@ impl DatasetSpec {
         }
     }
 
+    /// The crop the network sees when none is given: Inception V3's for the ImageNet
+    /// folders; None where the caller's default (the paper's 28) applies.
+    pub fn default_crop(&self) -> Option<usize> {
+        match self {
+            Self::ImageNet(_) => Some(IMAGENET_CROP),
+            Self::ImageNetMini => Some(IMAGENET_MINI_CROP),
+            Self::Named(_) | Self::Folder(_) => None,
+        }
+    }
+
     /// The image folder it names, its name in records, and whether it has ILSVRC 2012's
     /// layout; None for the named datasets. imagenet-mini is generated here when missing.
     pub fn folder(&self, data_dir: &Path) -> Result<Option<(PathBuf, String, bool)>, DataError> {
         Ok(match self {
             Self::Named(_) => None,
             Self::Folder(root) => Some((root.clone(), folder_dataset_name(root, false), false)),
-            Self::ImageNet(root) => Some((root.clone(), folder_dataset_name(root, true), true)),
+            Self::ImageNet(Some(root)) => {
+                Some((root.clone(), folder_dataset_name(root, true), true))
+            }
+            Self::ImageNet(None) => {
+                let root = data_dir.join(IMAGENET_DIR);
+                if !root.join("train").is_dir() || !root.join("val").is_dir() {
+                    return Err(DataError::Missing {
+                        message: format!(
+                            "dataset imagenet not found: looked for {0}/train/<wnid>/ and {0}/val/<wnid>/; \
+                             ILSVRC 2012 cannot be downloaded without an account at image-net.org: \
+                             put it there (docs/imagenet.md) or give --dataset imagenet:PATH",
+                            root.display()
+                        ),
+                    });
+                }
+                Some((root, IMAGENET_DIR.to_owned(), true))
+            }
             Self::ImageNetMini => Some((
                 ensure_imagenet_mini(data_dir)?,
                 IMAGENET_MINI_DIR.to_owned(),
@@ -322,7 +358,7 @@ impl FromStr for DatasetSpec {
     fn from_str(s: &str) -> Result<Self, DataError> {
         for (prefix, make) in [
             ("folder:", Self::Folder as fn(PathBuf) -> Self),
-            ("imagenet:", Self::ImageNet),
+            ("imagenet:", |path| Self::ImageNet(Some(path))),
         ] {
             if let Some(path) = s.strip_prefix(prefix) {
                 if path.is_empty() {
@@ -336,11 +372,14 @@ impl FromStr for DatasetSpec {
         if s == IMAGENET_MINI_DIR {
             return Ok(Self::ImageNetMini);
         }
+        if s == IMAGENET_DIR {
+            return Ok(Self::ImageNet(None));
+        }
         s.parse::<DatasetName>().map(Self::Named).map_err(|_| {
             let names: Vec<&str> = DatasetName::ALL.iter().map(DatasetName::as_str).collect();
             DataError::Config {
                 message: format!(
-                    "unknown dataset '{s}': expected one of {}, {IMAGENET_MINI_DIR}, folder:PATH, imagenet:PATH",
+                    "unknown dataset '{s}': expected one of {}, {IMAGENET_DIR}, {IMAGENET_MINI_DIR}, folder:PATH, imagenet:PATH",
                     names.join(", ")
                 ),
             }

@@ -32,7 +32,8 @@ mod subset;
 mod synthetic;
 
 pub use catalog::{
-    DatasetName, DatasetSpec, IMAGENET_IMAGE_SIZE, default_data_dir, load_dataset, load_spec,
+    DatasetName, DatasetSpec, IMAGENET_CROP, IMAGENET_DIR, IMAGENET_IMAGE_SIZE, default_data_dir,
+    load_dataset, load_spec,
 };
 pub use cifar::{
     CIFAR10_DIR, RECORD_BYTES, TEST_FILE, TRAIN_FILES, load_cifar10, parse_cifar_records,
@@ -47,7 +48,7 @@ pub use idx::{
     write_idx_images, write_idx_labels,
 };
 pub use imagenet_mini::{
-    IMAGENET_MINI_CLASSES, IMAGENET_MINI_DIR, IMAGENET_MINI_IMAGE_SIZE,
+    IMAGENET_MINI_CLASSES, IMAGENET_MINI_CROP, IMAGENET_MINI_DIR, IMAGENET_MINI_IMAGE_SIZE,
     IMAGENET_MINI_TRAIN_PER_CLASS, IMAGENET_MINI_VAL_PER_CLASS, ensure_imagenet_mini,
 };
 pub use source::{LoadPlan, Residence, RunDataset, load_run_dataset};

@@ -147,13 +147,14 @@ fn a_class_without_images_and_a_folder_without_classes_are_named() {
 }
 
 #[test]
-fn imagenet_layout_needs_val_and_loads_at_299_by_default() {
+fn imagenet_layout_needs_val_and_loads_at_342_for_a_299_crop_by_default() {
     let dir = tempfile::tempdir().unwrap();
     make_folder(dir.path());
     let spec: DatasetSpec = format!("imagenet:{}", dir.path().display())
         .parse()
         .unwrap();
-    assert_eq!(spec.default_image_size(), Some(299));
+    assert_eq!(spec.default_image_size(), Some(342));
+    assert_eq!(spec.default_crop(), Some(299));
     let d = load_spec(&spec, Path::new("unused"), Some(8)).unwrap();
     assert_eq!(d.name, format!("imagenet:{}", dir.path().display()));
     assert_eq!((d.train.len(), d.test.len()), (6, 2));
@@ -187,4 +188,24 @@ fn a_header_claiming_a_huge_image_is_refused_before_decoding() {
     fine.save(&path).unwrap();
     let bytes = std::fs::read(&path).unwrap();
     assert_eq!(shatter_data::decode_image(&bytes, 1).unwrap().len(), 3);
+}
+
+#[test]
+fn plain_imagenet_is_looked_for_in_the_data_directory() {
+    let data = tempfile::tempdir().unwrap();
+    let spec: DatasetSpec = "imagenet".parse().unwrap();
+    assert_eq!(
+        load_spec(&spec, data.path(), Some(8))
+            .unwrap_err()
+            .to_string(),
+        format!(
+            "dataset imagenet not found: looked for {0}/imagenet/train/<wnid>/ and {0}/imagenet/val/<wnid>/; \
+             ILSVRC 2012 cannot be downloaded without an account at image-net.org: \
+             put it there (docs/imagenet.md) or give --dataset imagenet:PATH",
+            data.path().display()
+        )
+    );
+    make_folder(&data.path().join("imagenet"));
+    let d = load_spec(&spec, data.path(), Some(8)).unwrap();
+    assert_eq!((d.name.as_str(), d.classes), ("imagenet", 2));
 }

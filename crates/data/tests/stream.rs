@@ -182,8 +182,8 @@ fn imagenet_mini_is_made_once_in_the_ilsvrc_layout() {
     let index = FolderIndex::scan(&root, true).unwrap();
     assert_eq!(index.classes.len(), shatter_data::IMAGENET_MINI_CLASSES);
     assert_eq!(index.classes[0], "n01440764");
-    assert_eq!(index.train.len(), 80);
-    assert_eq!(index.test.len(), 40);
+    assert_eq!(index.train.len(), 40);
+    assert_eq!(index.test.len(), 20);
     assert!(index.train.files[0].to_string_lossy().ends_with(".JPEG"));
     // Made once: a second call finds it and leaves it as it is.
     let first = std::fs::read(&index.train.files[5]).unwrap();
@@ -194,7 +194,7 @@ fn imagenet_mini_is_made_once_in_the_ilsvrc_layout() {
     let d = shatter_data::load_spec(&"imagenet-mini".parse().unwrap(), dir.path(), None).unwrap();
     assert_eq!(
         (d.height, d.classes, d.name.as_str()),
-        (75, 10, "imagenet-mini")
+        (86, 10, "imagenet-mini")
     );
 }
 

@@ -20,7 +20,7 @@ use std::path::Path;
 use crate::config::ConfigError;
 
 /// The presets bundled in the binary (assets/sweeps/), by name.
-pub const PRESETS: [(&str, &str); 5] = [
+pub const PRESETS: [(&str, &str); 7] = [
     (
         "quick",
         include_str!("../../../../assets/sweeps/quick.toml"),
@@ -40,6 +40,14 @@ pub const PRESETS: [(&str, &str); 5] = [
     (
         "table1",
         include_str!("../../../../assets/sweeps/table1.toml"),
+    ),
+    (
+        "imagenet-mini",
+        include_str!("../../../../assets/sweeps/imagenet-mini.toml"),
+    ),
+    (
+        "imagenet",
+        include_str!("../../../../assets/sweeps/imagenet.toml"),
     ),
 ];
 

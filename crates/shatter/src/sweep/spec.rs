@@ -15,12 +15,17 @@ use crate::sweep::run_id::run_id;
 #[serde(deny_unknown_fields)]
 pub struct SweepSection {
     pub name: String,
-    /// fashion-mnist-mini, fashion-mnist, mnist, cifar10 or folder:PATH.
+    /// fashion-mnist-mini, fashion-mnist, mnist, cifar10, imagenet, imagenet-mini,
+    /// folder:PATH or imagenet:PATH.
     pub dataset: String,
     /// Keep only the first N training images.
     pub subset: Option<usize>,
     /// Keep only the first N test images.
     pub test_subset: Option<usize>,
+    /// Stream image folders from disk even where they would fit on the GPU (see
+    /// `TrainConfig::stream`).
+    #[serde(default)]
+    pub stream: bool,
     pub models: Vec<String>,
     #[serde(default = "default_corruptions")]
     pub corruptions: Vec<String>,
@@ -158,12 +163,20 @@ impl SweepSpec {
                             corrupt: corrupt.clone(),
                             subset: s.subset,
                             test_subset: s.test_subset,
+                            stream: s.stream,
                             seed,
                             data_seed: seed,
                             // The paper's rate for the model, and the model's filter
                             // initialization, unless train.lr or train.conv_init sets one.
                             lr: model.paper_learning_rate(),
                             conv_init: model.default_conv_init().name().into(),
+                            // Inception V3's crop for the ImageNet folders.
+                            crop: s
+                                .dataset
+                                .parse::<shatter_data::DatasetSpec>()
+                                .ok()
+                                .and_then(|spec| spec.default_crop())
+                                .unwrap_or(TrainConfig::default().crop),
                             ..TrainConfig::default()
                         };
                         for config in grid(&base, &axes) {
