@@ -1,5 +1,6 @@
 // The batch kernel: gathers the step's images from the resident dataset through the
-// epoch's order, crops them (centre, or random for augmentation), standardizes each image on its own (TensorFlow's
+// epoch's order, crops them (centre, or random for augmentation, with random left-right
+// flips where asked), standardizes each image on its own (TensorFlow's
 // per_image_standardization: (x - mean) / max(std, 1 / sqrt(values))) and writes the
 // network's input and the labels. One workgroup per batch row.
 //
@@ -25,6 +26,8 @@ struct BatchShape {
     pixel_format: u32,    // U8_PIXELS, F32_PIXELS or F16_PIXELS
     random_crop: u32,     // 1: crop at a random offset per sample; 0: centre crop
     crop_seed: u32,
+    random_flip: u32,     // 1: mirror left-right with probability 1/2 per sample
+    flip_seed: u32,
 }
 
 struct Cursor {
@@ -121,9 +124,10 @@ fn advance(at: CropPosition, step: CropPosition) -> CropPosition {
 }
 
 // Offset in the stored image (channel-major, as the formats store it) of the value at
-// `at` in the crop whose corner is (top, left).
-fn source_offset(at: CropPosition, top: u32, left: u32) -> u32 {
-    return (at.channel * shape.height + at.row + top) * shape.width + at.col + left;
+// `at` in the crop whose corner is (top, left), mirrored left-right where `flip`.
+fn source_offset(at: CropPosition, top: u32, left: u32, flip: bool) -> u32 {
+    let col = select(at.col, shape.crop_width - 1u - at.col, flip);
+    return (at.channel * shape.height + at.row + top) * shape.width + col + left;
 }
 
 // PCG's output permutation of a 32-bit state: a well-mixed hash of a counter.
@@ -144,6 +148,12 @@ fn crop_origin(sample: u32) -> vec2<u32> {
     }
     let h = pcg_hash(sample ^ pcg_hash(shape.crop_seed));
     return vec2<u32>((h & 0xffffu) % (spare_rows + 1u), (h >> 16u) % (spare_cols + 1u));
+}
+
+// Whether a sample is mirrored: with random flips, one bit drawn like its crop, from the
+// sample's place in the run and a seed of its own.
+fn flipped(sample: u32) -> bool {
+    return shape.random_flip == 1u && (pcg_hash(sample ^ pcg_hash(shape.flip_seed)) & 1u) == 1u;
 }
 
 // Sum of `value` over the workgroup; every invocation gets the result. The first
@@ -194,6 +204,7 @@ fn gather_batch(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
     }
     let values = shape.channels * shape.crop_height * shape.crop_width;
     let origin = crop_origin(cursor.images_seen + row);
+    let flip = flipped(cursor.images_seen + row);
     let step = crop_position(THREADS);
 
     // Mean and variance from one pass of sums and sums of squares: values lie in [0, 1],
@@ -208,7 +219,7 @@ fn gather_batch(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
     if chunk == 0u {
         var at = crop_position(lid);
         for (var e = lid; e < values; e += THREADS) {
-            let i = first + source_offset(at, origin.x, origin.y);
+            let i = first + source_offset(at, origin.x, origin.y, flip);
             let v = decode(chunk0[word_of(i)], i);
             sums += vec2<f32>(v, v * v);
             hold(e / THREADS, v);
@@ -217,7 +228,7 @@ fn gather_batch(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
     } else if chunk == 1u {
         var at = crop_position(lid);
         for (var e = lid; e < values; e += THREADS) {
-            let i = first + source_offset(at, origin.x, origin.y);
+            let i = first + source_offset(at, origin.x, origin.y, flip);
             let v = decode(chunk1[word_of(i)], i);
             sums += vec2<f32>(v, v * v);
             hold(e / THREADS, v);
@@ -226,7 +237,7 @@ fn gather_batch(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
     } else {
         var at = crop_position(lid);
         for (var e = lid; e < values; e += THREADS) {
-            let i = first + source_offset(at, origin.x, origin.y);
+            let i = first + source_offset(at, origin.x, origin.y, flip);
             let v = decode(chunk2[word_of(i)], i);
             sums += vec2<f32>(v, v * v);
             hold(e / THREADS, v);
@@ -249,21 +260,21 @@ fn gather_batch(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
     } else if chunk == 0u {
         var at = crop_position(lid);
         for (var e = lid; e < values; e += THREADS) {
-            let i = first + source_offset(at, origin.x, origin.y);
+            let i = first + source_offset(at, origin.x, origin.y, flip);
             x[base + e] = (decode(chunk0[word_of(i)], i) - shift) * scale;
             at = advance(at, step);
         }
     } else if chunk == 1u {
         var at = crop_position(lid);
         for (var e = lid; e < values; e += THREADS) {
-            let i = first + source_offset(at, origin.x, origin.y);
+            let i = first + source_offset(at, origin.x, origin.y, flip);
             x[base + e] = (decode(chunk1[word_of(i)], i) - shift) * scale;
             at = advance(at, step);
         }
     } else {
         var at = crop_position(lid);
         for (var e = lid; e < values; e += THREADS) {
-            let i = first + source_offset(at, origin.x, origin.y);
+            let i = first + source_offset(at, origin.x, origin.y, flip);
             x[base + e] = (decode(chunk2[word_of(i)], i) - shift) * scale;
             at = advance(at, step);
         }

@@ -4,7 +4,9 @@
 //! batch, and a dataset split over three storage chunks.
 
 use rand::Rng;
-use shatter::{BatchShape, PixelFormat, ResidentSplit, crop_origin, gather_batch, reference_batch};
+use shatter::{
+    BatchShape, PixelFormat, ResidentSplit, crop_origin, flipped, gather_batch, reference_batch,
+};
 use shatter_data::Split;
 use shatter_nn::{CursorPass, LrSchedule, StepCursor, cursor_dispatches};
 use shatter_tests::{assert_close, gpu, rng};
@@ -50,7 +52,7 @@ fn check_gather(
     channels: usize,
     g: Geometry,
     bytes_per_value: usize,
-    random_crop: Option<u32>,
+    (random_crop, random_flip): (Option<u32>, Option<u32>),
 ) {
     let Some(gpu) = gpu() else { return };
     let mut r = rng(22);
@@ -62,6 +64,7 @@ fn check_gather(
         crop_height: g.crop[0],
         crop_width: g.crop[1],
         random_crop,
+        random_flip,
     };
     let image_values = channels * g.image[0] * g.image[1];
     let mut order: Vec<u32> = (0..split.len() as u32).collect();
@@ -127,24 +130,97 @@ fn random_split(images: usize, channels: usize, g: Geometry) -> Split {
 
 #[test]
 fn gather_batch_matches_reference_for_u8_pixels() {
-    check_gather(&random_split(45, 3, SMALL), 3, SMALL, 1, None);
+    check_gather(&random_split(45, 3, SMALL), 3, SMALL, 1, (None, None));
 }
 
 #[test]
 fn gather_batch_matches_reference_for_one_channel_images() {
-    check_gather(&random_split(45, 1, LARGE), 1, LARGE, 1, None);
-    check_gather(&random_split(45, 1, LARGE), 1, LARGE, 1, Some(5));
+    check_gather(&random_split(45, 1, LARGE), 1, LARGE, 1, (None, None));
+    check_gather(&random_split(45, 1, LARGE), 1, LARGE, 1, (Some(5), None));
 }
 
 #[test]
 fn gather_batch_matches_reference_at_and_past_the_values_it_holds() {
-    check_gather(&random_split(45, 3, HELD_WHOLE), 3, HELD_WHOLE, 1, None);
-    check_gather(&random_split(45, 3, PAST_HELD), 3, PAST_HELD, 1, Some(9));
+    check_gather(
+        &random_split(45, 3, HELD_WHOLE),
+        3,
+        HELD_WHOLE,
+        1,
+        (None, None),
+    );
+    check_gather(
+        &random_split(45, 3, PAST_HELD),
+        3,
+        PAST_HELD,
+        1,
+        (Some(9), None),
+    );
 }
 
 #[test]
 fn gather_batch_matches_reference_with_random_crops() {
-    check_gather(&random_split(45, 3, SMALL), 3, SMALL, 1, Some(77));
+    check_gather(&random_split(45, 3, SMALL), 3, SMALL, 1, (Some(77), None));
+}
+
+#[test]
+fn gather_batch_matches_reference_with_random_flips() {
+    check_gather(&random_split(45, 3, SMALL), 3, SMALL, 1, (None, Some(4)));
+    check_gather(
+        &random_split(45, 3, SMALL),
+        3,
+        SMALL,
+        1,
+        (Some(77), Some(4)),
+    );
+    check_gather(
+        &random_split(45, 3, PAST_HELD),
+        3,
+        PAST_HELD,
+        1,
+        (Some(9), Some(8)),
+    );
+}
+
+#[test]
+fn random_flips_mirror_half_the_samples_and_change_with_the_seed() {
+    let shape = BatchShape {
+        batch: 128,
+        channels: 3,
+        height: 32,
+        width: 32,
+        crop_height: 28,
+        crop_width: 28,
+        random_crop: Some(1),
+        random_flip: Some(1),
+    };
+    let flips: Vec<bool> = (0..2000).map(|s| flipped(&shape, s)).collect();
+    let mirrored = flips.iter().filter(|&&f| f).count();
+    assert!(
+        (900..=1100).contains(&mirrored),
+        "{mirrored} of 2000 mirrored"
+    );
+    let other = BatchShape {
+        random_flip: Some(2),
+        ..shape
+    };
+    let differing = (0..2000)
+        .filter(|&s| flipped(&other, s) != flips[s as usize])
+        .count();
+    assert!(
+        (800..=1200).contains(&differing),
+        "{differing} of 2000 differ"
+    );
+    // Flips and crops are drawn apart: mirrored samples take every crop offset.
+    let mirrored_origins: std::collections::HashSet<(usize, usize)> = (0..2000)
+        .filter(|&s| flips[s as usize])
+        .map(|s| crop_origin(&shape, s))
+        .collect();
+    assert_eq!(mirrored_origins.len(), 25);
+    let none = BatchShape {
+        random_flip: None,
+        ..shape
+    };
+    assert!((0..100).all(|s| !flipped(&none, s)));
 }
 
 #[test]
@@ -157,6 +233,7 @@ fn random_crops_cover_every_offset_and_change_with_the_seed() {
         crop_height: 28,
         crop_width: 28,
         random_crop: Some(1),
+        random_flip: None,
     };
     let origins: Vec<(usize, usize)> = (0..2000).map(|s| crop_origin(&shape, s)).collect();
     // 25 possible origins, each drawn about 80 times in 2,000 samples.
@@ -198,7 +275,7 @@ fn gather_batch_matches_reference_for_f32_values() {
         .collect();
     split.images.clear();
     split.float_images = Some(float);
-    check_gather(&split, 3, SMALL, 4, None);
+    check_gather(&split, 3, SMALL, 4, (None, None));
 }
 
 #[test]
@@ -215,7 +292,7 @@ fn gather_batch_matches_reference_for_f16_values() {
         .collect();
     split.images.clear();
     split.float_images = Some(float);
-    check_gather(&split, 3, SMALL, 2, None);
+    check_gather(&split, 3, SMALL, 2, (None, None));
     let Some(gpu) = gpu() else { return };
     let image_values = 3 * SMALL.image[0] * SMALL.image[1];
     let resident = ResidentSplit::upload_chunked(

@@ -62,6 +62,7 @@ fn check_full_size(corrupt: &str) -> ResidentSplit {
     let shape = BatchShape {
         batch: 128,
         random_crop: None,
+        random_flip: None,
         channels: 3,
         height: 32,
         width: 32,

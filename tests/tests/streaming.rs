@@ -1,7 +1,7 @@
 //! A streamed image folder trains exactly as the same folder held whole: the same images
 //! in the same order through the same batch kernel give the same losses and accuracies,
 //! step by step, across several window refills a pass, a short last batch, random crops
-//! and evaluation. A damaged image met mid-run stops it with one line naming the file.
+//! and flips, and evaluation. A damaged image met mid-run stops it with one line naming the file.
 
 use std::path::Path;
 
@@ -58,6 +58,7 @@ fn a_streamed_folder_trains_step_for_step_as_the_resident_one() {
             image_size: Some(12),
             crop: 10,
             random_crop: true,
+            random_flip: true,
             batch_size: 2,
             epochs: 3,
             eval_every: 1,

@@ -83,6 +83,7 @@ fn the_presets_expand_to_the_papers_grids() {
         assert!(
             table2.runs.iter().any(|r| r.config.model == model
                 && r.config.random_crop == crop
+                && r.config.random_flip == crop
                 && r.config.weight_decay == wd
                 && r.config.corrupt == corrupt),
             "imagenet lacks {model} crop {crop} wd {wd} {corrupt}"

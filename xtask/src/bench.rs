@@ -77,8 +77,8 @@ fn synthetic(images: usize, side: usize) -> Dataset {
         name: format!("synthetic-3x{side}x{side}"),
         classes: 10,
         channels: 3,
-        height: 32,
-        width: 32,
+        height: side,
+        width: side,
         train,
         test,
     }
@@ -136,6 +136,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         let crop = InputCrop {
             size: side,
             random: false,
+            flip: false,
         };
         let images = steps * args.batch_size;
         let tune_seconds = if args.tune {

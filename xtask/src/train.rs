@@ -58,6 +58,9 @@ pub struct TrainArgs {
     /// Crop training images at random offsets instead of the centre (28x28 of CIFAR-10's 32x32).
     #[arg(long)]
     pub random_crop: bool,
+    /// Mirror training images left-right, each with probability 1/2.
+    #[arg(long)]
+    pub random_flip: bool,
     /// Side of the square crop the network sees; images no larger stay whole. Default: 28
     /// (CIFAR-10's crop of 32), or the image size where `--image-size` is given (299 for
     /// imagenet, 75 for imagenet-mini).
@@ -133,6 +136,7 @@ impl TrainArgs {
             lr_staircase: !self.lr_smooth,
             weight_decay: self.weight_decay,
             random_crop: self.random_crop,
+            random_flip: self.random_flip,
             crop: self.crop.or(self.image_size).unwrap_or_else(|| {
                 // Inception V3's crop for the ImageNet folders, else the paper's 28x28.
                 self.dataset

@@ -11,6 +11,8 @@ pub struct BatchShape {
     pub batch: usize,
     /// Crop at a random offset per sample (seeded) instead of the centre.
     pub random_crop: Option<u32>,
+    /// Mirror left-right, each sample with probability 1/2 (seeded).
+    pub random_flip: Option<u32>,
     pub channels: usize,
     pub height: usize,
     pub width: usize,
@@ -39,6 +41,8 @@ struct BatchParams {
     pixel_format: u32,
     random_crop: u32,
     crop_seed: u32,
+    random_flip: u32,
+    flip_seed: u32,
 }
 
 /// Build the gather dispatch. `order` is the epoch's permutation (ignored when `sequential`,
@@ -79,6 +83,8 @@ pub fn gather_batch(
         pixel_format: split.pixel_format.shader_code(),
         random_crop: u32::from(shape.random_crop.is_some()),
         crop_seed: shape.random_crop.unwrap_or(0),
+        random_flip: u32::from(shape.random_flip.is_some()),
+        flip_seed: shape.random_flip.unwrap_or(0),
     };
     let params = gpu.params(&format!("{label}.params"), &params);
     gpu.dispatch(
@@ -123,9 +129,17 @@ pub fn crop_origin(shape: &BatchShape, sample: u32) -> (usize, usize) {
     }
 }
 
+/// Whether a sample is mirrored left-right: the same arithmetic as `flipped` in
+/// shaders/batch.wgsl.
+pub fn flipped(shape: &BatchShape, sample: u32) -> bool {
+    shape
+        .random_flip
+        .is_some_and(|seed| pcg_hash(sample ^ pcg_hash(seed)) & 1 == 1)
+}
+
 /// CPU reference of one gathered batch from `split`: rows `step * batch ..` of `order`
 /// (or of 0..n when `order` is None), cropped (see [`crop_origin`]; `images_seen` is the
-/// cursor's count before the step) and standardized per image; rows past the end are
+/// cursor's count before the step), mirrored (see [`flipped`]) and standardized per image; rows past the end are
 /// zeros with label 0.
 pub fn reference_batch(
     shape: BatchShape,
@@ -146,10 +160,12 @@ pub fn reference_batch(
         let image = order.map_or(slot, |o| o[slot] as usize);
         let start = image * image_values;
         let (top, left) = crop_origin(&shape, images_seen + row as u32);
+        let flip = flipped(&shape, images_seen + row as u32);
         let mut offsets = Vec::with_capacity(values);
         // Stored channel-major; the input is NHWC.
         for r in 0..shape.crop_height {
             for q in 0..shape.crop_width {
+                let q = if flip { shape.crop_width - 1 - q } else { q };
                 for c in 0..shape.channels {
                     offsets.push((c * shape.height + r + top) * shape.width + q + left);
                 }

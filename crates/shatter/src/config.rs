@@ -43,6 +43,11 @@ pub struct TrainConfig {
     /// images) instead of the centre; evaluation always crops the centre.
     #[serde(default)]
     pub random_crop: bool,
+    /// Mirror training images left-right, each with probability 1/2 (ImageNet's usual
+    /// augmentation beside random crops; the paper's CIFAR-10 crops come without it). Left
+    /// out of run.json (and so of the run id) when off.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub random_flip: bool,
     /// Side of the square crop the network sees (the paper: 28 of CIFAR-10's 32); images
     /// no larger stay whole.
     #[serde(default = "paper_crop")]
@@ -112,6 +117,7 @@ impl Default for TrainConfig {
             lr_staircase: true,
             weight_decay: 0.0,
             random_crop: false,
+            random_flip: false,
             crop: 28,
             image_size: None,
             stream: false,

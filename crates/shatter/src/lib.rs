@@ -24,7 +24,7 @@ pub mod sweep;
 mod trainer;
 
 pub use atomic_file::write_atomic;
-pub use batch::{BatchShape, crop_origin, gather_batch, reference_batch};
+pub use batch::{BatchShape, crop_origin, flipped, gather_batch, reference_batch};
 pub use checkpoint::CheckpointPlan;
 pub use config::{ConfigError, DEFAULT_EVAL_EVERY, TrainConfig};
 pub use record::{

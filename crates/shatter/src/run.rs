@@ -193,6 +193,7 @@ pub fn train_prepared(
         InputCrop {
             size: config.crop,
             random: config.random_crop,
+            flip: config.random_flip,
         },
     )?;
     let gpu_buffer_bytes = Gpu::thread_buffer_bytes() - bytes_before;

@@ -44,11 +44,13 @@ const STEPS_PER_SUBMIT: usize = 8;
 
 /// What part of each image the network sees: a `size` x `size` crop (images smaller than
 /// that stay whole), at the centre, or for training batches at a random offset per
-/// sample when `random` (evaluation always crops the centre).
+/// sample when `random`, and mirrored left-right for half the training samples when
+/// `flip` (evaluation always crops the centre, unmirrored).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct InputCrop {
     pub size: usize,
     pub random: bool,
+    pub flip: bool,
 }
 
 impl InputCrop {
@@ -56,6 +58,7 @@ impl InputCrop {
     pub const PAPER: InputCrop = InputCrop {
         size: 28,
         random: false,
+        flip: false,
     };
 }
 
@@ -112,10 +115,12 @@ impl<'g> Trainer<'g> {
             crop_height: height.min(crop.size),
             crop_width: width.min(crop.size),
             random_crop: None,
+            random_flip: None,
         };
         // Its own stream of the run's seed, like the epoch order.
         let train_shape = BatchShape {
             random_crop: crop.random.then_some((seed ^ 0x6372_6f70) as u32),
+            random_flip: crop.flip.then_some((seed ^ 0x666c_6970) as u32),
             ..shape
         };
         let values = channels * height * width;

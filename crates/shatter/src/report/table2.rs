@@ -15,8 +15,8 @@ use crate::report::runs::mean;
 /// top-1 training accuracy on ImageNet with random labels and no regularizer.
 const PAPER_RANDOM_LABELS_TRAIN_TOP1: f64 = 95.20;
 
-/// A row of Table 2. Augmentation is shatter's random crop (the paper's ImageNet
-/// augmentation also flipped and distorted images; shatter does not yet).
+/// A row of Table 2. Augmentation is random crops or flips (the `augment` sweep axis sets
+/// both; the paper's ImageNet augmentation also distorted colours, which shatter does not).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Table2Key {
     pub augmentation: bool,
@@ -50,7 +50,7 @@ pub fn table_2(runs: &[&RunRecord]) -> Vec<Table2Row> {
             continue;
         }
         let key = Table2Key {
-            augmentation: c.random_crop,
+            augmentation: c.random_crop || c.random_flip,
             dropout: model == ModelKind::InceptionV3,
             weight_decay: c.weight_decay > 0.0,
             random_labels: c.corrupt == "random-labels",

@@ -57,6 +57,10 @@ pub struct TrainSection {
     pub batch_size: Option<Axis<usize>>,
     pub weight_decay: Option<Axis<f64>>,
     pub random_crop: Option<Axis<bool>>,
+    /// Mirror training images left-right at random.
+    pub random_flip: Option<Axis<bool>>,
+    /// Random crops and random flips together, on or off (Table 2's augmentation).
+    pub augment: Option<Axis<bool>>,
     /// Batch norm on or off, for the models that have it (inception / inception-nobn);
     /// other models ignore this axis.
     pub batch_norm: Option<Axis<bool>>,
@@ -263,6 +267,17 @@ impl TrainSection {
             (
                 "random_crop",
                 each(&self.random_crop, |c, v| c.random_crop = v),
+            ),
+            (
+                "random_flip",
+                each(&self.random_flip, |c, v| c.random_flip = v),
+            ),
+            (
+                "augment",
+                each(&self.augment, |c, v| {
+                    c.random_crop = v;
+                    c.random_flip = v;
+                }),
             ),
             (
                 "image_size",
