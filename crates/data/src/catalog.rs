@@ -277,7 +277,7 @@ mod tests {
 }
 
 /// What `--dataset` names: one of the known datasets, an image folder (`folder:PATH`), or
-/// ILSVRC 2012 in its usual layout (`imagenet:PATH`: train/<wnid>/ and val/<wnid>/; plain
+/// ILSVRC 2012 in its usual layout (`imagenet:PATH`: `train/<wnid>/` and `val/<wnid>/`; plain
 /// `imagenet` looks in `<data_dir>/imagenet`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DatasetSpec {

@@ -1,13 +1,18 @@
 //! One image file's bytes to the square RGB image a folder dataset holds: decode (JPEG or
-//! PNG), resize so the shorter side is `size` (a triangle filter, which averages the
-//! pixels a shrink covers), centre-crop to `size` x `size`, and store channel-major.
+//! PNG), take the centred square of the shorter side and resize it to `size` x `size` (a
+//! triangle filter, which averages the pixels a shrink covers), and store channel-major.
+//!
+//! The resize is fast_image_resize's (SIMD convolution): on 500x375 JPEGs going to 342 it
+//! took 1.1 ms an image where the image crate's triangle filter took 9-11 ms, four times the
+//! decoding itself, for values within one level of each other.
 //!
 //! The same function serves the resident and the streamed paths, so both see the same
 //! bytes. It takes the file's bytes, not its path, so a fuzz target can drive it.
 
 use std::io::Cursor;
 
-use image::imageops::FilterType;
+use fast_image_resize::images::Image;
+use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use image::{ImageReader, Limits};
 
 /// The largest side a decoded image may have: ImageNet's largest photos are a few
@@ -33,25 +38,22 @@ pub fn decode_image(bytes: &[u8], size: usize) -> Result<Vec<u8>, String> {
         return Err(format!("image is {w}x{h}"));
     }
     let side = size as u32;
-    let scale = f64::from(side) / f64::from(w.min(h));
-    let (nw, nh) = (
-        ((f64::from(w) * scale).round() as u32).max(side),
-        ((f64::from(h) * scale).round() as u32).max(side),
-    );
-    let resized = if (nw, nh) == (w, h) {
-        decoded
-    } else {
-        image::imageops::resize(&decoded, nw, nh, FilterType::Triangle)
-    };
-    let (left, top) = ((nw - side) / 2, (nh - side) / 2);
-    let mut chw = vec![0u8; 3 * size * size];
+    let source =
+        Image::from_vec_u8(w, h, decoded.into_raw(), PixelType::U8x3).map_err(|e| e.to_string())?;
+    let mut square = Image::new(side, side, PixelType::U8x3);
+    // The centred square of the shorter side, resized: the shorter side scaled to `size`
+    // and centre-cropped.
+    let options = ResizeOptions::new()
+        .resize_alg(ResizeAlg::Convolution(FilterType::Bilinear))
+        .fit_into_destination(None);
+    Resizer::new()
+        .resize(&source, &mut square, &options)
+        .map_err(|e| e.to_string())?;
     let plane = size * size;
-    for y in 0..size {
-        for x in 0..size {
-            let p = resized.get_pixel(left + x as u32, top + y as u32);
-            for c in 0..3 {
-                chw[c * plane + y * size + x] = p[c];
-            }
+    let mut chw = vec![0u8; 3 * plane];
+    for (i, pixel) in square.buffer().chunks_exact(3).enumerate() {
+        for (c, &value) in pixel.iter().enumerate() {
+            chw[c * plane + i] = value;
         }
     }
     Ok(chw)
