@@ -6,6 +6,7 @@
 
 pub mod fixtures;
 mod gemm_check;
+pub mod image_folder;
 
 pub use gemm_check::check_gemm;
 

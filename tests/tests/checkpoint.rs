@@ -1,7 +1,8 @@
 //! Checkpoints: a run stopped at any step and continued from its checkpoint ends with the
 //! record an uninterrupted run writes (the same step losses, accuracies and fit epochs, bit
 //! for bit, on the same adapter), for an MLP and for the Inception (batch norm's running
-//! averages, velocities in buffers or textures); a damaged or foreign checkpoint is refused
+//! averages, velocities in buffers or textures) and for an image folder streamed from disk
+//! (the stream restarts at the stopped step); a damaged or foreign checkpoint is refused
 //! with its reason and the run starts over.
 
 use std::path::Path;
@@ -12,6 +13,7 @@ use shatter::{
     CheckpointPlan, Interrupted, Progress, RunOptions, RunRecord, TrainConfig, run_training,
 };
 use shatter_tests::gpu;
+use shatter_tests::image_folder::write_noisy_folder;
 
 /// What a resumed run must share with an uninterrupted one: everything but timings and the
 /// record of its sittings.
@@ -123,6 +125,30 @@ fn an_mlp_stopped_mid_epoch_continues_to_the_uninterrupted_record() {
     };
     // 20 steps an epoch, submitted 8 at a time: stop in the third epoch's middle.
     stop_and_continue(&config, (3, 16), (2, 16));
+}
+
+#[test]
+fn a_streamed_folder_stopped_mid_epoch_continues_to_the_uninterrupted_record() {
+    if gpu().is_none() {
+        return;
+    }
+    let folder = tempfile::tempdir().unwrap();
+    write_noisy_folder(folder.path(), 7, 2, 9);
+    let config = TrainConfig {
+        dataset: format!("folder:{}", folder.path().display()),
+        stream: true,
+        image_size: Some(8),
+        corrupt: "random-labels".into(),
+        random_crop: true,
+        random_flip: true,
+        crop: 6,
+        batch_size: 2,
+        epochs: 6,
+        ..TrainConfig::default()
+    };
+    // 21 images in batches of 2: 11 steps an epoch, in windows of 8; stop mid-window in
+    // the third epoch, so the continued stream starts inside a window's worth of steps.
+    stop_and_continue(&config, (3, 8), (2, 8));
 }
 
 #[test]

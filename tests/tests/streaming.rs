@@ -5,31 +5,9 @@
 
 use std::path::Path;
 
-use image::{Rgb, RgbImage};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use shatter::{RunRecord, TrainConfig, run_training};
 use shatter_tests::gpu;
-
-/// Three classes of noisy images of differing sizes, `train` and `val` a class, half PNG
-/// and half JPEG.
-fn noisy_folder(root: &Path, train: usize, val: usize) {
-    let mut rng = ChaCha8Rng::seed_from_u64(5);
-    for (split, n) in [("train", train), ("val", val)] {
-        for (class, tint) in [[90u8, 0, 0], [0, 90, 0], [0, 0, 90]].iter().enumerate() {
-            let dir = root.join(split).join(format!("class{class}"));
-            std::fs::create_dir_all(&dir).unwrap();
-            for i in 0..n {
-                let (w, h) = (rng.random_range(14..30), rng.random_range(14..30));
-                let image = RgbImage::from_fn(w, h, |_, _| {
-                    Rgb(tint.map(|t| t.saturating_add(rng.random_range(0..160))))
-                });
-                let ext = if i % 2 == 0 { "png" } else { "jpg" };
-                image.save(dir.join(format!("{i}.{ext}"))).unwrap();
-            }
-        }
-    }
-}
+use shatter_tests::image_folder::write_noisy_folder;
 
 fn train(config: &TrainConfig) -> anyhow::Result<RunRecord> {
     let gpu = gpu().expect("checked by the caller");
@@ -50,7 +28,7 @@ fn a_streamed_folder_trains_step_for_step_as_the_resident_one() {
     let dir = tempfile::tempdir().unwrap();
     // 21 training images in batches of 2: 11 steps an epoch, the last with one image, so
     // each pass refills its window of 8 steps twice.
-    noisy_folder(dir.path(), 7, 3);
+    write_noisy_folder(dir.path(), 7, 3, 5);
     for corrupt in ["random-labels", "shuffled-pixels"] {
         let resident_config = TrainConfig {
             dataset: format!("folder:{}", dir.path().display()),
@@ -111,7 +89,7 @@ fn a_damaged_image_met_mid_run_stops_it_naming_the_file() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    noisy_folder(dir.path(), 4, 1);
+    write_noisy_folder(dir.path(), 4, 1, 5);
     let bad = dir.path().join("val/class2/0.png");
     std::fs::write(&bad, b"\x89PNG\r\n\x1a\n and then nothing").unwrap();
     let config = TrainConfig {

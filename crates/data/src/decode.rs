@@ -9,7 +9,10 @@
 //! The same function serves the resident and the streamed paths, so both see the same
 //! bytes. It takes the file's bytes, not its path, so a fuzz target can drive it.
 
+use std::cell::Cell;
 use std::io::Cursor;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Once;
 
 use fast_image_resize::images::Image;
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
@@ -32,7 +35,16 @@ pub fn decode_image(bytes: &[u8], size: usize) -> Result<Vec<u8>, String> {
     limits.max_image_width = Some(MAX_DECODED_SIDE);
     limits.max_image_height = Some(MAX_DECODED_SIDE);
     reader.limits(limits);
-    let decoded = reader.decode().map_err(|e| one_line(&e))?.into_rgb8();
+    let decoded = match decode_catching_panics(reader) {
+        Ok(Ok(image)) => image.into_rgb8(),
+        Ok(Err(e)) => return Err(one_line(&e)),
+        Err(()) => {
+            return Err(
+                "the JPEG decoder (zune-jpeg) crashed on this file's damaged data; re-encode or remove it"
+                    .into(),
+            );
+        }
+    };
     let (w, h) = decoded.dimensions();
     if w == 0 || h == 0 {
         return Err(format!("image is {w}x{h}"));
@@ -57,6 +69,34 @@ pub fn decode_image(bytes: &[u8], size: usize) -> Result<Vec<u8>, String> {
         }
     }
     Ok(chw)
+}
+
+thread_local! {
+    /// Whether this thread is inside a decoder, where a panic is a damaged file's error.
+    static DECODING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Decode, turning a panic inside the decoder into `Err(())`. zune-jpeg 0.5.15 (image's
+/// JPEG decoder) panics on some damaged files (an unwrap in its AVX2 inverse DCT, found by
+/// shatter's fuzz target and reported upstream as zune-image issue 409); one bad photo in
+/// a million must be that photo's error, not the end of the run. The panic's message is
+/// kept off stderr: the caller reports the file instead.
+fn decode_catching_panics(
+    reader: ImageReader<Cursor<&[u8]>>,
+) -> Result<image::ImageResult<image::DynamicImage>, ()> {
+    static QUIET_HOOK: Once = Once::new();
+    QUIET_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !DECODING.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    DECODING.with(|d| d.set(true));
+    let result = catch_unwind(AssertUnwindSafe(|| reader.decode()));
+    DECODING.with(|d| d.set(false));
+    result.map_err(|_| ())
 }
 
 fn one_line(error: &image::ImageError) -> String {

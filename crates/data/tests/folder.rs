@@ -209,3 +209,26 @@ fn plain_imagenet_is_looked_for_in_the_data_directory() {
     let d = load_spec(&spec, data.path(), Some(8)).unwrap();
     assert_eq!((d.name.as_str(), d.classes), ("imagenet", 2));
 }
+
+#[test]
+fn a_file_that_crashes_the_jpeg_decoder_is_an_error_naming_it() {
+    // Found by the image_decode fuzz target: zune-jpeg 0.5.15 panics on it in its AVX2
+    // inverse DCT (CPUs without AVX2 take another path, which may decode it or refuse it).
+    let bytes = include_bytes!("data/zune-jpeg-avx2-panic.jpg");
+    if let Err(reason) = shatter_data::decode_image(bytes, 10) {
+        assert!(!reason.contains('\n'), "{reason}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    make_folder(dir.path());
+    let bad = dir.path().join("train/cats/crash.jpg");
+    std::fs::write(&bad, bytes).unwrap();
+    if std::arch::is_x86_feature_detected!("avx2") {
+        assert_eq!(
+            load_image_folder(dir.path(), 10).unwrap_err().to_string(),
+            format!(
+                "{}: cannot decode image: the JPEG decoder (zune-jpeg) crashed on this file's damaged data; re-encode or remove it",
+                bad.display()
+            )
+        );
+    }
+}
