@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 use clap::Args;
-use shatter_data::{DatasetSpec, DecodeRecipe, FolderIndex, ImageStream, StreamedSplit};
+use shatter_data::{DatasetSpec, DecodeRecipe, FileList, FolderIndex, ImageStream};
 
 use crate::BadInput;
 
@@ -52,7 +52,7 @@ pub fn run(args: BenchDecodeArgs) -> Result<()> {
         .expect("folders have a size");
     let index = FolderIndex::scan(&root, imagenet)?;
     let n = args.images.min(index.train.len());
-    let split = Arc::new(StreamedSplit {
+    let split = Arc::new(FileList {
         files: index.train.files[..n].to_vec(),
         labels: index.train.labels[..n].to_vec(),
     });

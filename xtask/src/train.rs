@@ -5,7 +5,6 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use shatter::checkpoint::CHECKPOINT_FILE;
 use shatter::{CheckpointPlan, Progress, RunOptions, TrainConfig, run_training, write_json_atomic};
-use shatter_data::DatasetSpec;
 use shatter_nn::{ConvInit, ModelKind};
 
 use crate::BadInput;
@@ -137,14 +136,10 @@ impl TrainArgs {
             weight_decay: self.weight_decay,
             random_crop: self.random_crop,
             random_flip: self.random_flip,
-            crop: self.crop.or(self.image_size).unwrap_or_else(|| {
-                // Inception V3's crop for the ImageNet folders, else the paper's 28x28.
-                self.dataset
-                    .parse::<DatasetSpec>()
-                    .ok()
-                    .and_then(|spec| spec.default_crop())
-                    .unwrap_or(28)
-            }),
+            crop: self
+                .crop
+                .or(self.image_size)
+                .unwrap_or_else(|| TrainConfig::default_crop(&self.dataset)),
             image_size: self.image_size,
             stream: self.stream,
             conv_init: self.conv_init.clone().unwrap_or_else(|| {

@@ -19,7 +19,8 @@ use crate::streamed::StreamedDataset;
 /// 28x28 crop and the paper's models apply unchanged.
 pub const FOLDER_IMAGE_SIZE: usize = 32;
 
-/// The files of one split and their (true) labels, in the index's order.
+/// The files of one split and their labels (true as listed; a randomization changes
+/// them), in the index's order: what a streamed split decodes from.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FileList {
     pub files: Vec<PathBuf>,

@@ -51,11 +51,10 @@ pub use imagenet_mini::{
     IMAGENET_MINI_CLASSES, IMAGENET_MINI_CROP, IMAGENET_MINI_DIR, IMAGENET_MINI_IMAGE_SIZE,
     IMAGENET_MINI_TRAIN_PER_CLASS, IMAGENET_MINI_VAL_PER_CLASS, ensure_imagenet_mini,
 };
-pub use source::{LoadPlan, Residence, RunDataset, load_run_dataset};
+pub use source::{LoadPlan, Residence, RunDataset, images_per_binding, load_run_dataset};
 pub use standardize::{per_image_standardization, per_image_standardization_f32};
 pub use stream::{
-    DecodeRecipe, DecodedBatch, ImageStream, QUEUED_BATCHES_PER_WORKER, StreamedSplit,
-    default_decode_threads,
+    DecodeRecipe, DecodedBatch, ImageStream, QUEUED_BATCHES_PER_WORKER, default_decode_threads,
 };
 pub use streamed::StreamedDataset;
 pub use subset::make_fashion_mnist_mini;

@@ -23,8 +23,7 @@ pub enum RunDataset {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Residence {
     /// Whole where each split's decoded images fit the batch kernel's `bindings` storage
-    /// bindings of `binding_bytes` each (whole images a binding, a multiple of 4 of them,
-    /// as shatter's ResidentSplit lays them out), streamed otherwise.
+    /// bindings of `binding_bytes` each ([`images_per_binding`]), streamed otherwise.
     Fit {
         binding_bytes: usize,
         bindings: usize,
@@ -97,6 +96,13 @@ impl RunDataset {
     }
 }
 
+/// Whole images of `image_bytes` that one storage binding of `binding_bytes` holds, a
+/// multiple of 4 of them so that every binding of u8 pixels starts on a word: the layout
+/// of a split held on the GPU (shatter's ResidentSplit), which decides what streams.
+pub fn images_per_binding(binding_bytes: usize, image_bytes: usize) -> usize {
+    binding_bytes / image_bytes.max(1) / 4 * 4
+}
+
 /// Load `spec` for a run, cut to `plan`'s subsets; image folders stay on disk where
 /// `plan.residence` says so. Folders are listed first, so a subset decodes only its images.
 pub fn load_run_dataset(
@@ -136,7 +142,7 @@ pub fn load_run_dataset(
             binding_bytes,
             bindings,
         } => {
-            let per_binding = binding_bytes / folder.image_bytes() / 4 * 4;
+            let per_binding = images_per_binding(binding_bytes, folder.image_bytes());
             largest_split > per_binding * bindings
         }
     };

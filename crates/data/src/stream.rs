@@ -9,14 +9,13 @@
 //! workers instead of filling memory. Dropping the stream (an epoch paused for a
 //! checkpoint, a stop) closes the channels; each worker ends at its next batch.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
 use crate::dataset::Label;
 use crate::error::DataError;
-use crate::folder::load_image;
+use crate::folder::{FileList, load_image};
 use crate::pixels::permute_image;
 
 /// Decoded batches each worker may hold ready before the consumer takes them.
@@ -26,24 +25,6 @@ pub const QUEUED_BATCHES_PER_WORKER: usize = 2;
 /// GPU mostly waits on it, so it takes little from them.
 pub fn default_decode_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
-/// One split of a streamed folder: its files, their labels (after any randomization), and
-/// what every image goes through after decoding.
-#[derive(Clone, Debug, PartialEq)]
-pub struct StreamedSplit {
-    pub files: Vec<PathBuf>,
-    pub labels: Vec<Label>,
-}
-
-impl StreamedSplit {
-    pub fn len(&self) -> usize {
-        self.labels.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
-    }
 }
 
 /// How every streamed image is made: its side, and the shuffled-pixels permutation where
@@ -82,7 +63,7 @@ impl ImageStream {
     /// Decode `split`'s images in `sequence` (indices into the split), `batch` at a time
     /// (the last batch may be short), on `threads` workers.
     pub fn start(
-        split: Arc<StreamedSplit>,
+        split: Arc<FileList>,
         recipe: Arc<DecodeRecipe>,
         sequence: Vec<u32>,
         batch: usize,
@@ -162,7 +143,7 @@ impl Drop for ImageStream {
 }
 
 struct Job {
-    split: Arc<StreamedSplit>,
+    split: Arc<FileList>,
     recipe: Arc<DecodeRecipe>,
     sequence: Arc<Vec<u32>>,
     batch: usize,

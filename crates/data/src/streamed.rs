@@ -7,16 +7,16 @@ use rand_chacha::ChaCha8Rng;
 use crate::corruption::{Corruption, CorruptionReport, corrupt_labels};
 use crate::dataset::{Dataset, keep_first_message};
 use crate::error::DataError;
-use crate::folder::{FolderIndex, load_split};
+use crate::folder::{FileList, FolderIndex, load_split};
 use crate::pixels::draw_pixel_permutation;
-use crate::stream::{DecodeRecipe, StreamedSplit};
+use crate::stream::DecodeRecipe;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct StreamedDataset {
     pub name: String,
     pub classes: usize,
-    pub train: StreamedSplit,
-    pub test: StreamedSplit,
+    pub train: FileList,
+    pub test: FileList,
     pub recipe: DecodeRecipe,
 }
 
@@ -26,14 +26,8 @@ impl StreamedDataset {
         Self {
             name,
             classes: index.classes.len(),
-            train: StreamedSplit {
-                files: index.train.files,
-                labels: index.train.labels,
-            },
-            test: StreamedSplit {
-                files: index.test.files,
-                labels: index.test.labels,
-            },
+            train: index.train,
+            test: index.test,
             recipe: DecodeRecipe {
                 size,
                 pixel_permutation: None,
@@ -108,12 +102,7 @@ impl StreamedDataset {
     }
 }
 
-fn keep_first(
-    dataset: &str,
-    which: &str,
-    split: &mut StreamedSplit,
-    n: usize,
-) -> Result<(), DataError> {
+fn keep_first(dataset: &str, which: &str, split: &mut FileList, n: usize) -> Result<(), DataError> {
     let have = split.len();
     if n == 0 || n > have {
         return Err(DataError::Config {

@@ -93,6 +93,18 @@ fn paper_crop() -> usize {
     28
 }
 
+impl TrainConfig {
+    /// The crop a run on `dataset` sees when none is set: Inception V3's for the ImageNet
+    /// folders, else the paper's 28x28 (an unparsable name is left for `validate`).
+    pub fn default_crop(dataset: &str) -> usize {
+        dataset
+            .parse::<shatter_data::DatasetSpec>()
+            .ok()
+            .and_then(|spec| spec.default_crop())
+            .unwrap_or_else(paper_crop)
+    }
+}
+
 fn default_conv_init() -> String {
     "he".into()
 }

@@ -4,7 +4,7 @@
 //! chunks of whole images so each chunk fits one storage binding; labels are u32.
 
 use anyhow::{Result, bail};
-use shatter_data::Split;
+use shatter_data::{Split, images_per_binding};
 use shatter_gpu::{Gpu, U32Buffer};
 
 /// Chunks the batch kernel can address (bindings 4, 5, 6 of shaders/batch.wgsl).
@@ -115,7 +115,7 @@ impl ResidentSplit {
         let format = match split.float_images {
             None => PixelFormat::U8,
             Some(_) => {
-                let f32_images = (binding / (image_values * 4).max(1)) / 4 * 4;
+                let f32_images = images_per_binding(binding, image_values * 4);
                 if f32_images > 0 && split.len().div_ceil(f32_images) <= MAX_CHUNKS {
                     PixelFormat::F32
                 } else {
@@ -155,7 +155,7 @@ impl ResidentSplit {
             ),
         }
         // Whole images per chunk, a multiple of 4 so every u8 chunk starts on a word boundary.
-        let per_chunk = (binding / image_bytes.max(1)) / 4 * 4;
+        let per_chunk = images_per_binding(binding, image_bytes);
         if per_chunk == 0 {
             bail!(
                 "{name}: one image of {image_bytes} bytes does not fit a storage binding of {binding} bytes"

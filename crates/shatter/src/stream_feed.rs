@@ -12,7 +12,7 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use shatter_data::{DecodeRecipe, ImageStream, StreamedDataset, StreamedSplit};
+use shatter_data::{DecodeRecipe, FileList, ImageStream, StreamedDataset};
 use shatter_gpu::{Gpu, U32Buffer};
 
 use crate::resident::{ResidentSplit, binding_bytes};
@@ -28,8 +28,8 @@ pub enum Which {
 }
 
 pub struct StreamFeed {
-    train: Arc<StreamedSplit>,
-    test: Arc<StreamedSplit>,
+    train: Arc<FileList>,
+    test: Arc<FileList>,
     recipe: Arc<DecodeRecipe>,
     /// Steps a window holds, and so the steps of one group.
     pub window_steps: usize,
@@ -75,7 +75,7 @@ impl StreamFeed {
         )
     }
 
-    fn split(&self, which: Which) -> &Arc<StreamedSplit> {
+    fn split(&self, which: Which) -> &Arc<FileList> {
         match which {
             Which::Train => &self.train,
             Which::Test => &self.test,

@@ -174,13 +174,7 @@ impl SweepSpec {
                             // initialization, unless train.lr or train.conv_init sets one.
                             lr: model.paper_learning_rate(),
                             conv_init: model.default_conv_init().name().into(),
-                            // Inception V3's crop for the ImageNet folders.
-                            crop: s
-                                .dataset
-                                .parse::<shatter_data::DatasetSpec>()
-                                .ok()
-                                .and_then(|spec| spec.default_crop())
-                                .unwrap_or(TrainConfig::default().crop),
+                            crop: TrainConfig::default_crop(&s.dataset),
                             ..TrainConfig::default()
                         };
                         for config in grid(&base, &axes) {
