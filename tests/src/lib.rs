@@ -7,6 +7,7 @@
 pub mod fixtures;
 mod gemm_check;
 pub mod image_folder;
+pub mod webdriver;
 
 pub use gemm_check::check_gemm;
 

@@ -8,6 +8,7 @@ pub mod download;
 pub mod fetch;
 pub mod gen_gemm;
 pub mod gen_gemm_subgroup;
+pub mod wasm_tools;
 
 /// A failure caused by what the user gave (arguments, configuration, data files): the
 /// command line maps it to exit code 2.

@@ -20,6 +20,8 @@ mod slurm;
 mod sweep;
 mod train;
 mod tune;
+mod web;
+mod web_server;
 
 use std::process::ExitCode;
 
@@ -66,6 +68,8 @@ enum Command {
     /// Write a CIFAR-10 stand-in of random records at full size (50,000 + 10,000), to try the
     /// pipeline at that scale without the download.
     MakeSyntheticCifar10(make_synthetic::MakeSyntheticArgs),
+    /// Build the browser page (WebAssembly through WebGPU) and serve it on 127.0.0.1.
+    Web(web::WebArgs),
 }
 
 pub use xtask::BadInput;
@@ -98,6 +102,7 @@ fn main() -> ExitCode {
         Command::MakeSyntheticCifar10(args) => make_synthetic::run(args),
         Command::Download(args) => download_command::run(args),
         Command::ShowData(args) => show_data::run(args),
+        Command::Web(args) => web::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

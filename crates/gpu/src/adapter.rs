@@ -5,6 +5,7 @@
 //! matched here, not by wgpu's helper, because that helper panics on a miss; a miss must be
 //! one clear line that lists what is available.
 
+#[cfg(not(target_arch = "wasm32"))]
 use crate::error::GpuError;
 
 /// What a user needs to know about one adapter, also stored in every run record.
@@ -38,11 +39,13 @@ impl AdapterSummary {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn instance() -> wgpu::Instance {
     crate::headless::quiet_device_select_without_session();
     wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env())
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn backends_tried() -> String {
     let backends = wgpu::Backends::from_env().unwrap_or(wgpu::Backends::all());
     let names = [
@@ -60,11 +63,13 @@ pub(crate) fn backends_tried() -> String {
     tried.join(", ")
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn enumerate(instance: &wgpu::Instance) -> Vec<wgpu::Adapter> {
     let backends = wgpu::Backends::from_env().unwrap_or(wgpu::Backends::all());
     pollster::block_on(instance.enumerate_adapters(backends))
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// Every adapter the current environment exposes, in wgpu's order.
 pub fn list_adapters() -> Vec<AdapterSummary> {
     enumerate(&instance())
@@ -73,6 +78,7 @@ pub fn list_adapters() -> Vec<AdapterSummary> {
         .collect()
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// Choose an adapter: by name (case-insensitive substring of the adapter name, from
 /// `requested` or else `WGPU_ADAPTER_NAME`), otherwise by `WGPU_POWER_PREF` (default:
 /// high performance), preferring real GPUs over CPU adapters.

@@ -2,7 +2,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::adapter::{AdapterSummary, backends_tried, choose_adapter, enumerate, instance};
+use crate::adapter::AdapterSummary;
+#[cfg(not(target_arch = "wasm32"))]
+use crate::adapter::{backends_tried, choose_adapter, enumerate, instance};
 use crate::error::GpuError;
 use crate::pipeline::PipelineCache;
 
@@ -23,6 +25,14 @@ pub struct Gpu {
     lost: Arc<Mutex<Option<String>>>,
     /// Bytes of every buffer shatter has created on this device (see `buffer_bytes`).
     allocated: std::sync::atomic::AtomicU64,
+    /// The browser's GPU object: the device is lost once it is garbage-collected, so the
+    /// device keeps it.
+    #[cfg(target_arch = "wasm32")]
+    _instance: Option<wgpu::Instance>,
+    /// Error scopes not yet resolved: in a browser they resolve asynchronously, after the
+    /// JavaScript event loop has run, so `scoped` keeps them here for [`Gpu::settle`].
+    #[cfg(target_arch = "wasm32")]
+    pending_scopes: std::cell::RefCell<Vec<PendingScope>>,
     /// The subgroup width every compute invocation runs at, where the device has subgroup
     /// operations and a single width (see [`Gpu::subgroup_width`]).
     subgroup_width: Option<u32>,
@@ -33,6 +43,7 @@ pub struct Gpu {
 
 impl Gpu {
     /// Open the adapter chosen from `requested` (see [`crate::list_adapters`]) or the environment.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn new(requested: Option<&str>) -> Result<Self, GpuError> {
         let instance = instance();
         let adapter = choose_adapter(&instance, requested)?;
@@ -41,6 +52,7 @@ impl Gpu {
 
     /// Open every adapter the environment exposes (honouring `WGPU_BACKEND`), in wgpu's
     /// order: a sweep with `--adapter all` spreads its runs over them.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn open_all() -> Result<Vec<Self>, GpuError> {
         let adapters = enumerate(&instance());
         if adapters.is_empty() {
@@ -51,7 +63,33 @@ impl Gpu {
         adapters.into_iter().map(Self::open).collect()
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     fn open(adapter: wgpu::Adapter) -> Result<Self, GpuError> {
+        pollster::block_on(Self::open_async(adapter))
+    }
+
+    /// Open the browser's WebGPU adapter (high performance where it has a choice).
+    #[cfg(target_arch = "wasm32")]
+    pub async fn browser() -> Result<Self, GpuError> {
+        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
+            backends: wgpu::Backends::BROWSER_WEBGPU,
+            ..wgpu::InstanceDescriptor::new_without_display_handle()
+        });
+        let adapter = instance
+            .request_adapter(&wgpu::RequestAdapterOptions {
+                power_preference: wgpu::PowerPreference::HighPerformance,
+                ..Default::default()
+            })
+            .await
+            .map_err(|_| GpuError::NoAdapter {
+                backends: "webgpu".into(),
+            })?;
+        let mut gpu = Self::open_async(adapter).await?;
+        gpu._instance = Some(instance);
+        Ok(gpu)
+    }
+
+    async fn open_async(adapter: wgpu::Adapter) -> Result<Self, GpuError> {
         let info = adapter.get_info();
         let summary = AdapterSummary::from_info(&info);
         // Ask for everything the adapter offers: the resident dataset wants the largest storage
@@ -62,8 +100,14 @@ impl Gpu {
         // chosen where the device has them.
         // Adapter-specific format features let a kernel read and write an rgba32float
         // texture (the SGD update keeps its state in texel mirrors where it can).
-        let features = adapter.features()
-            & (wgpu::Features::SUBGROUP | wgpu::Features::TEXTURE_ADAPTER_SPECIFIC_FORMAT_FEATURES);
+        // In a browser the subgroup width is not known ahead of a pipeline, so the web keeps
+        // to the kernels without subgroup operations (the untuned default plan).
+        let wanted = if cfg!(target_arch = "wasm32") {
+            wgpu::Features::empty()
+        } else {
+            wgpu::Features::SUBGROUP | wgpu::Features::TEXTURE_ADAPTER_SPECIFIC_FORMAT_FEATURES
+        };
+        let features = adapter.features() & wanted;
         let read_write_texels = features
             .contains(wgpu::Features::TEXTURE_ADAPTER_SPECIFIC_FORMAT_FEATURES)
             && adapter
@@ -82,12 +126,13 @@ impl Gpu {
             trace: wgpu::Trace::Off,
         };
         let (device, queue) =
-            pollster::block_on(adapter.request_device(&descriptor)).map_err(|e| {
-                GpuError::RequestDevice {
+            adapter
+                .request_device(&descriptor)
+                .await
+                .map_err(|e| GpuError::RequestDevice {
                     adapter: summary.describe(),
                     message: e.to_string(),
-                }
-            })?;
+                })?;
         let uncaptured = Arc::new(Mutex::new(Vec::new()));
         let sink = uncaptured.clone();
         device.on_uncaptured_error(Arc::new(move |error: wgpu::Error| {
@@ -112,6 +157,10 @@ impl Gpu {
             uncaptured,
             lost,
             allocated: std::sync::atomic::AtomicU64::new(0),
+            #[cfg(target_arch = "wasm32")]
+            _instance: None,
+            #[cfg(target_arch = "wasm32")]
+            pending_scopes: Default::default(),
             subgroup_width,
             read_write_texels,
         })
@@ -169,6 +218,7 @@ impl Gpu {
 
     /// Run `build` inside validation and out-of-memory error scopes, turning what wgpu
     /// reports into an error that says what shatter was doing.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn scoped<T>(&self, context: &str, build: impl FnOnce() -> T) -> Result<T, GpuError> {
         let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let validation = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
@@ -176,12 +226,44 @@ impl Gpu {
         let validation_error = pollster::block_on(validation.pop());
         let oom_error = pollster::block_on(oom.pop());
         match validation_error.or(oom_error) {
-            Some(error) => Err(GpuError::Validation {
-                context: context.to_owned(),
-                message: one_line(&error.to_string()),
-            }),
+            Some(error) => Err(scope_error(context, &error)),
             None => Ok(value),
         }
+    }
+
+    /// In a browser a scope's verdict arrives later: `build`'s value is returned at once
+    /// and the scopes wait in `pending_scopes` until [`Gpu::settle`] reads them.
+    #[cfg(target_arch = "wasm32")]
+    pub fn scoped<T>(&self, context: &str, build: impl FnOnce() -> T) -> Result<T, GpuError> {
+        let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let validation = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let value = build();
+        let (validation, oom) = (validation.pop(), oom.pop());
+        self.pending_scopes.borrow_mut().push(PendingScope {
+            context: context.to_owned(),
+            errors: Box::pin(async move { validation.await.or(oom.await) }),
+        });
+        Ok(value)
+    }
+
+    /// Wait for every error scope still open (in a browser; elsewhere they resolved in
+    /// `scoped`) and fail with the first error, named by what shatter was doing, or with an
+    /// error reported outside a scope ([`Gpu::check`]).
+    pub async fn settle(&self, context: &str) -> Result<(), GpuError> {
+        #[cfg(target_arch = "wasm32")]
+        {
+            let pending = std::mem::take(&mut *self.pending_scopes.borrow_mut());
+            let mut first = None;
+            for scope in pending {
+                if let Some(error) = scope.errors.await {
+                    first.get_or_insert_with(|| scope_error(&scope.context, &error));
+                }
+            }
+            if let Some(error) = first {
+                return Err(error);
+            }
+        }
+        self.check(context)
     }
 
     /// Fail if wgpu reported an error asynchronously or the device was lost.
@@ -209,12 +291,28 @@ impl Gpu {
     }
 
     /// Block until all submitted work is done; report a lost device or a reported error.
+    /// (In a browser nothing blocks: the queue orders the work, and this only checks.)
     pub fn wait(&self, context: &str) -> Result<(), GpuError> {
         self.device
             .poll(wgpu::PollType::wait_indefinitely())
             .map_err(|e| GpuError::DeviceLost(format!("while {context}: {e}")))?;
         self.check(context)
     }
+}
+
+/// An error scope's error as shatter reports it.
+fn scope_error(context: &str, error: &wgpu::Error) -> GpuError {
+    GpuError::Validation {
+        context: context.to_owned(),
+        message: one_line(&error.to_string()),
+    }
+}
+
+/// An error scope whose verdict a browser has not given yet (see [`Gpu::scoped`]).
+#[cfg(target_arch = "wasm32")]
+struct PendingScope {
+    context: String,
+    errors: std::pin::Pin<Box<dyn std::future::Future<Output = Option<wgpu::Error>>>>,
 }
 
 /// wgpu's messages span several lines (error chains, labels); a user gets one.

@@ -14,6 +14,7 @@ mod adapter;
 mod device;
 mod dispatch;
 mod error;
+#[cfg(not(target_arch = "wasm32"))]
 mod headless;
 mod pipeline;
 mod readback;
@@ -22,7 +23,9 @@ mod state;
 mod tensor;
 mod texels;
 
-pub use adapter::{AdapterSummary, list_adapters};
+pub use adapter::AdapterSummary;
+#[cfg(not(target_arch = "wasm32"))]
+pub use adapter::list_adapters;
 pub use device::Gpu;
 pub use dispatch::{Binding, BindingKind, Dispatch, workgroups_for};
 pub use error::GpuError;

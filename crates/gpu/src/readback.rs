@@ -38,6 +38,15 @@ impl Readback {
     /// Copy `tensors` (the same ones, in the same order, as at `new`) back to the host.
     /// Blocks until the GPU has finished all submitted work.
     pub fn read(&self, gpu: &Gpu, tensors: &[&Tensor]) -> Result<Vec<Vec<f32>>, GpuError> {
+        crate::tensor::block_on_readback(self.read_async(gpu, tensors))
+    }
+
+    /// [`Readback::read`] without blocking: what a browser must use.
+    pub async fn read_async(
+        &self,
+        gpu: &Gpu,
+        tensors: &[&Tensor],
+    ) -> Result<Vec<Vec<f32>>, GpuError> {
         assert_eq!(
             tensors.len(),
             self.layout.len(),
@@ -54,25 +63,7 @@ impl Readback {
             encoder.copy_buffer_to_buffer(&t.buffer, 0, &self.staging, offset, len);
         }
         gpu.submit(encoder.finish());
-        let (sender, receiver) = std::sync::mpsc::channel();
-        self.staging
-            .map_async(wgpu::MapMode::Read, .., move |result| {
-                let _ = sender.send(result);
-            });
-        gpu.wait("reading back metrics")?;
-        let failed = |message: String| GpuError::Readback {
-            name: "metrics".into(),
-            message,
-        };
-        receiver
-            .recv()
-            .map_err(|e| failed(e.to_string()))?
-            .map_err(|e| failed(e.to_string()))?;
-        let values = {
-            let view = self
-                .staging
-                .get_mapped_range(..)
-                .map_err(|e| failed(e.to_string()))?;
+        gpu.map_read(&self.staging, "reading back metrics", |view| {
             tensors
                 .iter()
                 .zip(&self.layout)
@@ -81,8 +72,11 @@ impl Readback {
                     bytemuck::cast_slice(bytes).to_vec()
                 })
                 .collect()
-        };
-        self.staging.unmap();
-        Ok(values)
+        })
+        .await
+        .map_err(|message| GpuError::Readback {
+            name: "metrics".into(),
+            message,
+        })?
     }
 }

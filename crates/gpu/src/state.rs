@@ -62,31 +62,35 @@ impl Gpu {
             offsets.push(total);
             total += part.copy_bytes().next_multiple_of(COPY_ALIGNMENT);
         }
-        let bytes = self.read_back("run state", total as usize, |encoder, staging| {
-            for (part, &offset) in parts.iter().zip(&offsets) {
-                match part {
-                    StatePart::Buffer(t) => encoder.copy_buffer_to_buffer(
-                        &t.buffer,
-                        0,
-                        staging,
-                        offset,
-                        part.copy_bytes(),
-                    ),
-                    StatePart::Texels(m) => encoder.copy_texture_to_buffer(
-                        m.texture.as_image_copy(),
-                        wgpu::TexelCopyBufferInfo {
-                            buffer: staging,
-                            layout: wgpu::TexelCopyBufferLayout {
-                                offset,
-                                bytes_per_row: Some((TEXELS_PER_ROW * 16) as u32),
-                                rows_per_image: None,
+        let bytes = crate::tensor::block_on_readback(self.read_back(
+            "run state",
+            total as usize,
+            |encoder, staging| {
+                for (part, &offset) in parts.iter().zip(&offsets) {
+                    match part {
+                        StatePart::Buffer(t) => encoder.copy_buffer_to_buffer(
+                            &t.buffer,
+                            0,
+                            staging,
+                            offset,
+                            part.copy_bytes(),
+                        ),
+                        StatePart::Texels(m) => encoder.copy_texture_to_buffer(
+                            m.texture.as_image_copy(),
+                            wgpu::TexelCopyBufferInfo {
+                                buffer: staging,
+                                layout: wgpu::TexelCopyBufferLayout {
+                                    offset,
+                                    bytes_per_row: Some((TEXELS_PER_ROW * 16) as u32),
+                                    rows_per_image: None,
+                                },
                             },
-                        },
-                        m.texture.size(),
-                    ),
+                            m.texture.size(),
+                        ),
+                    }
                 }
-            }
-        })?;
+            },
+        ))?;
         Ok(parts
             .iter()
             .zip(&offsets)

@@ -173,16 +173,30 @@ impl Gpu {
 
     /// Copy a tensor back to the host. Blocks until the GPU has finished all submitted work.
     pub fn read_f32(&self, tensor: &Tensor) -> Result<Vec<f32>, GpuError> {
-        let bytes = self.read_bytes(&tensor.name, &tensor.buffer, tensor.len() * 4)?;
-        Ok(bytemuck::cast_slice(&bytes).to_vec())
+        block_on_readback(self.read_f32_async(tensor))
     }
 
     pub fn read_u32(&self, buffer: &U32Buffer) -> Result<Vec<u32>, GpuError> {
-        let bytes = self.read_bytes(&buffer.name, &buffer.buffer, buffer.len * 4)?;
+        block_on_readback(self.read_u32_async(buffer))
+    }
+
+    /// [`Gpu::read_f32`] without blocking: what a browser must use.
+    pub async fn read_f32_async(&self, tensor: &Tensor) -> Result<Vec<f32>, GpuError> {
+        let bytes = self
+            .read_bytes(&tensor.name, &tensor.buffer, tensor.len() * 4)
+            .await?;
         Ok(bytemuck::cast_slice(&bytes).to_vec())
     }
 
-    fn read_bytes(
+    /// [`Gpu::read_u32`] without blocking.
+    pub async fn read_u32_async(&self, buffer: &U32Buffer) -> Result<Vec<u32>, GpuError> {
+        let bytes = self
+            .read_bytes(&buffer.name, &buffer.buffer, buffer.len * 4)
+            .await?;
+        Ok(bytemuck::cast_slice(&bytes).to_vec())
+    }
+
+    async fn read_bytes(
         &self,
         name: &str,
         source: &wgpu::Buffer,
@@ -191,11 +205,12 @@ impl Gpu {
         self.read_back(name, len, |encoder, staging| {
             encoder.copy_buffer_to_buffer(source, 0, staging, 0, len as u64);
         })
+        .await
     }
 
     /// `len` bytes that `copy` records into a mappable buffer, read back once the GPU is
     /// done.
-    pub(crate) fn read_back(
+    pub(crate) async fn read_back(
         &self,
         name: &str,
         len: usize,
@@ -215,29 +230,64 @@ impl Gpu {
         let mut encoder = self.device.create_command_encoder(&Default::default());
         copy(&mut encoder, &staging);
         self.submit(encoder.finish());
-        let (sender, receiver) = std::sync::mpsc::channel();
+        let bytes = self
+            .map_read(&staging, &format!("reading back '{name}'"), |view| {
+                view.to_vec()
+            })
+            .await
+            .map_err(|message| GpuError::Readback {
+                name: name.to_owned(),
+                message,
+            })??;
+        Ok(bytes)
+    }
+
+    /// Map `staging` for reading once the work submitted before is done, let `read` copy
+    /// out of it, and unmap it. Natively this blocks in `wait`, which runs the map's
+    /// callback; in a browser the callback comes from the event loop while this awaits.
+    /// The outer error is the map's (as text), the inner one the device's.
+    pub(crate) async fn map_read<T>(
+        &self,
+        staging: &wgpu::Buffer,
+        context: &str,
+        read: impl FnOnce(&[u8]) -> T,
+    ) -> Result<Result<T, GpuError>, String> {
+        let (sender, receiver) = futures_channel::oneshot::channel();
         staging.map_async(wgpu::MapMode::Read, .., move |result| {
             let _ = sender.send(result);
         });
-        self.wait(&format!("reading back '{name}'"))?;
-        let mapped = receiver.recv().map_err(|e| GpuError::Readback {
-            name: name.to_owned(),
-            message: e.to_string(),
-        })?;
-        mapped.map_err(|e| GpuError::Readback {
-            name: name.to_owned(),
-            message: e.to_string(),
-        })?;
-        let bytes = {
-            let view = staging
-                .get_mapped_range(..)
-                .map_err(|e| GpuError::Readback {
-                    name: name.to_owned(),
-                    message: e.to_string(),
-                })?;
-            view.to_vec()
+        if let Err(error) = self.wait(context) {
+            return Ok(Err(error));
+        }
+        receiver
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        let value = {
+            let view = staging.get_mapped_range(..).map_err(|e| e.to_string())?;
+            read(&view)
         };
         staging.unmap();
-        Ok(bytes)
+        Ok(self.check(context).map(|()| value))
+    }
+}
+
+/// Run a readback to the end natively, where `wait` has already run the map's callback by
+/// the time the future is first polled. A browser cannot block: there the sync reads say
+/// so in one line, and callers use the async ones.
+pub(crate) fn block_on_readback<T>(
+    read: impl std::future::Future<Output = Result<T, GpuError>>,
+) -> Result<T, GpuError> {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        pollster::block_on(read)
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        drop(read);
+        Err(GpuError::Readback {
+            name: "a blocking read".into(),
+            message: "a browser cannot block on the GPU; use the async read".into(),
+        })
     }
 }

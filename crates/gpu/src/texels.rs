@@ -138,7 +138,7 @@ impl Gpu {
     pub fn read_texel_mirror(&self, mirror: &TexelMirror) -> Result<Vec<f32>, GpuError> {
         let size = mirror.texture.size();
         let row_bytes = TEXELS_PER_ROW * 16;
-        let bytes = self.read_back(
+        let bytes = crate::tensor::block_on_readback(self.read_back(
             &mirror.name,
             row_bytes * size.height as usize,
             |encoder, staging| {
@@ -155,7 +155,7 @@ impl Gpu {
                     size,
                 );
             },
-        )?;
+        ))?;
         let values: &[f32] = bytemuck::cast_slice(&bytes);
         Ok(values[..mirror.texels * 4].to_vec())
     }

@@ -8,6 +8,11 @@
 //! How the crates fit together, a training step's data flow and where each kernel lives:
 //! docs/architecture.md in the repository.
 
+// Tensors are shared through Arc so that native builds can move networks between threads
+// (a sweep's workers). In a browser wgpu's handles are neither Send nor Sync (WebGPU
+// objects live on one JavaScript thread), and one thread is all there is.
+#![cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
+
 mod batch_norm;
 mod contenders;
 mod conv2d;

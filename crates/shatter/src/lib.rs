@@ -14,12 +14,16 @@ mod config;
 pub mod evaluation;
 pub mod rademacher;
 mod record;
+// Reports draw with plotters' native font support, and sweeps run workers on threads that
+// share a device: neither exists in a browser (crates/web trains there).
+#[cfg(not(target_arch = "wasm32"))]
 pub mod report;
 mod resident;
 mod run;
 mod saver;
 mod show_data;
 mod stream_feed;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod sweep;
 mod trainer;
 
@@ -33,7 +37,8 @@ pub use record::{
 };
 pub use resident::{PixelFormat, ResidentSplit};
 pub use run::{
-    Interrupted, Progress, RunOptions, load_run_data, load_run_source, run_training, train_prepared,
+    Interrupted, Progress, RunOptions, epoch_order_stream, load_run_data, load_run_source,
+    run_training, train_prepared,
 };
 pub use show_data::{CHANGED, KEPT, sample_grid};
 pub use trainer::{EpochMetrics, EvalSets, InputCrop, SetMetrics, Trainer, TrainingData};

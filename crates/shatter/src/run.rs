@@ -220,7 +220,7 @@ pub fn train_prepared(
             epochs: config.epochs,
             fit_threshold: config.fit_threshold,
         },
-        rng: ChaCha8Rng::seed_from_u64(config.seed ^ 0x6f72_6465_7273),
+        rng: epoch_order_stream(config.seed),
         order: (0..train_images as u32).collect(),
         state: RunProgress::start(),
         started,
@@ -342,6 +342,12 @@ pub fn train_prepared(
         resumed: state.resumed,
         checkpoints,
     })
+}
+
+/// The stream each epoch's training order is shuffled from: its own stream of the run's
+/// seed, so changing the data seed leaves it alone. The browser's runs draw from it too.
+pub fn epoch_order_stream(seed: u64) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(seed ^ 0x6f72_6465_7273)
 }
 
 /// How a run's epochs ended.

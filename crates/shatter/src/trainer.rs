@@ -418,6 +418,24 @@ impl<'g> Trainer<'g> {
     /// Read back the epoch's per-step training metrics, after evaluating the whole training
     /// set and the test set where `sets` says so: one transfer either way.
     pub fn epoch_metrics(&self, sets: EvalSets) -> Result<EpochMetrics> {
+        self.submit_evaluation(sets)?;
+        let all = self.readback.read(self.gpu, &self.metric_tensors())?;
+        Ok(epoch_metrics_from(&all, sets))
+    }
+
+    /// [`Self::epoch_metrics`] without blocking, for a browser (resident data only: a
+    /// streamed evaluation waits on its decode threads).
+    pub async fn epoch_metrics_async(&self, sets: EvalSets) -> Result<EpochMetrics> {
+        self.submit_evaluation(sets)?;
+        let all = self
+            .readback
+            .read_async(self.gpu, &self.metric_tensors())
+            .await?;
+        Ok(epoch_metrics_from(&all, sets))
+    }
+
+    /// Queue the evaluation passes of `sets`.
+    fn submit_evaluation(&self, sets: EvalSets) -> Result<()> {
         let gpu = self.gpu;
         let passes: Vec<&Pass> = [(sets.train, &self.eval_train), (sets.test, &self.eval_test)]
             .into_iter()
@@ -440,28 +458,7 @@ impl<'g> Trainer<'g> {
             }
             gpu.submit(encoder.finish());
         }
-        let all = self.readback.read(gpu, &self.metric_tensors())?;
-        let steps = |flat: &[f32]| -> Vec<[f32; 4]> {
-            flat.chunks_exact(4)
-                .map(|c| [c[0], c[1], c[2], c[3]])
-                .collect()
-        };
-        let summarize = |flat: &[f32]| -> SetMetrics {
-            let steps = steps(flat);
-            let (loss, correct, rows) = totals(&steps);
-            let top5: f64 = steps.iter().map(|m| f64::from(m[3])).sum();
-            let rows = rows.max(1.0);
-            SetMetrics {
-                loss: loss / rows,
-                accuracy: correct / rows,
-                top5_accuracy: top5 / rows,
-            }
-        };
-        Ok(EpochMetrics {
-            train_steps: steps(&all[0]),
-            train: sets.train.then(|| summarize(&all[1])),
-            test: sets.test.then(|| summarize(&all[2])),
-        })
+        Ok(())
     }
 
     /// The evaluation passes of `sets` over streamed splits: a submission per group of
@@ -577,6 +574,32 @@ pub struct SetMetrics {
     pub accuracy: f64,
     /// The share whose label is among the five highest logits (1 with five classes or fewer).
     pub top5_accuracy: f64,
+}
+
+/// What the metrics read back (the training pass's per-step metrics, then the two
+/// evaluation passes') say about an epoch, for the `sets` evaluated.
+fn epoch_metrics_from(all: &[Vec<f32>], sets: EvalSets) -> EpochMetrics {
+    let steps = |flat: &[f32]| -> Vec<[f32; 4]> {
+        flat.chunks_exact(4)
+            .map(|c| [c[0], c[1], c[2], c[3]])
+            .collect()
+    };
+    let summarize = |flat: &[f32]| -> SetMetrics {
+        let steps = steps(flat);
+        let (loss, correct, rows) = totals(&steps);
+        let top5: f64 = steps.iter().map(|m| f64::from(m[3])).sum();
+        let rows = rows.max(1.0);
+        SetMetrics {
+            loss: loss / rows,
+            accuracy: correct / rows,
+            top5_accuracy: top5 / rows,
+        }
+    };
+    EpochMetrics {
+        train_steps: steps(&all[0]),
+        train: sets.train.then(|| summarize(&all[1])),
+        test: sets.test.then(|| summarize(&all[2])),
+    }
 }
 
 /// (loss sum, correct, rows) over steps.

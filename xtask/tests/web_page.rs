@@ -1,0 +1,169 @@
+//! shatter's page in a real browser: `cargo xtask web` builds the WebAssembly and serves
+//! web/, and a headless Chromium (WebGPU through its SwiftShader CPU adapter) loads it,
+//! presses Start as a visitor would, and watches the MLP fit every randomization of 256
+//! bundled images. The test reads the outcome from the DOM (the results table, the
+//! curves' points) and leaves a screenshot in target/web-page/page.png (the README's
+//! picture: assets/readme/web-page.png is a copy).
+//!
+//! Skips without Chromium and ChromeDriver, and fails instead with
+//! SHATTER_REQUIRE_BROWSER=1 (see shatter_tests::webdriver).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+use shatter_tests::webdriver::{Browser, browser_available};
+
+/// `cargo xtask web --port 0`, stopped when dropped.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    /// Build the page and serve it; returns once the server prints its address.
+    fn start() -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["web", "--port", "0"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("xtask web starts");
+        let stdout = child.stdout.take().expect("piped");
+        let mut lines = BufReader::new(stdout).lines();
+        let url = loop {
+            let line = lines
+                .next()
+                .expect("xtask web printed its address before exiting")
+                .expect("a line of output");
+            if let Some(rest) = line.strip_prefix("serving ") {
+                break rest.split_whitespace().next().expect("a URL").to_owned();
+            }
+        };
+        Server { child, url }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const SETTINGS: [&str; 6] = [
+    "none",
+    "labels:0.5",
+    "random-labels",
+    "shuffled-pixels",
+    "random-pixels",
+    "gaussian",
+];
+
+#[test]
+fn the_page_fits_random_labels_live_in_a_browser() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start();
+    let browser = Browser::start().expect("a headless Chromium session");
+    let page = format!(
+        "{}?model=mlp1x512&images=256&epochs=60&settings={}",
+        server.url,
+        SETTINGS.join(",")
+    );
+    browser.open(&page).expect("the page loads");
+    let describe = "return [document.getElementById('status').dataset.state, \
+                    document.getElementById('status').textContent, \
+                    document.getElementById('error').textContent]";
+    // Opening WebGPU and the module; then the page waits for Start.
+    browser
+        .wait_for(
+            "return document.getElementById('status').dataset.state === 'idle'",
+            Duration::from_secs(120),
+            describe,
+        )
+        .expect("the lab opens");
+    let adapter = browser
+        .execute("return document.getElementById('adapter').textContent")
+        .unwrap();
+    let adapter = adapter.as_str().unwrap();
+    assert!(
+        adapter.contains("[browserwebgpu, Cpu]") && adapter.contains("storage buffers per stage"),
+        "{adapter}"
+    );
+    browser
+        .execute("document.getElementById('start').click(); return true")
+        .unwrap();
+    browser
+        .wait_for(
+            "return document.getElementById('status').dataset.state === 'done'",
+            Duration::from_secs(600),
+            describe,
+        )
+        .expect("every run finishes");
+    let error = browser
+        .execute("return document.getElementById('error').textContent")
+        .unwrap();
+    assert_eq!(error, Value::String(String::new()), "no error shown");
+
+    let results = browser
+        .execute("return window.shatterPage.results()")
+        .unwrap();
+    let results = results.as_array().expect("one result per setting");
+    assert_eq!(results.len(), SETTINGS.len());
+    for (result, setting) in results.iter().zip(SETTINGS) {
+        assert_eq!(result["setting"], setting);
+        let epochs = result["epochs"].as_array().unwrap();
+        let last = epochs.last().expect("an epoch");
+        // Every randomization is memorized: the paper's claim, live.
+        assert_eq!(last["train_accuracy"], 1.0, "{setting}: {last}");
+        assert_eq!(result["fittedEpoch"], last["epoch"], "{setting}");
+        assert_eq!(last["epoch"].as_u64().unwrap() as usize, epochs.len());
+        // The row shows it, and each chart has a point per epoch.
+        let row = format!("#results tr[data-setting=\"{setting}\"]");
+        let shown = browser
+            .execute(&format!(
+                "const row = document.querySelector('{row}'); \
+                 return [row.dataset.trainAccuracy, row.querySelector('td.train-acc').textContent, \
+                         row.dataset.fittedEpoch]"
+            ))
+            .unwrap();
+        assert_eq!(shown[0], "1", "{setting}: {shown}");
+        assert_eq!(shown[1], "100.0%", "{setting}: {shown}");
+        assert_eq!(shown[2], last["epoch"].to_string(), "{setting}: {shown}");
+        for chart in ["chart-loss", "chart-train-acc", "chart-test-acc"] {
+            let points = browser
+                .execute(&format!(
+                    "return document.querySelector('#{chart} polyline[data-setting=\"{setting}\"]')\
+                     .getAttribute('points').trim().split(/\\s+/).length"
+                ))
+                .unwrap();
+            assert_eq!(points, epochs.len(), "{chart} for {setting}");
+        }
+    }
+    let test_accuracy = |setting: &str| {
+        let result = results.iter().find(|r| r["setting"] == setting).unwrap();
+        let epochs = result["epochs"].as_array().unwrap();
+        epochs.last().unwrap()["test_accuracy"].as_f64().unwrap()
+    };
+    // True labels generalize; random labels stay near chance (10% of 500 test images,
+    // give or take a few points) although every training label is fitted.
+    assert!(test_accuracy("none") > 0.6, "{}", test_accuracy("none"));
+    assert!(
+        test_accuracy("random-labels") < 0.25,
+        "{}",
+        test_accuracy("random-labels")
+    );
+    // The data preview drew a picture per setting.
+    let previews = browser
+        .execute("return document.querySelectorAll('#previews canvas[data-setting]').length")
+        .unwrap();
+    assert_eq!(previews, SETTINGS.len());
+
+    let png = browser.screenshot().expect("a screenshot");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/web-page");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("page.png"), png).unwrap();
+}
