@@ -318,6 +318,10 @@ async function runSession(controls) {
 // A setting that fails is reported in its row and in #error, and the others go on.
 function failRecord(record, error) {
   record.error = errorMessage(error);
+  // A lost device does not come back: every later run on this page would fail too.
+  if (/device lost/i.test(record.error)) {
+    record.error += ' (the browser stopped its GPU process; reload the page to start again)';
+  }
   record.finished = true;
   record.note = `error: ${record.error}`;
   showError(`${record.name}: ${record.error}`, true);
@@ -631,8 +635,6 @@ function drawPreview() {
       canvas.dataset.setting = setting;
       canvas.width = width;
       canvas.height = height;
-      // Shown at twice its native size, scaled with image-rendering: pixelated.
-      canvas.style.width = `${2 * width}px`;
       canvas.setAttribute('role', 'img');
       canvas.setAttribute('aria-label',
         `The first ${PREVIEW_COLUMNS * PREVIEW_ROWS} training images with ${settingName(setting)}`);

@@ -166,4 +166,64 @@ fn the_page_fits_random_labels_live_in_a_browser() {
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/web-page");
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("page.png"), png).unwrap();
+
+    // The AlexNet on this CPU fallback adapter: one clear line in the page, at once.
+    browser
+        .execute(
+            "document.getElementById('model').value = 'alexnet'; \
+             document.getElementById('start').click(); return true",
+        )
+        .unwrap();
+    browser
+        .wait_for(
+            "return document.getElementById('status').dataset.state === 'error'",
+            Duration::from_secs(60),
+            describe,
+        )
+        .expect("the page says the AlexNet cannot run here");
+    let error = browser
+        .execute("return document.getElementById('error').textContent")
+        .unwrap();
+    let error = error.as_str().unwrap();
+    assert!(
+        error.contains(
+            "alexnet: its convolution kernels stop this browser's CPU fallback adapter \
+             (SwiftShader); choose mlp1x512 or mlp3x512 here"
+        ),
+        "{error}"
+    );
+}
+
+/// crates/web/tests/browser_kernels.rs in headless Chromium: wasm-bindgen-test-runner (of
+/// the locked wasm-bindgen version) serves the test build and drives the browser through
+/// ChromeDriver, with the flags in crates/web/webdriver.json.
+#[test]
+fn the_page_kernels_match_their_references_in_a_browser() {
+    if !browser_available() {
+        return;
+    }
+    let root = xtask::wasm_tools::workspace_root();
+    let tools = xtask::wasm_tools::wasm_bindgen_tools(&root).expect("wasm-bindgen's tools");
+    let output = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .current_dir(&root)
+        .args(["test", "-p", "shatter-web", "--test", "browser_kernels"])
+        .args(["--target", xtask::wasm_tools::WASM_TARGET])
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            tools.join("wasm-bindgen-test-runner"),
+        )
+        .env("CHROMEDRIVER", shatter_tests::webdriver::CHROMEDRIVER)
+        .output()
+        .expect("cargo test runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the browser kernel tests failed:\n{stdout}\n{stderr}"
+    );
+    // Every test ran in the browser (none filtered out or skipped for a missing adapter).
+    assert!(
+        stdout.contains("test result: ok. 6 passed; 0 failed"),
+        "{stdout}"
+    );
 }
