@@ -157,7 +157,8 @@ function readControls() {
   const images = integerField('images', 'Training images', 256, 10000);
   const epochs = integerField('epochs', 'Max epochs', 1, 1000);
   const batch = integerField('batch', 'Batch size', 1, 10000);
-  const seed = integerField('seed', 'Seed', 0, Number.MAX_SAFE_INTEGER);
+  // The module takes the seed as a u32: a larger one would wrap silently.
+  const seed = integerField('seed', 'Seed', 0, 4294967295);
   const lr = Number($('lr').value);
   if ($('lr').value.trim() === '' || !Number.isFinite(lr) || lr <= 0) {
     throw new Error('Learning rate must be a positive number');
