@@ -2,6 +2,7 @@
 
 use anyhow::{Context, Result, bail};
 use shatter::{InputCrop, TrainConfig, Trainer, load_run_data, sample_grid};
+use shatter_data::{Corruption, apply_corruption};
 use shatter_gpu::Gpu;
 use shatter_nn::{LrSchedule, ModelKind, SgdConfig, WeightInit};
 
@@ -199,12 +200,15 @@ pub fn preview(setting: &str, columns: u32, rows: u32, seed: u64) -> Result<Prev
         ..TrainConfig::default()
     };
     config.validate()?;
+    let corruption: Corruption = config.corrupt.parse()?;
+    // Loaded once, true; the randomized copy draws what `load_run_data` would have drawn.
     let truth = TrainConfig {
         corrupt: "none".into(),
         ..config.clone()
     };
     let (true_data, _) = load_run_data(&truth, std::path::Path::new(""))?;
-    let (dataset, _) = load_run_data(&config, std::path::Path::new(""))?;
+    let mut dataset = true_data.clone();
+    apply_corruption(&mut dataset, &corruption, config.data_seed);
     let grid = sample_grid(&dataset, &true_data.train.labels, columns, rows);
     let (width, height) = grid.dimensions();
     let rgba = grid
