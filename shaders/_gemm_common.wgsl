@@ -7,7 +7,8 @@ struct GemmShape {
     m: u32,
     n: u32,
     k: u32,
-    _pad: u32,
+    // The depth of each range of K of a split product (gemm_tiled.wgsl); 0 otherwise.
+    k_chunk: u32,
 }
 
 // A is stored [K, M] (its transpose) instead of [M, K].

@@ -4,6 +4,15 @@
 // registers; K advances 16 at a time through two 16x64 tiles in workgroup memory (8 KiB).
 // Loads are arranged so neighbouring invocations read neighbouring addresses for every
 // storage layout. Shape, overrides, bias, C and the epilogue come from _gemm_common.wgsl.
+//
+// Split over K (SPLIT, for GPUs; see `GemmVariant::TiledSplit`): workgroup z multiplies
+// only K's range [z * k_chunk, (z + 1) * k_chunk) and stores its plain product, without
+// the epilogue, in slice z of C (then a [splits, M, N] partial buffer), which
+// gemm_split_sum.wgsl adds up. k_chunk is a multiple of DEPTH, so only the last range
+// meets the end of K, where the loads' bounds checks already stop.
+
+// Multiply one range of K per workgroup z into slice z of C.
+override SPLIT: bool = false;
 
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
@@ -45,7 +54,13 @@ fn gemm_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
     var acc1 = vec4<f32>(0.0);
     var acc2 = vec4<f32>(0.0);
     var acc3 = vec4<f32>(0.0);
-    for (var k0 = 0u; k0 < shape.k; k0 += DEPTH) {
+    var k_begin = 0u;
+    var k_end = shape.k;
+    if SPLIT {
+        k_begin = wid.z * shape.k_chunk;
+        k_end = min(shape.k, k_begin + shape.k_chunk);
+    }
+    for (var k0 = k_begin; k0 < k_end; k0 += DEPTH) {
         for (var i = 0u; i < 4u; i++) {
             let e = thread + i * 256u;
             // Walk along whichever index is contiguous in memory.
@@ -79,8 +94,30 @@ fn gemm_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
     }
     let row0 = row_base + lid.y * 4u;
     let col0 = col_base + lid.x * 4u;
+    if SPLIT {
+        let slice = wid.z * shape.m * shape.n;
+        store_partial(slice, row0, col0, acc0);
+        store_partial(slice, row0 + 1u, col0, acc1);
+        store_partial(slice, row0 + 2u, col0, acc2);
+        store_partial(slice, row0 + 3u, col0, acc3);
+        return;
+    }
     store(row0, col0, acc0);
     store(row0 + 1u, col0, acc1);
     store(row0 + 2u, col0, acc2);
     store(row0 + 3u, col0, acc3);
+}
+
+// Write four consecutive values of row `row` of a range's product into its slice of the
+// partial buffer, as they are; values past the edge of C are dropped.
+fn store_partial(slice: u32, row: u32, col0: u32, value: vec4<f32>) {
+    if row >= shape.m {
+        return;
+    }
+    for (var j = 0u; j < 4u; j++) {
+        let col = col0 + j;
+        if col < shape.n {
+            c[slice + row * shape.n + col] = value[j];
+        }
+    }
 }

@@ -4,8 +4,8 @@
 use shatter::autotune::{TuneCache, adapter_key, pick};
 use shatter_nn::{
     CONV_BLOCKS, ConvLoads, ConvPass, ConvPlan, ConvProblem, ConvVariant, GemmPlan, GemmShape,
-    GemmVariant, KernelPlan, LayerSpec, Network, NetworkShape, PRUNE_FACTOR, Padding,
-    WindowGeometry, contenders,
+    GemmVariant, KernelPlan, LayerSpec, MAX_GEMM_SPLITS, Network, NetworkShape, PRUNE_FACTOR,
+    Padding, WindowGeometry, contenders, gemm_candidates, tiled_k_splits,
 };
 use shatter_tests::gpu;
 
@@ -138,6 +138,85 @@ fn plans_use_their_choices_and_the_default_elsewhere() {
         plan.summary(&[tuned, other, tuned]),
         "register, vec4-16x16 (1 of 2 shapes tuned)"
     );
+}
+
+/// GPUs split K where the `tiled` kernel's 64x64 tiles of C are too few to fill the
+/// device and K is long: the dense layers' forward products. Other shapes, fixed plans
+/// and plans for CPU adapters never split.
+#[test]
+fn gpu_plans_split_long_k_products_and_other_plans_never_do() {
+    let forward = shape(128, 512, 2352, false, false);
+    let inception_dense = shape(128, 384, 3136, false, false);
+    let weight_grad = shape(2352, 512, 128, true, false);
+    let input_grad = shape(128, 2352, 512, false, true);
+    let square = shape(4096, 4096, 4096, false, false);
+    assert_eq!(tiled_k_splits(128, 512, 2352), 9, "16 tiles; K / 256 = 9");
+    assert_eq!(tiled_k_splits(128, 384, 3136), 12, "12 tiles; K / 256 = 12");
+    assert_eq!(tiled_k_splits(2352, 512, 128), 1, "K too short to split");
+    assert_eq!(tiled_k_splits(128, 2352, 512), 2, "74 tiles; K / 256 = 2");
+    assert_eq!(
+        tiled_k_splits(4096, 4096, 4096),
+        1,
+        "4,096 tiles fill a GPU"
+    );
+    assert_eq!(tiled_k_splits(1, 1, 1_000_000), MAX_GEMM_SPLITS);
+
+    let gpu_plan = GemmPlan::gpu_default();
+    let split = |splits| GemmVariant::TiledSplit { splits };
+    assert_eq!(gpu_plan.variant(forward), split(9));
+    assert_eq!(gpu_plan.variant(inception_dense), split(12));
+    assert_eq!(gpu_plan.variant(weight_grad), GemmVariant::Tiled);
+    assert_eq!(gpu_plan.variant(input_grad), split(2));
+    assert_eq!(gpu_plan.variant(square), GemmVariant::Tiled);
+    let mut tuned = gpu_plan.clone();
+    tuned.choose(forward, GemmVariant::Tiled);
+    assert_eq!(
+        tuned.variant(forward),
+        GemmVariant::Tiled,
+        "a tuned choice wins"
+    );
+
+    let fixed = GemmPlan::fixed(GemmVariant::Tiled);
+    assert_eq!(fixed.variant(forward), GemmVariant::Tiled);
+
+    let Some(gpu) = gpu() else { return };
+    if gpu.is_cpu() {
+        let plan = GemmPlan::for_adapter(gpu);
+        for s in [forward, inception_dense, input_grad] {
+            assert!(
+                !matches!(plan.variant(s), GemmVariant::TiledSplit { .. }),
+                "{}: a CPU adapter splits no product",
+                s.key()
+            );
+            assert!(
+                !gemm_candidates(gpu, s)
+                    .iter()
+                    .any(|v| matches!(v, GemmVariant::TiledSplit { .. })),
+                "{}: a CPU adapter times no split product",
+                s.key()
+            );
+        }
+    }
+}
+
+#[test]
+fn split_variant_names_round_trip_within_their_range() {
+    let nine = GemmVariant::TiledSplit { splits: 9 };
+    assert_eq!(nine.name(), "tiled-split-9");
+    assert_eq!(GemmVariant::from_name("tiled-split-9"), Some(nine));
+    assert_eq!(
+        GemmVariant::from_name("tiled-split-64"),
+        Some(GemmVariant::TiledSplit { splits: 64 })
+    );
+    for bad in [
+        "tiled-split-1",
+        "tiled-split-0",
+        "tiled-split-65",
+        "tiled-split-x",
+        "tiled-split-",
+    ] {
+        assert_eq!(GemmVariant::from_name(bad), None, "{bad}");
+    }
 }
 
 #[test]

@@ -10,8 +10,8 @@ use rand::Rng;
 use shatter_gpu::{Gpu, Tensor};
 use shatter_nn::reference;
 use shatter_nn::{
-    COLUMN_SUM_CHUNK_ROWS, GemmPlan, GemmSpec, GemmVariant, LrSchedule, SgdConfig, SgdState,
-    StepCursor, column_sum, column_sum_lanes, relu_backward, relu_forward, sgd_momentum,
+    COLUMN_SUM_CHUNK_ROWS, GemmPlan, GemmSpec, GemmVariant, LrSchedule, MAX_GEMM_SPLITS, SgdConfig,
+    SgdState, StepCursor, column_sum, column_sum_lanes, relu_backward, relu_forward, sgd_momentum,
 };
 use shatter_tests::{assert_close, check_gemm, gpu, random_values, rng};
 
@@ -70,6 +70,35 @@ fn gemm_vec4_falls_back_for_shapes_it_does_not_fit() {
 #[test]
 fn gemm_workgroup_tiled_matches_reference() {
     gemm_suite(GemmVariant::Tiled);
+}
+
+/// The split product GPUs run for long K, on the CPU adapters too: with 3 ranges the
+/// suite's shapes include ranges cut short at K's end and ranges past it (K = 1), which
+/// must store zeros; 64 ranges, the most, leave most of them empty.
+#[test]
+fn gemm_split_over_k_matches_reference() {
+    gemm_suite(GemmVariant::TiledSplit { splits: 3 });
+    gemm_suite(GemmVariant::TiledSplit {
+        splits: MAX_GEMM_SPLITS,
+    });
+}
+
+/// The product a GPU splits untuned: mlp1x512's forward, with its bias and ReLU, in the
+/// 9 ranges the GPU plan gives it.
+#[test]
+fn gemm_split_of_the_mlp_forward_matches_reference() {
+    let Some(gpu) = gpu() else { return };
+    let shape = shatter_nn::GemmShape {
+        m: 128,
+        n: 512,
+        k: 2352,
+        trans_a: false,
+        trans_b: false,
+    };
+    let mut spec = GemmPlan::gpu_default().spec(shape);
+    assert_eq!(spec.variant, GemmVariant::TiledSplit { splits: 9 });
+    spec.relu = true;
+    check_gemm(gpu, spec, true, 5);
 }
 
 /// Column sums (bias gradients) in one stage (a dense layer's batch of rows) and in two

@@ -17,7 +17,8 @@
 use shatter_gpu::Gpu;
 use shatter_nn::reference::LrnParams;
 use shatter_nn::{
-    ConvInit, KernelPlan, LayerSpec, Network, NetworkShape, Padding, StepCursor, WeightInit,
+    ConvInit, GemmPlan, GemmShape, GemmVariant, KernelPlan, LayerSpec, Network, NetworkShape,
+    Padding, StepCursor, WeightInit,
 };
 use shatter_tests::{gpu, random_values, rng};
 
@@ -106,6 +107,44 @@ fn network_backward_matches_finite_differences_of_the_loss() {
     );
 }
 
+/// An MLP built with the GEMM plan GPUs get untuned, on whatever adapter runs the test:
+/// its first layer's forward (3 x 600 x 768) and the second's (3 x 300 x 600) split K
+/// into 3 and 2 ranges (the input gradient of the second, K = 300, stays whole).
+#[test]
+fn dense_layers_split_over_k_as_on_a_gpu_match_finite_differences_of_the_loss() {
+    let Some(gpu) = gpu() else { return };
+    let layers = [
+        LayerSpec::Dense {
+            units: 600,
+            relu: true,
+        },
+        LayerSpec::Dense {
+            units: 300,
+            relu: true,
+        },
+        LayerSpec::Logits,
+    ];
+    let plan = KernelPlan {
+        gemm: GemmPlan::gpu_default(),
+        ..KernelPlan::for_adapter(gpu)
+    };
+    let split = |m, n, k| plan.gemm.variant(shape(m, n, k));
+    assert_eq!(split(3, 600, 768), GemmVariant::TiledSplit { splits: 3 });
+    assert_eq!(split(3, 300, 600), GemmVariant::TiledSplit { splits: 2 });
+    let total = check_gradients_with(gpu, "split-mlp", &layers, [3, 16, 16], &plan);
+    assert!(total >= 2 * 3, "only {total} coordinates checked");
+}
+
+fn shape(m: usize, n: usize, k: usize) -> GemmShape {
+    GemmShape {
+        m,
+        n,
+        k,
+        trans_a: false,
+        trans_b: false,
+    }
+}
+
 #[test]
 fn inception_v3_parts_backward_matches_finite_differences_of_the_loss() {
     let Some(gpu) = gpu() else { return };
@@ -118,6 +157,17 @@ fn inception_v3_parts_backward_matches_finite_differences_of_the_loss() {
 /// Check every parameter tensor of the network `layers` describe, for 3 images of `input`
 /// [channels, height, width] and 5 classes; the number of coordinates checked.
 fn check_gradients(gpu: &Gpu, name: &str, layers: &[LayerSpec], input: [usize; 3]) -> usize {
+    check_gradients_with(gpu, name, layers, input, &KernelPlan::for_adapter(gpu))
+}
+
+/// [`check_gradients`] with the kernels of `plan`.
+fn check_gradients_with(
+    gpu: &Gpu,
+    name: &str,
+    layers: &[LayerSpec],
+    input: [usize; 3],
+    plan: &KernelPlan,
+) -> usize {
     let (batch, classes) = (3, 5);
     let cursor = gpu
         .u32_buffer(
@@ -137,8 +187,7 @@ fn check_gradients(gpu: &Gpu, name: &str, layers: &[LayerSpec], input: [usize; 3
         seed: 5,
         conv: ConvInit::He,
     };
-    let plan = KernelPlan::for_adapter(gpu);
-    let net = Network::from_layers(gpu, name, layers, shape, init, &plan, &cursor.buffer).unwrap();
+    let net = Network::from_layers(gpu, name, layers, shape, init, plan, &cursor.buffer).unwrap();
     let mut r = rng(400);
     gpu.write_f32(&net.input, &random_values(&mut r, net.input.len()));
     gpu.write_u32(&net.labels, 0, &[1, 4, 0]);

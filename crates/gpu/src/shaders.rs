@@ -59,6 +59,7 @@ shaders![
     "dropout",
     "elementwise",
     "gemm" after ["_gemm_common"],
+    "gemm_split_sum",
     generated "gemm_subgroup" after ["_gemm_common"],
     generated "gemm_subgroup_texels" after ["_gemm_common", "_texels"],
     generated "gemm_texels" after ["_gemm_common", "_texels"],

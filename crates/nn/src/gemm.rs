@@ -1,6 +1,6 @@
 //! The GEMM op behind dense layers: C = op(A) op(B) (+ bias) (ReLU), in several kernel variants.
 
-use shatter_gpu::{Dispatch, Gpu, GpuError, Kernel, Tensor};
+use shatter_gpu::{Binding, Dispatch, Gpu, GpuError, Kernel, Tensor};
 
 use crate::product::{MirrorSet, OperandSource, ProductBindings, product_dispatches};
 
@@ -55,7 +55,47 @@ pub enum GemmVariant {
     SubgroupTexels { rows: usize, cols: usize },
     /// shaders/gemm_tiled.wgsl: 64x64 tiles staged in workgroup memory. Best on GPUs.
     Tiled,
+    /// The `Tiled` kernel with K cut into `splits` ranges, each range's product stored
+    /// apart and the ranges then summed in a fixed order, with the bias and ReLU, by
+    /// shaders/gemm_split_sum.wgsl. For GPUs, where a product with few 64x64 tiles of C
+    /// and a long K (a dense layer's forward, 128 x 512 x 2352 for mlp1x512: 16 tiles)
+    /// would leave most of the device's cores idle; see [`tiled_k_splits`].
+    TiledSplit { splits: usize },
 }
+
+/// Workgroups a GPU needs in flight to keep its cores busy: an H200 has 132
+/// multiprocessors, and two of the `Tiled` kernel's 256-invocation workgroups fit on each.
+const GPU_TILED_WORKGROUPS: usize = 264;
+
+/// The least depth of K each range of a split product multiplies, so that a range does
+/// much more work than summing its partial result costs (a range writes M x N values
+/// that the sum reads back).
+const MIN_SPLIT_DEPTH: usize = 256;
+
+/// The most ranges a split product has: the sum reads this many partial values per value
+/// of C.
+pub const MAX_GEMM_SPLITS: usize = 64;
+
+/// Ranges of K that `shape`'s product splits into on a GPU with the `Tiled` kernel:
+/// enough for [`GPU_TILED_WORKGROUPS`] workgroups, each range at least
+/// [`MIN_SPLIT_DEPTH`] deep, at most [`MAX_GEMM_SPLITS`]; 1 where it need not split.
+/// mlp1x512's forward product (16 tiles, K = 2352) splits into 9, the Inception's first
+/// dense layer (12 tiles, K = 3136) into 12; products with a few hundred tiles or a short
+/// K stay whole.
+pub fn tiled_k_splits(m: usize, n: usize, k: usize) -> usize {
+    let tiles = m.div_ceil(TILED_TILE) * n.div_ceil(TILED_TILE);
+    GPU_TILED_WORKGROUPS
+        .div_ceil(tiles.max(1))
+        .min(k / MIN_SPLIT_DEPTH)
+        .clamp(1, MAX_GEMM_SPLITS)
+}
+
+/// The rows and columns of C one workgroup of shaders/gemm_tiled.wgsl computes.
+const TILED_TILE: usize = 64;
+
+/// How far K advances per step of shaders/gemm_tiled.wgsl: a split range starts at a
+/// multiple of it.
+const TILED_DEPTH: usize = 16;
 
 impl GemmVariant {
     /// The variant for this adapter when nothing was tuned: `SHATTER_GEMM=<name>` if set
@@ -131,7 +171,11 @@ impl GemmVariant {
             Self::Subgroup { .. } | Self::SubgroupTexels { .. } => {
                 gpu.subgroup_width() == Some(SUBGROUP_WIDTH as u32)
             }
-            Self::Register | Self::Vec4 { .. } | Self::Texels { .. } | Self::Tiled => true,
+            Self::Register
+            | Self::Vec4 { .. }
+            | Self::Texels { .. }
+            | Self::Tiled
+            | Self::TiledSplit { .. } => true,
         }
     }
 
@@ -150,7 +194,7 @@ impl GemmVariant {
         }
     }
 
-    /// `register`, `tiled`, `vec4-RxC`, `texels-RxC`, `subgroup-RxC` or
+    /// `register`, `tiled`, `tiled-split-S`, `vec4-RxC`, `texels-RxC`, `subgroup-RxC` or
     /// `subgroup-texels-RxC`.
     pub fn name(self) -> String {
         match self {
@@ -160,6 +204,7 @@ impl GemmVariant {
             Self::Subgroup { rows, cols } => format!("subgroup-{rows}x{cols}"),
             Self::SubgroupTexels { rows, cols } => format!("subgroup-texels-{rows}x{cols}"),
             Self::Tiled => "tiled".into(),
+            Self::TiledSplit { splits } => format!("tiled-split-{splits}"),
         }
     }
 
@@ -171,7 +216,7 @@ impl GemmVariant {
             | Self::Texels { rows, cols }
             | Self::Subgroup { rows, cols }
             | Self::SubgroupTexels { rows, cols } => Some((rows, cols)),
-            Self::Register | Self::Tiled => None,
+            Self::Register | Self::Tiled | Self::TiledSplit { .. } => None,
         }
     }
 
@@ -182,7 +227,13 @@ impl GemmVariant {
             "register" => Some(Self::Register),
             "tiled" => Some(Self::Tiled),
             "vec4" => Some(Self::default_vec4()),
-            _ => Self::all().into_iter().find(|v| v.name() == name),
+            _ => match name.strip_prefix("tiled-split-").map(str::parse::<usize>) {
+                Some(Ok(splits)) if (2..=MAX_GEMM_SPLITS).contains(&splits) => {
+                    Some(Self::TiledSplit { splits })
+                }
+                Some(_) => None,
+                None => Self::all().into_iter().find(|v| v.name() == name),
+            },
         }
     }
 }
@@ -205,7 +256,7 @@ impl GemmSpec {
     /// Whether `variant` runs this spec itself rather than falling back to `Register`.
     pub fn fits(&self, variant: GemmVariant) -> bool {
         match variant {
-            GemmVariant::Register | GemmVariant::Tiled => true,
+            GemmVariant::Register | GemmVariant::Tiled | GemmVariant::TiledSplit { .. } => true,
             GemmVariant::Vec4 { .. }
             | GemmVariant::Texels { .. }
             | GemmVariant::Subgroup { .. }
@@ -242,7 +293,8 @@ struct Shape {
     m: u32,
     n: u32,
     k: u32,
-    _pad: u32,
+    /// The depth of each range of a split product (`TiledSplit`); 0 otherwise.
+    k_chunk: u32,
 }
 
 fn flag(on: bool) -> f64 {
@@ -298,6 +350,9 @@ pub fn gemm_mirrored(
         v if !operand_source(v).fits(gpu, a, b) => v.with_buffer_reads(),
         v => v,
     };
+    if let GemmVariant::TiledSplit { splits } = variant {
+        return split_gemm(gpu, label, spec, splits, a, b, bias, c);
+    }
     let tile_grid = |rows: usize, cols: usize| {
         [
             spec.n.div_ceil(8 * cols) as u32,
@@ -333,10 +388,8 @@ pub fn gemm_mirrored(
             Kernel::new("gemm", "gemm"),
             [spec.n.div_ceil(32) as u32, spec.m.div_ceil(32) as u32, 1],
         ),
-        GemmVariant::Tiled => (
-            Kernel::new("gemm_tiled", "gemm_tiled"),
-            [spec.n.div_ceil(64) as u32, spec.m.div_ceil(64) as u32, 1],
-        ),
+        GemmVariant::Tiled => (Kernel::new("gemm_tiled", "gemm_tiled"), tiled_grid(spec, 1)),
+        GemmVariant::TiledSplit { .. } => unreachable!("split products are built above"),
     };
     let kernel = entry
         .with("TRANS_A", flag(spec.trans_a))
@@ -349,7 +402,7 @@ pub fn gemm_mirrored(
             m: spec.m as u32,
             n: spec.n as u32,
             k: spec.k as u32,
-            _pad: 0,
+            k_chunk: 0,
         },
     );
     let operands = ProductBindings {
@@ -368,6 +421,95 @@ pub fn gemm_mirrored(
         operand_source(variant),
         mirrors,
     )
+}
+
+/// The workgroups of shaders/gemm_tiled.wgsl for `spec`: one per 64x64 tile of C and
+/// range of K.
+fn tiled_grid(spec: GemmSpec, splits: usize) -> [u32; 3] {
+    [
+        spec.n.div_ceil(TILED_TILE) as u32,
+        spec.m.div_ceil(TILED_TILE) as u32,
+        splits as u32,
+    ]
+}
+
+/// The dispatches of a `TiledSplit` product: shaders/gemm_tiled.wgsl multiplies each of
+/// `splits` ranges of K into its own slice of a partial buffer (allocated here, once,
+/// when the network is built, and kept alive by the dispatches' bind groups), then
+/// shaders/gemm_split_sum.wgsl adds the slices in order and applies the bias and ReLU.
+/// Ranges start at multiples of the kernel's depth; a range past the end of K stores
+/// zeros, so every slice is written on every run.
+#[allow(clippy::too_many_arguments)]
+fn split_gemm(
+    gpu: &Gpu,
+    label: &str,
+    spec: GemmSpec,
+    splits: usize,
+    a: &Tensor,
+    b: &Tensor,
+    bias: Option<&Tensor>,
+    c: &Tensor,
+) -> Result<Vec<Dispatch>, GpuError> {
+    assert!(
+        splits >= 2,
+        "{label}: a split product needs two ranges at least"
+    );
+    let k_chunk = spec.k.div_ceil(splits).next_multiple_of(TILED_DEPTH);
+    let partial = gpu.zeros(&format!("{label}.partial"), &[splits, spec.m * spec.n])?;
+    let shape = gpu.params(
+        &format!("{label}.shape"),
+        &Shape {
+            m: spec.m as u32,
+            n: spec.n as u32,
+            k: spec.k as u32,
+            k_chunk: k_chunk as u32,
+        },
+    );
+    let kernel = Kernel::new("gemm_tiled", "gemm_tiled")
+        .with("TRANS_A", flag(spec.trans_a))
+        .with("TRANS_B", flag(spec.trans_b))
+        .with("SPLIT", 1.0);
+    let ranges = product_dispatches(
+        gpu,
+        &format!("{label}.ranges"),
+        &kernel,
+        ProductBindings {
+            shape: &shape,
+            a,
+            b,
+            bias: None,
+            c: &partial,
+            workgroups: tiled_grid(spec, splits),
+        },
+        OperandSource::Buffers,
+        &mut MirrorSet::default(),
+    )?;
+    let sum_shape = gpu.params(
+        &format!("{label}.sum_shape"),
+        &Shape {
+            m: spec.m as u32,
+            n: spec.n as u32,
+            k: splits as u32,
+            k_chunk: 0,
+        },
+    );
+    // Without a bias the kernel never reads binding 2; the partial buffer is bound there
+    // again, as `ProductBindings` does for B.
+    let bias_buffer = bias.map_or(&partial.buffer, |t| &t.buffer);
+    let sum = gpu.dispatch(
+        &format!("{label}.sum"),
+        &Kernel::new("gemm_split_sum", "gemm_split_sum")
+            .with("BIAS", flag(bias.is_some()))
+            .with("RELU", flag(spec.relu)),
+        &[
+            Binding::params(&sum_shape),
+            Binding::read(&partial.buffer),
+            Binding::read(bias_buffer),
+            Binding::write(&c.buffer),
+        ],
+        [spec.n.div_ceil(64) as u32, spec.m as u32, 1],
+    )?;
+    Ok(ranges.into_iter().chain([sum]).collect())
 }
 
 /// Where `variant` reads A and B from.

@@ -11,7 +11,7 @@ use std::time::Instant;
 use shatter_gpu::{Dispatch, Gpu, GpuError};
 
 use crate::contenders::contenders;
-use crate::gemm::{GemmSpec, GemmVariant, gemm};
+use crate::gemm::{GemmSpec, GemmVariant, gemm, tiled_k_splits};
 
 /// What a GEMM kernel's speed depends on: C[m, n] = op(A)[m, k] op(B)[k, n] and which
 /// operands are stored transposed. (The bias and ReLU epilogue cost one pass over C.)
@@ -83,6 +83,9 @@ impl GemmShape {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GemmPlan {
     default: GemmVariant,
+    /// Whether shapes with no choice of their own that `Tiled` would leave with too few
+    /// workgroups run `TiledSplit` instead ([`tiled_k_splits`]): on GPUs.
+    split_long_k: bool,
     chosen: BTreeMap<GemmShape, GemmVariant>,
 }
 
@@ -91,13 +94,38 @@ impl GemmPlan {
     pub fn fixed(default: GemmVariant) -> Self {
         Self {
             default,
+            split_long_k: false,
             chosen: BTreeMap::new(),
         }
     }
 
-    /// The fixed plan for this adapter ([`GemmVariant::for_adapter`]).
+    /// The fixed plan for this adapter ([`GemmVariant::for_adapter`]); on GPUs, whose
+    /// default is `Tiled`, a shape with few tiles of C and a long K splits K
+    /// ([`tiled_k_splits`]). CPU adapters never split: one workgroup per core fills
+    /// them already.
     pub fn for_adapter(gpu: &Gpu) -> Self {
-        Self::fixed(GemmVariant::for_adapter(gpu))
+        let default = GemmVariant::for_adapter(gpu);
+        Self {
+            split_long_k: default == GemmVariant::Tiled && !gpu.is_cpu(),
+            ..Self::fixed(default)
+        }
+    }
+
+    /// The plan GPUs get untuned: `Tiled`, split over K where [`tiled_k_splits`] says.
+    /// (What [`GemmPlan::for_adapter`] gives on a GPU; tests build it on CPU adapters.)
+    pub fn gpu_default() -> Self {
+        Self {
+            split_long_k: true,
+            ..Self::fixed(GemmVariant::Tiled)
+        }
+    }
+
+    /// The variant `shape` runs where nothing was chosen for it.
+    pub fn default_variant(&self, shape: GemmShape) -> GemmVariant {
+        match tiled_k_splits(shape.m, shape.n, shape.k) {
+            splits if self.split_long_k && splits > 1 => GemmVariant::TiledSplit { splits },
+            _ => self.default,
+        }
     }
 
     /// Run `shape` with `variant`.
@@ -107,7 +135,10 @@ impl GemmPlan {
 
     /// The variant `shape` runs.
     pub fn variant(&self, shape: GemmShape) -> GemmVariant {
-        self.chosen.get(&shape).copied().unwrap_or(self.default)
+        self.chosen
+            .get(&shape)
+            .copied()
+            .unwrap_or_else(|| self.default_variant(shape))
     }
 
     /// How many shapes have a variant of their own.
@@ -146,6 +177,28 @@ impl GemmPlan {
     pub fn spec(&self, shape: GemmShape) -> GemmSpec {
         shape.spec(self.variant(shape))
     }
+}
+
+/// The variants autotune times for `shape` on `gpu`: every variant of
+/// [`GemmVariant::all`], and on GPUs `TiledSplit` at the split count [`tiled_k_splits`]
+/// gives, half and twice it (where K is long enough for them). CPU adapters never get the
+/// split kernels: a workgroup per core fills them already, and each kernel timed adds to
+/// tuning time.
+pub fn candidates(gpu: &Gpu, shape: GemmShape) -> Vec<GemmVariant> {
+    let mut variants = GemmVariant::all();
+    if !gpu.is_cpu() {
+        let splits = tiled_k_splits(shape.m, shape.n, shape.k);
+        for s in [splits / 2, splits, splits * 2] {
+            let new = GemmVariant::TiledSplit { splits: s };
+            if (2..=crate::gemm::MAX_GEMM_SPLITS).contains(&s)
+                && shape.k >= 16 * s
+                && !variants.contains(&new)
+            {
+                variants.push(new);
+            }
+        }
+    }
+    variants
 }
 
 /// Seconds per run of `shape` under each of `variants` that runs it itself (variants

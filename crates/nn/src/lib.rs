@@ -53,9 +53,10 @@ pub use cursor::{CursorPass, StepCursor, cursor_dispatches};
 pub use dense::Dense;
 pub use dropout::{Dropout, dropout_backward, dropout_forward};
 pub use gemm::{
-    DEFAULT_VEC4_TILE, GemmSpec, GemmVariant, SUBGROUP_TILES, SUBGROUP_WIDTH, VEC4_TILES, gemm,
+    DEFAULT_VEC4_TILE, GemmSpec, GemmVariant, MAX_GEMM_SPLITS, SUBGROUP_TILES, SUBGROUP_WIDTH,
+    VEC4_TILES, gemm, tiled_k_splits,
 };
-pub use gemm_plan::{GemmPlan, GemmShape, time_variants};
+pub use gemm_plan::{GemmPlan, GemmShape, candidates as gemm_candidates, time_variants};
 pub use geometry::{Padding, WindowGeometry};
 pub use init::{ConvInit, conv_filter_init, glorot_uniform};
 pub use kernel_plan::KernelPlan;

@@ -16,8 +16,8 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use shatter_gpu::Gpu;
 use shatter_nn::{
-    ConvProblem, ConvVariant, GemmShape, GemmVariant, KernelPlan, contenders, time_conv_variants,
-    time_variants,
+    ConvProblem, ConvVariant, GemmPlan, GemmShape, GemmVariant, KernelPlan, contenders,
+    gemm_candidates, time_conv_variants, time_variants,
 };
 
 use crate::atomic_file::write_atomic;
@@ -200,12 +200,12 @@ impl TuneCache {
         shapes: &[GemmShape],
         mut on_shape: impl FnMut(&ShapeTiming),
     ) -> Result<Vec<ShapeTiming>> {
-        let default = GemmVariant::for_adapter(gpu);
+        let untuned = GemmPlan::for_adapter(gpu);
         let mut results = Vec::new();
         for shape in self.missing(gpu, shapes) {
             let timings = robust_timings(gpu, shape)
                 .with_context(|| format!("timing GEMM {}", shape.key()))?;
-            let best = pick(&timings, default);
+            let best = pick(&timings, untuned.default_variant(shape));
             self.file
                 .adapters
                 .entry(adapter_key(gpu))
@@ -249,7 +249,7 @@ const REQUIRED_GAIN: f64 = 0.15;
 /// first measurement's [`contenders`] are measured again; the others keep their first
 /// time, too slow to win either way.
 fn robust_timings(gpu: &Gpu, shape: GemmShape) -> Result<Vec<(GemmVariant, f64)>> {
-    let first = time_variants(gpu, shape, &GemmVariant::all(), 3, 3)?;
+    let first = time_variants(gpu, shape, &gemm_candidates(gpu, shape), 3, 3)?;
     let second = time_variants(gpu, shape, &contenders(&first), 3, 3)?;
     Ok(first
         .into_iter()
