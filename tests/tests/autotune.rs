@@ -297,7 +297,18 @@ fn alexnet_conv2(pass: ConvPass) -> ConvProblem {
 
 #[test]
 fn conv_variant_names_round_trip_and_reject_malformed_names() {
-    for loads in ConvLoads::ALL {
+    // The tiled kernel's block and workgroup are fixed: only its own name parses.
+    let tiled = ConvVariant::tiled();
+    assert_eq!(tiled.name(), "tiled-64x64-wg256");
+    assert_eq!(ConvVariant::from_name("tiled-64x64-wg256"), Some(tiled));
+    for bad in ["tiled-16x16-wg8", "tiled-64x64-wg64", "texels-64x64-wg256"] {
+        assert_eq!(ConvVariant::from_name(bad), None, "{bad:?} must not parse");
+    }
+    assert!(tiled.other_blocks().is_empty());
+    for loads in ConvLoads::ALL
+        .into_iter()
+        .filter(|&l| l != ConvLoads::Tiled)
+    {
         for (block_rows, block_cols) in CONV_BLOCKS {
             for workgroup in [8, 32, 64, 256] {
                 let variant = ConvVariant {
@@ -369,6 +380,28 @@ fn conv_keys_name_the_pass_and_geometry_and_are_no_gemm_shapes() {
     assert!(ConvProblem::is_conv_key(&forward.key()));
     assert!(!ConvProblem::is_conv_key("128x512x2352"));
     assert_eq!(GemmShape::from_key(&forward.key()), None);
+}
+
+/// Autotune times the workgroup-memory tiles on GPUs only, and never in other block or
+/// workgroup sizes; the untuned choice is unchanged by them everywhere.
+#[test]
+fn only_gpus_time_the_tiled_convolution() {
+    let Some(gpu) = gpu() else { return };
+    for pass in [
+        ConvPass::Forward,
+        ConvPass::BackwardData,
+        ConvPass::BackwardFilter,
+    ] {
+        let problem = alexnet_conv2(pass);
+        let candidates = ConvVariant::load_candidates(gpu, &problem);
+        let timed = candidates.iter().any(|v| v.loads == ConvLoads::Tiled);
+        assert_eq!(timed, !gpu.is_cpu(), "{}: {candidates:?}", problem.key());
+        assert_ne!(
+            ConvVariant::default_for(gpu, &problem).loads,
+            ConvLoads::Tiled
+        );
+    }
+    assert!(ConvVariant::tiled().other_workgroups(gpu).is_empty());
 }
 
 #[test]

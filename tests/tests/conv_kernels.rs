@@ -1,6 +1,7 @@
 //! The implicit-GEMM convolution kernels (shaders/_conv2d.wgsl with every load variant:
 //! scalar, mixed and 16-byte, from buffers or texel mirrors, a first layer's channels
-//! padded in its mirrors) against the CPU reference: forward with
+//! padded in its mirrors; and the workgroup-memory tiles of shaders/conv2d_tiled.wgsl,
+//! which GPUs run) against the CPU reference: forward with
 //! bias and ReLU into a channel slice, backward-data (overwriting and accumulating) and
 //! backward-filter, over strides 1 and 2, SAME and VALID padding, kernels 1, 3 and 5,
 //! batch 1 and larger, and sizes that are no multiple of any block.
@@ -102,11 +103,15 @@ fn check_case(gpu: &Gpu, case: Case, seed: u64) {
         let variants: Vec<ConvVariant> = ConvLoads::ALL
             .into_iter()
             .filter(|loads| loads.fits(pass, &g))
-            .map(|loads| ConvVariant {
-                loads,
-                block_rows: CONV_BLOCKS[seed as usize % CONV_BLOCKS.len()].0,
-                block_cols: CONV_BLOCKS[seed as usize % CONV_BLOCKS.len()].1,
-                workgroup: if seed % 4 == 3 { 64 } else { 8 },
+            .map(|loads| match loads {
+                // Its tile and workgroup are fixed.
+                ConvLoads::Tiled => ConvVariant::tiled(),
+                _ => ConvVariant {
+                    loads,
+                    block_rows: CONV_BLOCKS[seed as usize % CONV_BLOCKS.len()].0,
+                    block_cols: CONV_BLOCKS[seed as usize % CONV_BLOCKS.len()].1,
+                    workgroup: if seed % 4 == 3 { 64 } else { 8 },
+                },
             })
             .collect();
         for variant in variants {

@@ -175,3 +175,23 @@ fn a_mirror_made_for_a_backward_product_is_not_read_by_an_earlier_forward() {
         assert_close(&format!("parameter {i}"), g, w, 1e-4, 1e-5);
     }
 }
+
+/// The workgroup-memory tiles GPUs may run, for every convolution of a network with
+/// branches (forward into channel slices, input gradients that accumulate where two
+/// branches read one tensor), give the gradients of the register-blocked kernels.
+#[test]
+fn workgroup_tiled_convolutions_give_the_gradients_of_the_other_kernels() {
+    let Some(gpu) = gpu() else { return };
+    let tiled = plan_with(gpu, ConvLoads::Tiled, |_| None);
+    let summary = tiled.conv.summary(gpu, &problems(gpu));
+    assert!(
+        summary.starts_with("tiled-64x64-wg256 ("),
+        "every convolution runs the tiles: {summary}"
+    );
+    let want = gradients(gpu, &plan_with(gpu, ConvLoads::Vec4, |_| None));
+    let got = gradients(gpu, &tiled);
+    assert_eq!(got.len(), want.len());
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        assert_close(&format!("parameter {i}"), g, w, 1e-4, 1e-5);
+    }
+}

@@ -51,10 +51,20 @@ pub enum ConvLoads {
     /// `SharedTexels`: a first layer with B's panels shared by a subgroup. Only on devices
     /// with 8-wide subgroups; elsewhere `PaddedTexels` runs instead.
     SharedPaddedTexels,
+    /// shaders/conv2d_tiled.wgsl: scalar reads staged through workgroup memory, a 64x64
+    /// tile of C per workgroup of 256 invocations (the block and workgroup of its
+    /// [`ConvVariant`] are fixed at [`TILED_BLOCK`]), any shape. For GPUs, where the
+    /// other kernels' invocations each load their own rows and panels: autotune times it
+    /// there, and never on CPU adapters, whose barriers are costly.
+    Tiled,
 }
 
+/// The block of C (rows, columns) and the workgroup size of [`ConvLoads::Tiled`]: a
+/// 64x64 tile per workgroup of 16x16 invocations.
+pub const TILED_BLOCK: (usize, usize, u32) = (64, 64, 256);
+
 impl ConvLoads {
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::Scalar,
         Self::Mixed,
         Self::Vec4,
@@ -62,10 +72,11 @@ impl ConvLoads {
         Self::PaddedTexels,
         Self::SharedTexels,
         Self::SharedPaddedTexels,
+        Self::Tiled,
     ];
 
     /// "scalar", "mixed", "vec4", "texels", "padded-texels", "shared-texels",
-    /// "shared-padded-texels": for variant names.
+    /// "shared-padded-texels", "tiled": for variant names.
     pub fn name(self) -> &'static str {
         match self {
             Self::Scalar => "scalar",
@@ -75,6 +86,7 @@ impl ConvLoads {
             Self::PaddedTexels => "padded-texels",
             Self::SharedTexels => "shared-texels",
             Self::SharedPaddedTexels => "shared-padded-texels",
+            Self::Tiled => "tiled",
         }
     }
 
@@ -88,6 +100,11 @@ impl ConvLoads {
     /// Whether `gpu` runs these loads' own kernel: the shared ones need subgroups of 8.
     pub fn runs_on(self, gpu: &Gpu) -> bool {
         !self.shares_panels() || gpu.subgroup_width() == Some(SUBGROUP_WIDTH as u32)
+    }
+
+    /// Whether autotune times these loads only on GPUs: the workgroup-memory tiles.
+    pub fn gpu_only(self) -> bool {
+        self == Self::Tiled
     }
 
     fn shares_panels(self) -> bool {
@@ -162,7 +179,7 @@ impl ConvLoads {
             ),
         };
         match self {
-            Self::Scalar => true,
+            Self::Scalar | Self::Tiled => true,
             Self::Mixed => b_whole,
             Self::Vec4 | Self::Texels | Self::SharedTexels => a_whole && b_whole,
             Self::PaddedTexels | Self::SharedPaddedTexels => {
@@ -174,7 +191,7 @@ impl ConvLoads {
     /// Where the kernel reads A and B from for `pass` of `g`.
     fn source(self, pass: ConvPass, g: &WindowGeometry) -> OperandSource {
         match self {
-            Self::Scalar | Self::Mixed | Self::Vec4 => OperandSource::Buffers,
+            Self::Scalar | Self::Mixed | Self::Vec4 | Self::Tiled => OperandSource::Buffers,
             Self::Texels | Self::SharedTexels => OperandSource::Texels { a: None, b: None },
             Self::PaddedTexels | Self::SharedPaddedTexels => {
                 let padded = g.in_channels.next_multiple_of(4);
@@ -203,14 +220,15 @@ impl ConvLoads {
             Self::Vec4 => "conv2d_vec4",
             Self::Texels | Self::PaddedTexels => "conv2d_texels",
             Self::SharedTexels | Self::SharedPaddedTexels => "conv2d_texels_shared",
+            Self::Tiled => "conv2d_tiled",
         }
     }
 
     fn entry_point(self) -> &'static str {
-        if self.shares_panels() {
-            "conv2d_shared"
-        } else {
-            "conv2d"
+        match self {
+            Self::Tiled => "conv2d_tiled",
+            loads if loads.shares_panels() => "conv2d_shared",
+            _ => "conv2d",
         }
     }
 }
@@ -301,10 +319,15 @@ fn conv_dispatch(
         loads.fits(pass, g),
         "{label}: {loads:?} loads do not fit {g:?}"
     );
-    // The shader computes only these blocks (32 columns reuse the bottom row's registers).
+    // The shader computes only these blocks (32 columns reuse the bottom row's registers);
+    // the tiled kernel only its own.
     assert!(
-        CONV_BLOCKS.contains(&(block_rows, block_cols)),
-        "{label}: no {block_rows}x{block_cols} convolution block"
+        if loads == ConvLoads::Tiled {
+            (block_rows, block_cols, workgroup) == TILED_BLOCK
+        } else {
+            CONV_BLOCKS.contains(&(block_rows, block_cols))
+        },
+        "{label}: no {block_rows}x{block_cols} convolution block with {loads:?} loads"
     );
     let mode = match pass {
         ConvPass::Forward => 0.0,
@@ -324,7 +347,9 @@ fn conv_dispatch(
         ConvLoads::Texels | ConvLoads::SharedTexels => ConvLoads::Vec4,
         ConvLoads::PaddedTexels | ConvLoads::SharedPaddedTexels => ConvLoads::Mixed,
         // Buffer reads always fit (matched by the first arm).
-        buffers @ (ConvLoads::Scalar | ConvLoads::Mixed | ConvLoads::Vec4) => buffers,
+        buffers @ (ConvLoads::Scalar | ConvLoads::Mixed | ConvLoads::Vec4 | ConvLoads::Tiled) => {
+            buffers
+        }
     };
     // The kernel sees the padded channels; C keeps the real ones (see `row_group`).
     let kernel_g = if loads.pads_channels() {
@@ -342,19 +367,26 @@ fn conv_dispatch(
         }
         _ => (1, 1),
     };
-    let kernel = Kernel::new(loads.shader(), loads.entry_point())
+    let mut kernel = Kernel::new(loads.shader(), loads.entry_point())
         .with("MODE", mode)
         .with("BIAS", flag(bias.is_some()))
         .with("RELU", flag(epilogue.relu))
-        .with("ACCUMULATE", flag(epilogue.accumulate))
-        .with("BLOCK_ROWS", block_rows as f64)
-        .with("BLOCK_COLS", block_cols as f64)
-        .with("WORKGROUP", workgroup as f64);
+        .with("ACCUMULATE", flag(epilogue.accumulate));
+    // The tiled kernel's block and workgroup are constants of its own.
+    if loads != ConvLoads::Tiled {
+        kernel = kernel
+            .with("BLOCK_ROWS", block_rows as f64)
+            .with("BLOCK_COLS", block_cols as f64)
+            .with("WORKGROUP", workgroup as f64);
+    }
     // One invocation per block of C (see shaders/_conv2d_panels.wgsl); with shared
     // panels, whole subgroups of 8 row blocks at one column block
     // (_conv2d_panels_shared.wgsl).
     let row_blocks = m.div_ceil(block_rows);
+    // Invocations for the tiled kernel, whose tiles are 64 of the others' 8x8 blocks'
+    // worth of C on 256 invocations: what `filter_gradient_splits` weighs.
     let blocks = match loads {
+        ConvLoads::Tiled => row_blocks * n.div_ceil(block_cols) * workgroup as usize,
         ConvLoads::SharedTexels | ConvLoads::SharedPaddedTexels => {
             let width = SUBGROUP_WIDTH;
             assert!(
@@ -405,7 +437,11 @@ fn conv_dispatch(
             _pad: [0; 2],
         },
     );
-    let [x, y, _] = workgroups_for(blocks, workgroup);
+    let [x, y, _] = if loads == ConvLoads::Tiled {
+        [n.div_ceil(block_cols) as u32, row_blocks as u32, 1]
+    } else {
+        workgroups_for(blocks, workgroup)
+    };
     // Split K's ranges store into a scratch tensor, one copy of C each, then summed into C.
     let partial = if k_splits > 1 {
         Some(gpu.zeros(&format!("{label}.partial"), &[k_splits, c.tensor.len()])?)

@@ -15,7 +15,7 @@ use shatter_gpu::{Dispatch, Gpu, GpuError};
 
 use crate::contenders::contenders;
 use crate::conv2d::{
-    ConvLoads, ConvPass, conv2d_backward_data, conv2d_backward_filter, conv2d_forward,
+    ConvLoads, ConvPass, TILED_BLOCK, conv2d_backward_data, conv2d_backward_filter, conv2d_forward,
 };
 use crate::geometry::WindowGeometry;
 use crate::product::MirrorSet;
@@ -53,12 +53,25 @@ impl ConvVariant {
             }
             ConvLoads::Vec4 | ConvLoads::Texels | ConvLoads::PaddedTexels => (16, 8),
             ConvLoads::Scalar | ConvLoads::Mixed => (8, 8),
+            ConvLoads::Tiled => return Self::tiled(),
         };
         Self {
             loads,
             block_rows,
             block_cols,
             workgroup: default_workgroup(gpu),
+        }
+    }
+
+    /// The workgroup-memory tiles ([`ConvLoads::Tiled`]), whose block and workgroup are
+    /// fixed ([`TILED_BLOCK`]).
+    pub fn tiled() -> Self {
+        let (block_rows, block_cols, workgroup) = TILED_BLOCK;
+        Self {
+            loads: ConvLoads::Tiled,
+            block_rows,
+            block_cols,
+            workgroup,
         }
     }
 
@@ -90,27 +103,37 @@ impl ConvVariant {
         let (rows, cols) = block.split_once('x')?;
         let (block_rows, block_cols) = (rows.parse().ok()?, cols.parse().ok()?);
         let workgroup: u32 = workgroup.parse().ok()?;
-        let valid =
-            CONV_BLOCKS.contains(&(block_rows, block_cols)) && (1..=1024).contains(&workgroup);
+        let loads = ConvLoads::from_name(loads)?;
+        let valid = if loads == ConvLoads::Tiled {
+            (block_rows, block_cols, workgroup) == TILED_BLOCK
+        } else {
+            CONV_BLOCKS.contains(&(block_rows, block_cols)) && (1..=1024).contains(&workgroup)
+        };
         valid.then_some(Self {
-            loads: ConvLoads::from_name(loads)?,
+            loads,
             block_rows,
             block_cols,
             workgroup,
         })
     }
 
-    /// Each load width that fits `problem`, with its default block and workgroup.
+    /// Each load width that fits `problem`, with its default block and workgroup; the
+    /// workgroup-memory tiles on GPUs only.
     pub fn load_candidates(gpu: &Gpu, problem: &ConvProblem) -> Vec<Self> {
         ConvLoads::ALL
             .into_iter()
             .filter(|loads| loads.fits(problem.pass, &problem.geometry) && loads.runs_on(gpu))
+            .filter(|loads| !loads.gpu_only() || !gpu.is_cpu())
             .map(|loads| Self::new(gpu, loads))
             .collect()
     }
 
-    /// These loads and workgroup at every other block shape.
+    /// These loads and workgroup at every other block shape (none for the tiled kernel,
+    /// whose tile is fixed).
     pub fn other_blocks(self) -> Vec<Self> {
+        if self.loads == ConvLoads::Tiled {
+            return Vec::new();
+        }
         CONV_BLOCKS
             .into_iter()
             .map(|(block_rows, block_cols)| Self {
@@ -125,6 +148,9 @@ impl ConvVariant {
     /// These loads and block in the other workgroup sizes the autotune tries: 32 and 64
     /// on CPU adapters, 32 and 256 on GPUs.
     pub fn other_workgroups(self, gpu: &Gpu) -> Vec<Self> {
+        if self.loads == ConvLoads::Tiled {
+            return Vec::new();
+        }
         let sizes = if gpu.is_cpu() { [32, 64] } else { [32, 256] };
         sizes
             .into_iter()

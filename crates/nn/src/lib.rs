@@ -46,8 +46,8 @@ pub use batch_norm::{
 pub use contenders::{PRUNE_FACTOR, contenders};
 pub use conv_plan::{CONV_BLOCKS, ConvPlan, ConvProblem, ConvVariant, time_conv_variants};
 pub use conv2d::{
-    ConvLoads, ConvPass, conv_gemm_shape, conv2d_backward_data, conv2d_backward_filter,
-    conv2d_forward, filter_gradient_splits, gpu_k_splits,
+    ConvLoads, ConvPass, TILED_BLOCK, conv_gemm_shape, conv2d_backward_data,
+    conv2d_backward_filter, conv2d_forward, filter_gradient_splits, gpu_k_splits,
 };
 pub use cursor::{CursorPass, StepCursor, cursor_dispatches};
 pub use dense::Dense;
