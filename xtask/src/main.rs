@@ -9,6 +9,8 @@ mod bench;
 mod bench_baseline;
 mod bench_decode;
 mod download_command;
+mod gpu_bench;
+mod gpu_bench_table;
 mod interrupt;
 mod make_mini;
 mod make_synthetic;
@@ -53,6 +55,9 @@ enum Command {
     Train(Box<train::TrainArgs>),
     /// Measure training-step speed (images/s, GFLOP/s) on synthetic 3x28x28 data.
     Bench(bench::BenchArgs),
+    /// Measure shatter's training step beside PyTorch's on this machine's GPU, with the kernel
+    /// tests, in one table (target/gpu-bench/report.md).
+    GpuBench(gpu_bench::GpuBenchArgs),
     /// Measure how fast an image folder's files decode and resize into training images, per thread.
     BenchDecode(bench_decode::BenchDecodeArgs),
     /// Fetch a dataset (cifar10, fashion-mnist, mnist) into the data directory, verified.
@@ -92,6 +97,7 @@ fn main() -> ExitCode {
         Command::Train(args) => train::run(*args),
         Command::Bench(args) => bench::run(args),
         Command::BenchDecode(args) => bench_decode::run(args),
+        Command::GpuBench(args) => gpu_bench::run(args),
         Command::Tune(args) => tune::run(args),
         Command::GenGemm => xtask::gen_gemm::run(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

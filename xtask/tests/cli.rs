@@ -58,6 +58,15 @@ fn unknown_names_and_out_of_range_values_are_one_line_and_exit_2() {
         "--peak-gflops must be a positive number, not 0",
     );
     assert_bad_input(
+        &["gpu-bench", "--peak-gflops=-5"],
+        "--peak-gflops must be a positive number, not -5",
+    );
+    assert_bad_input(
+        &["gpu-bench", "--tests", "/no/such/folder"],
+        "--tests /no/such/folder: expected cargo, none or a folder of test executables",
+    );
+    assert_bad_input(&["gpu-bench", "--steps", "0"], "--steps must be at least 1");
+    assert_bad_input(
         &["bench", "--model", "vgg"],
         "unknown model 'vgg': expected one of mlp1x512, mlp3x512, alexnet, inception, inception-nobn, inception-v3, inception-v3-nodropout",
     );
