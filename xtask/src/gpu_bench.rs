@@ -49,6 +49,16 @@ pub struct GpuBenchArgs {
     out: PathBuf,
     #[arg(long)]
     adapter: Option<String>,
+    /// Instead of measuring, write into this folder what a machine without Rust needs to
+    /// run the benchmark: this xtask, the kernel tests built in release, the PyTorch
+    /// script, and `run.sh`, which runs `gpu-bench` there with those tests (arguments
+    /// pass through).
+    #[arg(long, value_name = "DIR")]
+    bundle: Option<PathBuf>,
+    /// The shatter commit the report names (set by `run.sh` in a bundle, which is no git
+    /// checkout). Default: the checkout's HEAD.
+    #[arg(long, hide = true)]
+    commit: Option<String>,
 }
 
 /// The kernel tests run on the card: every kernel against its CPU reference, the
@@ -75,6 +85,9 @@ pub fn run(args: GpuBenchArgs) -> Result<()> {
             "--peak-gflops must be a positive number, not {peak}"
         ))
         .into());
+    }
+    if let Some(dir) = &args.bundle {
+        return crate::gpu_bench_bundle::write(dir);
     }
     let tests = TestSource::parse(&args.tests)?;
     std::fs::create_dir_all(&args.out)
@@ -143,7 +156,8 @@ pub fn run(args: GpuBenchArgs) -> Result<()> {
             "- **a CPU adapter**: these figures say nothing of a GPU; run this on a machine with one"
         );
     }
-    let _ = writeln!(header, "- shatter commit: {}", git_commit());
+    let commit = args.commit.clone().unwrap_or_else(git_commit);
+    let _ = writeln!(header, "- shatter commit: {commit}");
     let _ = writeln!(header, "- command: `{command}`");
     let _ = writeln!(
         header,
@@ -283,9 +297,10 @@ fn is_executable(path: &Path, _: &std::fs::Metadata) -> bool {
     path.extension().is_some_and(|e| e == "exe")
 }
 
-fn git_commit() -> String {
+/// The checkout's commit, with `-modified` where files differ from it.
+pub fn git_commit() -> String {
     Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
+        .args(["describe", "--always", "--dirty=-modified"])
         .output()
         .ok()
         .filter(|o| o.status.success())

@@ -10,6 +10,7 @@ mod bench_baseline;
 mod bench_decode;
 mod download_command;
 mod gpu_bench;
+mod gpu_bench_bundle;
 mod gpu_bench_table;
 mod interrupt;
 mod make_mini;
