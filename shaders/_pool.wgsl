@@ -5,6 +5,10 @@
 // element sums the gradients of the outputs that took it, so no two invocations write
 // one address and the result does not depend on scheduling.
 
+// The lowest f32, written out exactly: the short form -3.4028235e38 lies just past it,
+// which naga rounds to it but Tint (browsers' compiler) rejects as no f32.
+const LOWEST: f32 = -340282346638528859811704183484516925440.0;
+
 struct PoolShape {
     batch: u32,
     in_height: u32,

@@ -122,12 +122,17 @@ fn conv2d_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
     let row_base = wid.y * TILE;
     let col_base = wid.x * TILE;
     let thread = lid.y * 16u + lid.x;
+    // The loop holds barriers, so its bounds must be uniform: WGSL's analysis (Tint's, in
+    // browsers, which naga's does not match) counts a read of the read-only storage buffer
+    // as uniform, and one of the private copy `shape` as not.
+    let k_total = shape_buffer.k;
+    let k_splits = shape_buffer.k_splits;
     var k_begin = 0u;
-    var k_end = s.k;
-    if s.k_splits > 1u {
-        let chunk = ((s.k + s.k_splits - 1u) / s.k_splits + DEPTH - 1u) / DEPTH * DEPTH;
+    var k_end = k_total;
+    if k_splits > 1u {
+        let chunk = ((k_total + k_splits - 1u) / k_splits + DEPTH - 1u) / DEPTH * DEPTH;
         k_begin = wid.z * chunk;
-        k_end = min(s.k, k_begin + chunk);
+        k_end = min(k_total, k_begin + chunk);
     }
     // Which values of the tiles this invocation loads. Forward and backward-data walk k
     // along channels, contiguous in memory, so neighbouring invocations take neighbouring

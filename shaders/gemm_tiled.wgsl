@@ -54,11 +54,14 @@ fn gemm_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
     var acc1 = vec4<f32>(0.0);
     var acc2 = vec4<f32>(0.0);
     var acc3 = vec4<f32>(0.0);
+    // The loop holds barriers, so its bounds must be uniform: WGSL's analysis (Tint's, in
+    // browsers, which naga's does not match) counts a read of the read-only storage buffer
+    // as uniform, and one of the private copy `shape` as not.
     var k_begin = 0u;
-    var k_end = shape.k;
+    var k_end = shape_buffer.k;
     if SPLIT {
-        k_begin = wid.z * shape.k_chunk;
-        k_end = min(shape.k, k_begin + shape.k_chunk);
+        k_begin = wid.z * shape_buffer.k_chunk;
+        k_end = min(shape_buffer.k, k_begin + shape_buffer.k_chunk);
     }
     for (var k0 = k_begin; k0 < k_end; k0 += DEPTH) {
         for (var i = 0u; i < 4u; i++) {

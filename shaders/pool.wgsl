@@ -24,7 +24,7 @@ fn max_pool_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
     let top = i32(oh * s.stride) - i32(s.pad_top);
     let left = i32(ow * s.stride) - i32(s.pad_left);
     // Padding never wins: start below every value, keep the first maximum in scan order.
-    var best = -3.4028235e38;
+    var best = LOWEST;
     var best_index = 0xffffffffu;
     for (var dh = 0u; dh < s.window; dh++) {
         let ih = top + i32(dh);

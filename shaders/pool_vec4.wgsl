@@ -30,7 +30,7 @@ fn max_pool_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
     let top = i32(oh * s.stride) - i32(s.pad_top);
     let left = i32(ow * s.stride) - i32(s.pad_left);
     // As pool.wgsl, per channel: padding never wins, the first maximum in scan order stays.
-    var best = vec4<f32>(-3.4028235e38);
+    var best = vec4<f32>(LOWEST);
     var best_index = vec4<u32>(0xffffffffu);
     for (var dh = 0u; dh < s.window; dh++) {
         let ih = top + i32(dh);

@@ -223,7 +223,7 @@ fn the_page_kernels_match_their_references_in_a_browser() {
     );
     // Every test ran in the browser (none filtered out or skipped for a missing adapter).
     assert!(
-        stdout.contains("test result: ok. 6 passed; 0 failed"),
+        stdout.contains("test result: ok. 7 passed; 0 failed"),
         "{stdout}"
     );
 }

@@ -82,6 +82,13 @@ pub(crate) struct PipelineCache {
 }
 
 impl Gpu {
+    /// Compile the kernel file `name` (of [`crate::SHADERS`]) with the device's own WGSL
+    /// compiler, as its first pipeline would, and keep it for them. In a browser the
+    /// compiler's verdict arrives with [`Gpu::settle`].
+    pub fn compile_shader(&self, name: &'static str) -> Result<(), GpuError> {
+        self.module(name).map(|_| ())
+    }
+
     fn module(&self, name: &'static str) -> Result<Arc<wgpu::ShaderModule>, GpuError> {
         let mut modules = self
             .pipelines

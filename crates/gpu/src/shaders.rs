@@ -82,6 +82,22 @@ shaders![
     "softmax_xent",
 ];
 
+impl Shader {
+    /// Whether the kernel calls subgroup operations, which a device must offer
+    /// ([`crate::Gpu::subgroup_width`]; never in a browser).
+    pub fn uses_subgroups(&self) -> bool {
+        self.source.contains("subgroupBroadcast")
+    }
+
+    /// Whether the kernel reads and writes an rgba32float storage texture, which a device
+    /// must offer ([`crate::Gpu::read_write_texels`]; WebGPU allows it for no four-channel
+    /// format).
+    pub fn uses_read_write_texels(&self) -> bool {
+        self.source
+            .contains("texture_storage_2d<rgba32float, read_write>")
+    }
+}
+
 /// The shader of that name; panics on a name that is not in the list (a programming error).
 pub fn shader(name: &str) -> Shader {
     *SHADERS

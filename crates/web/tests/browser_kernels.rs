@@ -1,5 +1,5 @@
-//! The kernels the page trains with, against their CPU references, in a browser through
-//! WebGPU: the batch gather, the dense layer's forward and backward (its GEMMs, ReLU
+//! Every kernel compiled by the browser's WGSL compiler, and the kernels the page trains
+//! with against their CPU references, in a browser through WebGPU: the batch gather, the dense layer's forward and backward (its GEMMs, ReLU
 //! epilogue and bias sums, in the variants the plan picks for the browser's adapter), ReLU
 //! alone, the softmax cross-entropy and the SGD update. The same comparisons as
 //! tests/tests/kernels.rs and batch.rs, with async readbacks (a browser cannot block).
@@ -13,7 +13,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use shatter::{BatchShape, ResidentSplit, gather_batch, reference_batch};
 use shatter_data::Split;
-use shatter_gpu::{Gpu, Tensor};
+use shatter_gpu::{Gpu, SHADERS, Tensor};
 use shatter_nn::{
     GemmPlan, LrSchedule, SgdConfig, SgdState, StepCursor, reference, relu_backward, relu_forward,
     sgd_momentum,
@@ -62,6 +62,36 @@ async fn the_adapter_is_browser_webgpu() {
     let t = gpu.zeros("t", &[4]).unwrap();
     let error = gpu.read_f32(&t).unwrap_err().to_string();
     assert!(error.contains("a browser cannot block"), "{error}");
+}
+
+/// Every kernel file compiles with the browser's own WGSL compiler, except those that
+/// need what WebGPU does not offer (subgroup operations, read-write rgba32float storage
+/// textures). Browsers compile with Tint, whose uniformity analysis is stricter than
+/// naga's: a barrier inside a loop bounded by the kernels' private copy of their
+/// parameters passes naga (and every native adapter) and fails here.
+#[wasm_bindgen_test]
+async fn every_kernel_compiles_in_the_browser() {
+    let gpu = open().await;
+    let needs_more = |s: &&shatter_gpu::Shader| s.uses_subgroups() || s.uses_read_write_texels();
+    let left_out: Vec<&str> = SHADERS.iter().filter(needs_more).map(|s| s.name).collect();
+    assert_eq!(
+        left_out,
+        [
+            "conv2d_texels_shared",
+            "gemm_subgroup",
+            "gemm_subgroup_texels",
+            "sgd_vec4_texel_state"
+        ]
+    );
+    let mut compiled = 0;
+    for shader in SHADERS.iter().filter(|s| !needs_more(s)) {
+        gpu.compile_shader(shader.name).unwrap();
+        gpu.settle(&format!("compiling {}", shader.name))
+            .await
+            .unwrap();
+        compiled += 1;
+    }
+    assert_eq!(compiled, SHADERS.len() - left_out.len());
 }
 
 #[wasm_bindgen_test]
