@@ -79,6 +79,9 @@ impl ConvVariant {
     /// ([`ConvLoads::best`]), shared where the device can share B's panels, with their
     /// default block.
     pub fn default_for(gpu: &Gpu, problem: &ConvProblem) -> Self {
+        if browser_cpu_fallback(gpu) && problem.pass == ConvPass::BackwardFilter {
+            return Self::tiled();
+        }
         let texels = ConvLoads::prefers_texels(gpu);
         let loads = ConvLoads::best(problem.pass, &problem.geometry, texels);
         let shared = loads.shared();
@@ -158,6 +161,14 @@ impl ConvVariant {
             .map(|workgroup| Self { workgroup, ..self })
             .collect()
     }
+}
+
+/// Whether `gpu` is a browser's CPU fallback adapter (SwiftShader in Chromium). Its
+/// convolutions are the workgroup tiles: in headless Chromium 156 the register-blocked
+/// kernels' filter gradient at the AlexNet's shapes never completed (the GPU process exited
+/// after 1.5-2.5 minutes, whatever their loads), while the tiles' completes.
+pub fn browser_cpu_fallback(gpu: &Gpu) -> bool {
+    gpu.is_cpu() && gpu.adapter().backend == "browserwebgpu"
 }
 
 /// Invocations per workgroup without a timing: one SIMD batch on CPU adapters, so few

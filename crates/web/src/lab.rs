@@ -124,7 +124,6 @@ impl Lab {
     pub async fn prepare(&self, request: &RunRequest) -> Result<WebRun> {
         let config = request.config()?;
         let model: ModelKind = config.model.parse().map_err(anyhow::Error::msg)?;
-        refuse_where_it_crashes(self.gpu, model)?;
         // The bundled dataset is embedded: no directory is read.
         let (dataset, _) = load_run_data(&config, std::path::Path::new(""))?;
         let train_images = dataset.train.len();
@@ -167,22 +166,6 @@ impl Lab {
     pub fn preview(&self, setting: &str, columns: u32, rows: u32, seed: u64) -> Result<Preview> {
         preview(setting, columns, rows, seed)
     }
-}
-
-/// The convolutional models on a browser's CPU fallback adapter: in headless Chromium 156
-/// its SwiftShader GPU process exits (code 5) about 150 s into building the AlexNet's
-/// kernels, and the device is lost with it (docs/web.md). Said at once instead.
-fn refuse_where_it_crashes(gpu: &Gpu, model: ModelKind) -> Result<()> {
-    let fallback = gpu.is_cpu() && gpu.adapter().backend == "browserwebgpu";
-    if fallback && !matches!(model, ModelKind::Mlp1x512 | ModelKind::Mlp3x512) {
-        bail!(
-            "{}: its convolution kernels stop this browser's CPU fallback adapter \
-             (SwiftShader); choose mlp1x512 or mlp3x512 here, or use a browser with a \
-             hardware GPU",
-            model.name()
-        );
-    }
-    Ok(())
 }
 
 /// [`Lab::preview`], which needs no device.
