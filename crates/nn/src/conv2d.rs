@@ -55,7 +55,9 @@ pub enum ConvLoads {
     /// tile of C per workgroup of 256 invocations (the block and workgroup of its
     /// [`ConvVariant`] are fixed at [`TILED_BLOCK`]), any shape. For GPUs, where the
     /// other kernels' invocations each load their own rows and panels: autotune times it
-    /// there, and never on CPU adapters, whose barriers are costly.
+    /// there, and never on CPU adapters, whose barriers are costly. A browser's CPU
+    /// fallback adapter runs it for filter gradients untuned
+    /// ([`crate::browser_cpu_fallback`]).
     Tiled,
 }
 

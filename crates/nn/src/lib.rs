@@ -44,7 +44,9 @@ pub use batch_norm::{
     BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM, BatchNorm, NormTensors, batch_norm_chunks,
 };
 pub use contenders::{PRUNE_FACTOR, contenders};
-pub use conv_plan::{CONV_BLOCKS, ConvPlan, ConvProblem, ConvVariant, time_conv_variants};
+pub use conv_plan::{
+    CONV_BLOCKS, ConvPlan, ConvProblem, ConvVariant, browser_cpu_fallback, time_conv_variants,
+};
 pub use conv2d::{
     ConvLoads, ConvPass, TILED_BLOCK, conv_gemm_shape, conv2d_backward_data,
     conv2d_backward_filter, conv2d_forward, filter_gradient_splits, gpu_k_splits,
