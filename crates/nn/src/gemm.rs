@@ -76,9 +76,9 @@ const MIN_SPLIT_DEPTH: usize = 256;
 /// of C.
 pub const MAX_GEMM_SPLITS: usize = 64;
 
-/// Ranges of K that `shape`'s product splits into on a GPU with the `Tiled` kernel:
-/// enough for [`GPU_TILED_WORKGROUPS`] workgroups, each range at least
-/// [`MIN_SPLIT_DEPTH`] deep, at most [`MAX_GEMM_SPLITS`]; 1 where it need not split.
+/// Ranges of K that an m x n x k product splits into on a GPU with the `Tiled` kernel:
+/// enough for 264 workgroups (`GPU_TILED_WORKGROUPS`), each range at least
+/// 256 deep (`MIN_SPLIT_DEPTH`), at most [`MAX_GEMM_SPLITS`]; 1 where it need not split.
 /// mlp1x512's forward product (16 tiles, K = 2352) splits into 9, the Inception's first
 /// dense layer (12 tiles, K = 3136) into 12; products with a few hundred tiles or a short
 /// K stay whole.
