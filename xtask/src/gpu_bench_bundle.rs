@@ -8,8 +8,8 @@
 //!   DIR/reference/torch_step.py
 //!   DIR/run.sh            unpacks them, then ./xtask gpu-bench --tests tests --commit C "$@"
 //!
-//! The executables are gzipped: about 90 MB as built (each test links wgpu and naga), about
-//! 30 MB packed, which a transfer to a leased machine limited to 64 MiB takes.
+//! The executables are gzipped: about 80 MB as built (each test links wgpu and naga), about
+//! 31 MB packed, which fits a transfer to a leased machine limited to 64 MiB.
 //!
 //! The executables are built for this machine's platform: the GPU machine must run the
 //! same operating system and processor architecture, with a glibc no older.
