@@ -208,7 +208,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 "parameters": trainer.network.parameter_count(),
                 "batch_norm_parameters": trainer.network.batch_norm_parameter_count(),
                 "batch_size": args.batch_size,
-                "input": [3, 28, 28],
+                "input": [3, side, side],
                 "steps": steps,
                 "images_per_second": images_per_second,
                 "gflops": gflops,

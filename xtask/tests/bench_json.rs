@@ -60,6 +60,33 @@ fn bench_json_with_tuning_is_one_json_object_per_line() {
     assert!(cache.path().join("autotune.json").exists());
 }
 
+/// The record names the input the networks saw: a `--side` crop, not always 28.
+#[test]
+fn bench_json_names_the_input_side_it_ran() {
+    if shatter_tests::gpu().is_none() {
+        return;
+    }
+    let cache = tempfile::tempdir().unwrap();
+    let stdout = bench(
+        &[
+            "--model",
+            "mlp1x512",
+            "--batch-size",
+            "8",
+            "--steps",
+            "1",
+            "--side",
+            "20",
+            "--json",
+        ],
+        cache.path(),
+    );
+    let record: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(record["input"], serde_json::json!([3, 20, 20]), "{record}");
+    // 3 x 20 x 20 = 1,200 inputs into 512, then 512 into 10.
+    assert_eq!(record["parameters"], 1200 * 512 + 512 + 512 * 10 + 10);
+}
+
 /// `bench --layers --peak-gflops` gives each layer's rate as a fraction of the peak, marks
 /// the convolutions, and sums them in one line: their time is the sum of theirs, their
 /// fraction their rate over the peak.

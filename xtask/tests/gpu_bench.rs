@@ -78,19 +78,14 @@ fn gpu_bench_writes_one_table_with_the_parts_that_ran() {
 
 /// reference/torch_step.py builds the five models with shatter's layer shapes: each
 /// model's parameter counts (weights and biases, batch norm's apart) equal
-/// `ModelKind::parameter_counts`. Needs a Python with PyTorch: `SHATTER_TORCH_PYTHON`, or
-/// `python3` where it has torch; without one the check is skipped with a message.
+/// `ModelKind::parameter_counts`. It needs a Python with PyTorch (about 5 GB, which CI
+/// does not install), so it is ignored unless asked for:
+/// `SHATTER_TORCH_PYTHON=path/to/python cargo test -p xtask --test gpu_bench -- --ignored`
+/// (default `python3`). The script checks the same counts itself before it times a model.
 #[test]
+#[ignore = "needs a Python with PyTorch: SHATTER_TORCH_PYTHON=... cargo test -- --ignored"]
 fn pytorch_models_have_shatters_parameter_counts() {
     let python = std::env::var("SHATTER_TORCH_PYTHON").unwrap_or_else(|_| "python3".into());
-    let has_torch = Command::new(&python)
-        .args(["-c", "import torch"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_torch {
-        eprintln!("skipped: {python} has no torch (set SHATTER_TORCH_PYTHON)");
-        return;
-    }
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../reference/torch_step.py");
     let run = Command::new(&python)
         .args([
