@@ -1,8 +1,7 @@
 // The implicit-GEMM convolution (modes, M, N and K as in _conv2d.wgsl) staged through
-// workgroup memory, for GPUs: the convolution's counterpart of gemm_tiled.wgsl. A 16x16
-// workgroup computes a 64x64 tile of C, each invocation a 4x4 block in registers; K
-// advances 16 at a time through a 16x64 tile of A and one of B in workgroup memory
-// (8 KiB), which every invocation of the workgroup then reads. The register-blocked
+// workgroup memory, for GPUs: the convolution's counterpart of gemm_tiled.wgsl, with the
+// same tiles and product (_workgroup_tiles.wgsl), which every invocation of the workgroup
+// reads from workgroup memory. The register-blocked
 // kernels of _conv2d.wgsl suit CPU adapters, where barriers are costly; on a GPU each of
 // their invocations gathers its own rows and panels, and the workgroup's invocations
 // load the same values many times over.
@@ -20,12 +19,6 @@
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 
-const TILE: u32 = 64u;
-const DEPTH: u32 = 16u;
-
-// tile_a[kk * TILE + r] = A[row_base + r, k0 + kk]; tile_b[kk * TILE + col] likewise.
-var<workgroup> tile_a: array<f32, 1024>;
-var<workgroup> tile_b: array<f32, 1024>;
 
 // Where one row of A reads from, worked out once. Forward: the output pixel's image and
 // the top-left corner of its window (padding included). Backward-data: the input pixel's
@@ -148,10 +141,7 @@ fn conv2d_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
             rows[i] = row_source(row_base + thread / DEPTH + 16u * i);
         }
     }
-    var acc0 = vec4<f32>(0.0);
-    var acc1 = vec4<f32>(0.0);
-    var acc2 = vec4<f32>(0.0);
-    var acc3 = vec4<f32>(0.0);
+    var acc = mat4x4<f32>();
     for (var k0 = k_begin; k0 < k_end; k0 += DEPTH) {
         if MODE == 2u {
             let r = rows[0];
@@ -207,22 +197,12 @@ fn conv2d_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
             }
         }
         workgroupBarrier();
-        for (var kk = 0u; kk < DEPTH; kk++) {
-            let ao = kk * TILE + lid.y * 4u;
-            let bo = kk * TILE + lid.x * 4u;
-            let av = vec4<f32>(tile_a[ao], tile_a[ao + 1u], tile_a[ao + 2u], tile_a[ao + 3u]);
-            let bv = vec4<f32>(tile_b[bo], tile_b[bo + 1u], tile_b[bo + 2u], tile_b[bo + 3u]);
-            acc0 += av.x * bv;
-            acc1 += av.y * bv;
-            acc2 += av.z * bv;
-            acc3 += av.w * bv;
-        }
+        acc = multiply_tiles(acc, lid);
         workgroupBarrier();
     }
     let row0 = row_base + lid.y * 4u;
     let col0 = col_base + lid.x * 4u;
-    store(row0, col0, acc0);
-    store(row0 + 1u, col0, acc1);
-    store(row0 + 2u, col0, acc2);
-    store(row0 + 3u, col0, acc3);
+    for (var i = 0u; i < 4u; i++) {
+        store(row0 + i, col0, acc[i]);
+    }
 }

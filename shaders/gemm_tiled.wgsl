@@ -1,8 +1,7 @@
 // General matrix multiply staged through workgroup memory, for discrete and integrated GPUs:
 //   C[M, N] = op(A)[M, K] * op(B)[K, N]  (+ bias[N])  (then ReLU)
-// A 16x16 workgroup computes a 64x64 tile of C, each invocation a 4x4 block held in
-// registers; K advances 16 at a time through two 16x64 tiles in workgroup memory (8 KiB).
-// Loads are arranged so neighbouring invocations read neighbouring addresses for every
+// The tiles and their product come from _workgroup_tiles.wgsl; this file fills them, with
+// loads arranged so neighbouring invocations read neighbouring addresses for every
 // storage layout. Shape, overrides, bias, C and the epilogue come from _gemm_common.wgsl.
 //
 // Split over K (SPLIT, for GPUs; see `GemmVariant::TiledSplit`): workgroup z multiplies
@@ -17,12 +16,6 @@ override SPLIT: bool = false;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 
-const TILE: u32 = 64u;
-const DEPTH: u32 = 16u;
-
-// tile_a[kk * TILE + r] = A[row_base + r, k0 + kk]; tile_b[kk * TILE + col] likewise.
-var<workgroup> tile_a: array<f32, 1024>;
-var<workgroup> tile_b: array<f32, 1024>;
 
 fn load_a(row: u32, k: u32) -> f32 {
     if row >= shape.m || k >= shape.k {
@@ -50,10 +43,7 @@ fn gemm_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
     let row_base = wid.y * TILE;
     let col_base = wid.x * TILE;
     let thread = lid.y * 16u + lid.x;
-    var acc0 = vec4<f32>(0.0);
-    var acc1 = vec4<f32>(0.0);
-    var acc2 = vec4<f32>(0.0);
-    var acc3 = vec4<f32>(0.0);
+    var acc = mat4x4<f32>();
     // The loop holds barriers, so its bounds must be uniform: WGSL's analysis (Tint's, in
     // browsers, which naga's does not match) counts a read of the read-only storage buffer
     // as uniform, and one of the private copy `shape` as not.
@@ -83,32 +73,21 @@ fn gemm_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
             tile_b[bk * TILE + bc] = load_b(k0 + bk, col_base + bc);
         }
         workgroupBarrier();
-        for (var kk = 0u; kk < DEPTH; kk++) {
-            let ao = kk * TILE + lid.y * 4u;
-            let bo = kk * TILE + lid.x * 4u;
-            let av = vec4<f32>(tile_a[ao], tile_a[ao + 1u], tile_a[ao + 2u], tile_a[ao + 3u]);
-            let bv = vec4<f32>(tile_b[bo], tile_b[bo + 1u], tile_b[bo + 2u], tile_b[bo + 3u]);
-            acc0 += av.x * bv;
-            acc1 += av.y * bv;
-            acc2 += av.z * bv;
-            acc3 += av.w * bv;
-        }
+        acc = multiply_tiles(acc, lid);
         workgroupBarrier();
     }
     let row0 = row_base + lid.y * 4u;
     let col0 = col_base + lid.x * 4u;
     if SPLIT {
         let slice = wid.z * shape.m * shape.n;
-        store_partial(slice, row0, col0, acc0);
-        store_partial(slice, row0 + 1u, col0, acc1);
-        store_partial(slice, row0 + 2u, col0, acc2);
-        store_partial(slice, row0 + 3u, col0, acc3);
+        for (var i = 0u; i < 4u; i++) {
+            store_partial(slice, row0 + i, col0, acc[i]);
+        }
         return;
     }
-    store(row0, col0, acc0);
-    store(row0 + 1u, col0, acc1);
-    store(row0 + 2u, col0, acc2);
-    store(row0 + 3u, col0, acc3);
+    for (var i = 0u; i < 4u; i++) {
+        store(row0 + i, col0, acc[i]);
+    }
 }
 
 // Write four consecutive values of row `row` of a range's product into its slice of the

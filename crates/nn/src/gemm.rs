@@ -1,6 +1,6 @@
 //! The GEMM op behind dense layers: C = op(A) op(B) (+ bias) (ReLU), in several kernel variants.
 
-use shatter_gpu::{Binding, Dispatch, Gpu, GpuError, Kernel, Tensor};
+use shatter_gpu::{Dispatch, Gpu, GpuError, Kernel, Tensor, wgpu};
 
 use crate::product::{MirrorSet, OperandSource, ProductBindings, product_dispatches};
 
@@ -396,15 +396,7 @@ pub fn gemm_mirrored(
         .with("TRANS_B", flag(spec.trans_b))
         .with("BIAS", flag(bias.is_some()))
         .with("RELU", flag(spec.relu));
-    let shape = gpu.params(
-        &format!("{label}.shape"),
-        &Shape {
-            m: spec.m as u32,
-            n: spec.n as u32,
-            k: spec.k as u32,
-            k_chunk: 0,
-        },
-    );
+    let shape = shape_params(gpu, label, spec.m, spec.n, spec.k, 0);
     let operands = ProductBindings {
         shape: &shape,
         a,
@@ -420,6 +412,26 @@ pub fn gemm_mirrored(
         operands,
         operand_source(variant),
         mirrors,
+    )
+}
+
+/// The parameter buffer `<label>.shape` of a GEMM kernel.
+fn shape_params(
+    gpu: &Gpu,
+    label: &str,
+    m: usize,
+    n: usize,
+    k: usize,
+    k_chunk: usize,
+) -> wgpu::Buffer {
+    gpu.params(
+        &format!("{label}.shape"),
+        &Shape {
+            m: m as u32,
+            n: n as u32,
+            k: k as u32,
+            k_chunk: k_chunk as u32,
+        },
     )
 }
 
@@ -456,15 +468,7 @@ fn split_gemm(
     );
     let k_chunk = spec.k.div_ceil(splits).next_multiple_of(TILED_DEPTH);
     let partial = gpu.zeros(&format!("{label}.partial"), &[splits, spec.m * spec.n])?;
-    let shape = gpu.params(
-        &format!("{label}.shape"),
-        &Shape {
-            m: spec.m as u32,
-            n: spec.n as u32,
-            k: spec.k as u32,
-            k_chunk: k_chunk as u32,
-        },
-    );
+    let shape = shape_params(gpu, label, spec.m, spec.n, spec.k, k_chunk);
     let kernel = Kernel::new("gemm_tiled", "gemm_tiled")
         .with("TRANS_A", flag(spec.trans_a))
         .with("TRANS_B", flag(spec.trans_b))
@@ -484,32 +488,27 @@ fn split_gemm(
         OperandSource::Buffers,
         &mut MirrorSet::default(),
     )?;
-    let sum_shape = gpu.params(
-        &format!("{label}.sum_shape"),
-        &Shape {
-            m: spec.m as u32,
-            n: spec.n as u32,
-            k: splits as u32,
-            k_chunk: 0,
-        },
-    );
-    // Without a bias the kernel never reads binding 2; the partial buffer is bound there
-    // again, as `ProductBindings` does for B.
-    let bias_buffer = bias.map_or(&partial.buffer, |t| &t.buffer);
-    let sum = gpu.dispatch(
+    // The sum's K is the number of ranges. It reads the partial buffer as A, and never
+    // reads B (bound to the partial buffer again).
+    let sum_shape = shape_params(gpu, &format!("{label}.sum"), spec.m, spec.n, splits, 0);
+    let sum = product_dispatches(
+        gpu,
         &format!("{label}.sum"),
         &Kernel::new("gemm_split_sum", "gemm_split_sum")
             .with("BIAS", flag(bias.is_some()))
             .with("RELU", flag(spec.relu)),
-        &[
-            Binding::params(&sum_shape),
-            Binding::read(&partial.buffer),
-            Binding::read(bias_buffer),
-            Binding::write(&c.buffer),
-        ],
-        [spec.n.div_ceil(64) as u32, spec.m as u32, 1],
+        ProductBindings {
+            shape: &sum_shape,
+            a: &partial,
+            b: &partial,
+            bias,
+            c,
+            workgroups: [spec.n.div_ceil(4 * 64) as u32, spec.m as u32, 1],
+        },
+        OperandSource::Buffers,
+        &mut MirrorSet::default(),
     )?;
-    Ok(ranges.into_iter().chain([sum]).collect())
+    Ok(ranges.into_iter().chain(sum).collect())
 }
 
 /// Where `variant` reads A and B from.
