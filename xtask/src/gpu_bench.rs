@@ -157,7 +157,10 @@ pub fn run(args: GpuBenchArgs) -> Result<()> {
             "- **a CPU adapter**: these figures say nothing of a GPU; run this on a machine with one"
         );
     }
-    let commit = args.commit.clone().unwrap_or_else(git_commit);
+    let commit = args
+        .commit
+        .clone()
+        .unwrap_or_else(shatter::git::commit_marking_changes);
     let _ = writeln!(header, "- shatter commit: {commit}");
     let _ = writeln!(header, "- command: `{command}`");
     let _ = writeln!(
@@ -296,17 +299,6 @@ fn is_executable(_: &Path, meta: &std::fs::Metadata) -> bool {
 #[cfg(not(unix))]
 fn is_executable(path: &Path, _: &std::fs::Metadata) -> bool {
     path.extension().is_some_and(|e| e == "exe")
-}
-
-/// The checkout's commit, with `-modified` where files differ from it.
-pub fn git_commit() -> String {
-    Command::new("git")
-        .args(["describe", "--always", "--dirty=-modified"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_else(|| "unknown (not run in a git checkout)".into())
 }
 
 /// The JSON objects among `lines` (other lines, such as a warning, are skipped).

@@ -20,7 +20,7 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
 
-use crate::gpu_bench::{KERNEL_TESTS, git_commit};
+use crate::gpu_bench::KERNEL_TESTS;
 
 pub fn write(dir: &Path) -> Result<()> {
     let tests_dir = dir.join("tests");
@@ -47,7 +47,7 @@ pub fn write(dir: &Path) -> Result<()> {
          \x20 chmod +x \"${{packed%.gz}}\"\n\
          done\n\
          exec ./xtask gpu-bench --tests tests --commit {} \"$@\"\n",
-        git_commit()
+        shatter::git::commit_marking_changes()
     );
     let run = dir.join("run.sh");
     std::fs::write(&run, script).with_context(|| format!("writing {}", run.display()))?;

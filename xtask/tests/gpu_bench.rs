@@ -60,6 +60,12 @@ fn gpu_bench_writes_one_table_with_the_parts_that_ran() {
         report.contains("- PyTorch: left out (--no-torch)"),
         "{report}"
     );
+    // Run in this checkout: its commit, marked where tracked files differ from it.
+    let commit = format!(
+        "- shatter commit: {}\n",
+        shatter::git::commit_marking_changes()
+    );
+    assert!(report.contains(&commit), "{commit}in\n{report}");
     assert!(report.contains("- peak: not known"), "{report}");
     assert!(report.contains("Targets met: 0 of 0 judged."), "{report}");
     assert!(

@@ -12,6 +12,7 @@ mod batch;
 pub mod checkpoint;
 mod config;
 pub mod evaluation;
+pub mod git;
 pub mod rademacher;
 mod record;
 // Reports draw with plotters' native font support, and sweeps run workers on threads that

@@ -203,7 +203,7 @@ pub fn train_prepared(
         steps_per_epoch: trainer.steps_per_epoch(),
         gpu_buffer_bytes,
     });
-    let commit = git_commit();
+    let commit = crate::git::commit();
     let adapter = gpu.adapter().name.clone();
     let mut saver = options
         .checkpoint
@@ -601,14 +601,4 @@ fn interrupted(
         }
     });
     Interrupted { checkpoint }.into()
-}
-
-fn git_commit() -> String {
-    std::process::Command::new("git")
-        .args(["rev-parse", "--short=12", "HEAD"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_else(|| "unknown".into())
 }
