@@ -60,6 +60,45 @@ const SETTINGS: [&str; 6] = [
     "gaussian",
 ];
 
+/// What a wait that timed out reports: the page's state, status line and error line.
+const DESCRIBE: &str = "return [document.getElementById('status').dataset.state, \
+                        document.getElementById('status').textContent, \
+                        document.getElementById('error').textContent]";
+
+/// Open `url` and wait while the page opens WebGPU and its module, until it waits for Start.
+fn open_page(browser: &Browser, url: &str) {
+    browser.open(url).expect("the page loads");
+    browser
+        .wait_for(
+            "return document.getElementById('status').dataset.state === 'idle'",
+            Duration::from_secs(120),
+            DESCRIBE,
+        )
+        .expect("the lab opens");
+}
+
+/// Press Start, wait until the page is done with `what`, and check it showed no error.
+fn start_and_finish(browser: &Browser, within: Duration, what: &str) {
+    browser
+        .execute("document.getElementById('start').click(); return true")
+        .unwrap();
+    browser
+        .wait_for(
+            "return document.getElementById('status').dataset.state === 'done'",
+            within,
+            DESCRIBE,
+        )
+        .unwrap_or_else(|e| panic!("{what} did not finish: {e:#}"));
+    let error = browser
+        .execute("return document.getElementById('error').textContent")
+        .unwrap();
+    assert_eq!(
+        error,
+        Value::String(String::new()),
+        "{what}: no error shown"
+    );
+}
+
 #[test]
 fn the_page_fits_random_labels_live_in_a_browser() {
     if !browser_available() {
@@ -72,18 +111,7 @@ fn the_page_fits_random_labels_live_in_a_browser() {
         server.url,
         SETTINGS.join(",")
     );
-    browser.open(&page).expect("the page loads");
-    let describe = "return [document.getElementById('status').dataset.state, \
-                    document.getElementById('status').textContent, \
-                    document.getElementById('error').textContent]";
-    // Opening WebGPU and the module; then the page waits for Start.
-    browser
-        .wait_for(
-            "return document.getElementById('status').dataset.state === 'idle'",
-            Duration::from_secs(120),
-            describe,
-        )
-        .expect("the lab opens");
+    open_page(&browser, &page);
     let adapter = browser
         .execute("return document.getElementById('adapter').textContent")
         .unwrap();
@@ -92,20 +120,7 @@ fn the_page_fits_random_labels_live_in_a_browser() {
         adapter.contains("[browserwebgpu, Cpu]") && adapter.contains("storage buffers per stage"),
         "{adapter}"
     );
-    browser
-        .execute("document.getElementById('start').click(); return true")
-        .unwrap();
-    browser
-        .wait_for(
-            "return document.getElementById('status').dataset.state === 'done'",
-            Duration::from_secs(600),
-            describe,
-        )
-        .expect("every run finishes");
-    let error = browser
-        .execute("return document.getElementById('error').textContent")
-        .unwrap();
-    assert_eq!(error, Value::String(String::new()), "no error shown");
+    start_and_finish(&browser, Duration::from_secs(600), "every run");
 
     let results = browser
         .execute("return window.shatterPage.results()")
@@ -169,40 +184,22 @@ fn the_page_fits_random_labels_live_in_a_browser() {
 
     // The AlexNet trains here too: its filter gradients run the workgroup tiles on a CPU
     // fallback adapter, where the register-blocked kernels stopped SwiftShader (docs/web.md).
-    browser
-        .open(&format!(
+    open_page(
+        &browser,
+        &format!(
             "{}?model=alexnet&images=256&epochs=1&settings=none",
             server.url
-        ))
-        .expect("the page loads");
-    browser
-        .wait_for(
-            "return document.getElementById('status').dataset.state === 'idle'",
-            Duration::from_secs(120),
-            describe,
-        )
-        .expect("the lab opens");
-    browser
-        .execute("document.getElementById('start').click(); return true")
-        .unwrap();
-    browser
-        .wait_for(
-            "return document.getElementById('status').dataset.state === 'done'",
-            Duration::from_secs(300),
-            describe,
-        )
-        .expect("the AlexNet's epoch finishes");
-    let error = browser
-        .execute("return document.getElementById('error').textContent")
-        .unwrap();
-    assert_eq!(error, Value::String(String::new()), "no error shown");
+        ),
+    );
+    start_and_finish(&browser, Duration::from_secs(300), "the AlexNet's epoch");
     let results = browser
         .execute("return window.shatterPage.results()")
         .unwrap();
     let epochs = results[0]["epochs"].as_array().expect("the run's epochs");
     assert_eq!(epochs.len(), 1, "{results}");
     let epoch = &epochs[0];
-    // Trained, not only built: the loss fell below chance's 2.30 from the first steps' level.
+    // Trained, not only built: the training set's loss after the epoch is below its first
+    // step's.
     let losses = epoch["step_losses"].as_array().unwrap();
     assert_eq!(losses.len(), 8, "256 images in steps of 32");
     let first = losses[0].as_f64().unwrap();
